@@ -1,0 +1,126 @@
+// MetadataStore: a small, strongly consistent key-value store with etcd's
+// semantics (revisions, compare-and-swap transactions, leases, watches).
+// Topics, partition offsets, group state and ownership live here.
+//
+// Thread-safety: every implementation is safe to call from many threads.
+// Calls block; the broker runs them off its network thread.
+// Errors: NotFound only where documented; Unavailable/Timeout for retriable
+// trouble reaching the store; Conflict is never returned by Txn (a failed
+// comparison is reported through TxnResult::succeeded).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/noncopyable.h"
+#include "common/status.h"
+
+namespace kafscale {
+
+using LeaseId = int64_t;  // 0 means "no lease"
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t version = 0;  // number of puts since creation; 0 means absent
+  LeaseId lease = 0;
+};
+
+struct Compare {
+  enum class Target { kValue, kVersion, kCreateRevision, kModRevision };
+  enum class Op { kEqual, kNotEqual, kGreater, kLess };
+  std::string key;
+  Target target = Target::kVersion;
+  Op op = Op::kEqual;
+  std::string value;       // used when target == kValue
+  int64_t number = 0;      // used for the revision and version targets
+
+  // A key that does not exist has version, create and mod revision 0 and
+  // compares as an empty value, as in etcd.
+  static Compare VersionEquals(std::string key, int64_t version);
+  static Compare ValueEquals(std::string key, std::string value);
+  static Compare ModRevisionEquals(std::string key, int64_t revision);
+  static Compare Absent(std::string key) { return VersionEquals(std::move(key), 0); }
+};
+
+struct TxnOp {
+  enum class Type { kPut, kDelete, kDeletePrefix, kGet, kGetPrefix };
+  Type type = Type::kPut;
+  std::string key;  // or prefix for the *Prefix types
+  std::string value;
+  LeaseId lease = 0;
+
+  static TxnOp Put(std::string key, std::string value, LeaseId lease = 0);
+  static TxnOp Delete(std::string key);
+  static TxnOp DeletePrefix(std::string prefix);
+  static TxnOp Get(std::string key);
+  static TxnOp GetPrefix(std::string prefix);
+};
+
+struct TxnResult {
+  bool succeeded = false;  // true when every compare held
+  int64_t revision = 0;    // store revision after the transaction
+  // One entry per op of the branch that ran; filled for kGet/kGetPrefix.
+  std::vector<std::vector<KeyValue>> results;
+};
+
+struct WatchEvent {
+  enum class Type { kPut, kDelete };
+  Type type = Type::kPut;
+  KeyValue kv;  // for kDelete: key and mod_revision of the deletion
+};
+
+// Receives events in revision order. Called on a store-owned thread; must
+// not block for long and must not call Cancel on its own watch.
+using WatchCallback = std::function<void(const std::vector<WatchEvent>& events)>;
+
+class Watch : NonCopyable {
+ public:
+  virtual ~Watch() = default;  // destruction cancels the watch
+};
+
+class MetadataStore : NonCopyable {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // Reads one key. NotFound if it does not exist.
+  virtual Status Get(const std::string& key, KeyValue* out) = 0;
+
+  // Reads every key starting with `prefix`, in ascending key order, and the
+  // store revision the read reflects.
+  virtual Status Range(const std::string& prefix, std::vector<KeyValue>* out,
+                       int64_t* revision = nullptr) = 0;
+
+  // Writes key=value, bound to `lease` when non-zero (the key is deleted when
+  // the lease expires or is revoked). Durable when OK is returned.
+  virtual Status Put(const std::string& key, const std::string& value, LeaseId lease = 0) = 0;
+
+  // Deletes one key; deleting an absent key is OK.
+  virtual Status Delete(const std::string& key) = 0;
+
+  // Atomically: if every compare holds, runs `success`, else `failure`.
+  // Implementations may reject more than 128 ops with InvalidArgument.
+  virtual Status Txn(const std::vector<Compare>& compares, const std::vector<TxnOp>& success,
+                     const std::vector<TxnOp>& failure, TxnResult* result) = 0;
+
+  // Grants a lease that expires ttl_seconds after its last keep-alive.
+  virtual Status GrantLease(int64_t ttl_seconds, LeaseId* id) = 0;
+  // Refreshes a lease. NotFound if it already expired.
+  virtual Status KeepAlive(LeaseId id) = 0;
+  // Revokes a lease now, deleting every key bound to it.
+  virtual Status RevokeLease(LeaseId id) = 0;
+
+  // Watches keys starting with `prefix`, delivering every change with
+  // revision >= start_revision (0 means "from now"). Delivery resumes across
+  // reconnects without gaps or repeats. The watch ends when the returned
+  // handle is destroyed.
+  virtual Status WatchPrefix(const std::string& prefix, int64_t start_revision,
+                             WatchCallback callback, std::unique_ptr<Watch>* handle) = 0;
+};
+
+}  // namespace kafscale
