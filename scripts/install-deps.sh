@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages (and, with --test, the npm clients) KafScale
+# needs. Installs only what is missing, so a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PACKAGES=(build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libssl-dev libcurl4-openssl-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
+  libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev)
+TEST_PACKAGES=(kcat librdkafka-dev python3-pytest python3-confluent-kafka python3-kafka
+  python3-lz4 python3-snappy python3-zstandard python3-prometheus-client nodejs npm)
+
+packages=("${BUILD_PACKAGES[@]}")
+if [[ "${1:-}" == "--test" ]]; then packages+=("${TEST_PACKAGES[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ "$p" == nodejs || "$p" == npm ]] && command -v "${p/nodejs/node}" >/dev/null; then continue; fi
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ "${1:-}" == "--test" && -f tests/e2e/node/package.json ]]; then
+  (cd tests/e2e/node && { [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error; })
+fi
