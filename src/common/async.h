@@ -1,0 +1,59 @@
+// Small coroutine helpers shared by the broker's single-threaded core: run
+// blocking store calls on a pool, and wait for events with a deadline.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <type_traits>
+
+#include "common/noncopyable.h"
+
+namespace kafscale {
+
+// Runs `fn` on `pool` and resumes the caller on its own executor with the
+// result. `fn` must not touch state owned by the caller's executor. Its result
+// type must be default-constructible (Status, std::pair<Status, T>, ...).
+template <typename Fn>
+boost::asio::awaitable<std::invoke_result_t<Fn>> RunBlocking(boost::asio::thread_pool& pool, Fn fn) {
+  using R = std::invoke_result_t<Fn>;
+  co_return co_await boost::asio::co_spawn(
+      pool, [fn = std::move(fn)]() mutable -> boost::asio::awaitable<R> { co_return fn(); },
+      boost::asio::use_awaitable);
+}
+
+// A level-triggered event for coroutines on one executor (not thread-safe):
+// Wait() returns once Set() has been called or the deadline passes.
+class AsyncEvent : NonCopyable {
+ public:
+  explicit AsyncEvent(const boost::asio::any_io_executor& executor) : timer_(executor) {
+    timer_.expires_at(boost::asio::steady_timer::time_point::max());
+  }
+  void Set() {
+    set_ = true;
+    timer_.cancel();
+  }
+  bool is_set() const { return set_; }
+  // Returns true if the event was set, false on timeout.
+  boost::asio::awaitable<bool> Wait(std::chrono::steady_clock::time_point deadline) {
+    if (set_) co_return true;
+    timer_.expires_at(deadline);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_return set_;
+  }
+  boost::asio::awaitable<void> Wait() {
+    co_await Wait(boost::asio::steady_timer::time_point::max());
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  bool set_ = false;
+};
+
+}  // namespace kafscale
