@@ -1,0 +1,166 @@
+// kafscale-broker: one Kafka-protocol broker. With no S3/etcd settings it runs
+// on the embedded default (local-directory object store and embedded
+// metadata store under KAFSCALE_DATA_DIR).
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cluster/topic_manager.h"
+#include "common/async.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "kafka/dispatcher.h"
+#include "log/log_manager.h"
+#include "metastore/embedded_store.h"
+#include "metastore/keys.h"
+#include "net/kafka_server.h"
+#include "objectstore/local_dir_store.h"
+#include "protocol/uuid.h"
+
+namespace asio = boost::asio;
+using namespace kafscale;
+
+namespace {
+
+constexpr int kExitBadConfig = 2;
+constexpr int kIoThreads = 4;
+
+std::string AdvertisedHost(const BrokerConfig& config) {
+  if (!config.advertised_host.empty()) return config.advertised_host;
+  if (config.listen_addr.host != "0.0.0.0" && config.listen_addr.host != "::") return config.listen_addr.host;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
+  return "localhost";
+}
+
+// The cluster id is created once and kept in the metadata store.
+Result<std::string> LoadOrCreateClusterId(MetadataStore& store) {
+  const std::string key = metastore::ClusterIdKey();
+  const std::string fresh = kafka::Uuid::Random().ToBase64();
+  TxnResult result;
+  Status status = store.Txn({Compare::Absent(key)}, {TxnOp::Put(key, fresh)}, {TxnOp::Get(key)}, &result);
+  if (!status.ok()) return status;
+  if (result.succeeded) return fresh;
+  if (result.results.empty() || result.results[0].empty()) return Status::Corruption("cluster id vanished");
+  return result.results[0][0].value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Result<BrokerConfig> parsed = ParseBrokerConfig(argc, argv, [](const char* name) { return std::getenv(name); });
+  if (!parsed.ok()) {
+    std::cerr << "kafscale-broker: " << parsed.status().message() << "\nRun kafscale-broker --help for usage.\n";
+    return kExitBadConfig;
+  }
+  BrokerConfig config = std::move(parsed).value();
+  if (config.help_requested) {
+    std::cout << BrokerConfigHelp();
+    return 0;
+  }
+  InitLogging(config.log_level, config.log_format);
+  LogInfo("starting kafscale-broker", {{"config", DescribeConfig(config)}});
+
+  if (!config.s3_bucket.empty() || !config.etcd_endpoints.empty()) {
+    LogError("S3 and etcd stores are not implemented yet; unset KAFSCALE_S3_BUCKET and KAFSCALE_ETCD_ENDPOINTS");
+    return 1;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    LogError("cannot create data directory", {{"dir", config.data_dir}, {"error", ec.message()}});
+    return 1;
+  }
+  auto metadata = EmbeddedMetadataStore::Open(config.data_dir + "/meta");
+  if (!metadata.ok()) {
+    LogError("cannot open metadata store", {{"error", metadata.status().ToString()}});
+    return 1;
+  }
+  auto objects = LocalDirObjectStore::Open(config.data_dir + "/objects");
+  if (!objects.ok()) {
+    LogError("cannot open object store", {{"error", objects.status().ToString()}});
+    return 1;
+  }
+  auto cluster_id = LoadOrCreateClusterId(**metadata);
+  if (!cluster_id.ok()) {
+    LogError("cannot read cluster id", {{"error", cluster_id.status().ToString()}});
+    return 1;
+  }
+
+  asio::io_context io(1);
+  asio::thread_pool io_pool(kIoThreads);
+  cluster::TopicManager topics(**metadata, io_pool, config.auto_create_partitions);
+  log::LogOptions log_options;
+  log_options.object_namespace = config.s3_namespace;
+  log_options.segment_bytes = static_cast<uint64_t>(config.segment_bytes);
+  log_options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
+  log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
+  log::LogManager logs(io.get_executor(), io_pool, **objects, **metadata, log_options);
+  topics.set_listener(&logs);
+
+  kafka::BrokerServices services{
+      .identity = {.node_id = config.broker_id,
+                   .host = AdvertisedHost(config),
+                   .port = config.advertised_port ? config.advertised_port : config.listen_addr.port,
+                   .cluster_id = *cluster_id},
+      .auto_create_topics = config.auto_create_topics,
+      .executor = io.get_executor(),
+      .topics = topics,
+      .logs = logs,
+  };
+  kafka::Dispatcher dispatcher(services);
+  net::ServerOptions server_options;
+  server_options.listen_host = config.listen_addr.host;
+  server_options.listen_port = config.listen_addr.port;
+  server_options.max_request_bytes = static_cast<size_t>(config.max_request_bytes);
+  net::KafkaServer server(io, server_options, dispatcher);
+
+  int exit_code = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Status status = co_await topics.Load();
+        if (status.ok()) status = co_await logs.Recover(topics.List());
+        if (status.ok()) status = server.Listen();
+        if (!status.ok()) {
+          LogError("start-up failed", {{"error", status.ToString()}});
+          exit_code = 1;
+          io.stop();
+          co_return;
+        }
+        logs.Start();
+        server.Start();
+        LogInfo("broker ready", {{"listen", config.listen_addr.ToString()},
+                                 {"advertised", services.identity.host + ":" + std::to_string(services.identity.port)},
+                                 {"node_id", std::to_string(config.broker_id)},
+                                 {"cluster_id", *cluster_id}});
+      },
+      asio::detached);
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    LogInfo("shutting down", {{"signal", std::to_string(signal_number)}});
+    server.StopAccepting();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await logs.Shutdown();
+          server.CloseAll();
+          io.stop();
+        },
+        asio::detached);
+  });
+
+  io.run();
+  io_pool.join();
+  LogInfo("stopped", {{"exit_code", std::to_string(exit_code)}});
+  return exit_code;
+}

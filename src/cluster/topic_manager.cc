@@ -1,0 +1,215 @@
+#include "cluster/topic_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cluster/topic_record.h"
+#include "common/async.h"
+#include "metastore/keys.h"
+
+namespace kafscale::cluster {
+
+namespace asio = boost::asio;
+using kafka::ErrorCode;
+
+namespace {
+constexpr size_t kMaxTopicNameLength = 249;
+constexpr int32_t kMaxPartitions = 100000;
+
+std::optional<std::string> ValidateConfigs(const TopicConfigMap& configs) {
+  for (const auto& [name, value] : configs) {
+    if (auto error = ValidateTopicConfig(name, value)) return error;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+TopicError TopicError::FromStatus(const Status& status) {
+  if (status.IsRetriable()) return Of(ErrorCode::kRequestTimedOut, status.ToString());
+  return Of(ErrorCode::kUnknownServerError, status.ToString());
+}
+
+std::optional<std::string> ValidateTopicName(const std::string& name) {
+  if (name.empty()) return "topic name is empty";
+  if (name == "." || name == "..") return "topic name cannot be '.' or '..'";
+  if (name.size() > kMaxTopicNameLength) {
+    return "topic name is " + std::to_string(name.size()) + " characters; the limit is 249";
+  }
+  for (char c : name) {
+    const bool legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-';
+    if (!legal) return "topic name '" + name + "' contains characters other than [a-zA-Z0-9._-]";
+  }
+  return std::nullopt;
+}
+
+TopicManager::TopicManager(MetadataStore& store, asio::thread_pool& pool, int32_t default_partitions)
+    : store_(store), pool_(pool), default_partitions_(default_partitions) {}
+
+asio::awaitable<Status> TopicManager::Load() {
+  auto [status, kvs] = co_await RunBlocking(pool_, [this] {
+    std::vector<KeyValue> out;
+    Status s = store_.Range(metastore::TopicsPrefix(), &out);
+    return std::make_pair(s, std::move(out));
+  });
+  if (!status.ok()) co_return status;
+  topics_.clear();
+  for (const KeyValue& kv : kvs) {
+    if (!metastore::IsTopicConfigKey(kv.key)) continue;
+    auto info = std::make_unique<TopicInfo>();
+    Status decoded = DecodeTopicRecord(kv.value, info.get());
+    if (!decoded.ok()) {
+      co_return Status::Corruption("topic record " + kv.key + ": " + decoded.message());
+    }
+    topics_[info->name] = std::move(info);
+  }
+  co_return Status::OK();
+}
+
+const TopicInfo* TopicManager::Find(const std::string& name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second.get();
+}
+
+const TopicInfo* TopicManager::FindById(const kafka::Uuid& id) const {
+  for (const auto& [name, info] : topics_) {
+    if (info->id == id) return info.get();
+  }
+  return nullptr;
+}
+
+std::vector<const TopicInfo*> TopicManager::List() const {
+  std::vector<const TopicInfo*> out;
+  out.reserve(topics_.size());
+  for (const auto& [name, info] : topics_) out.push_back(info.get());
+  return out;
+}
+
+asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool must_be_new) {
+  const std::string key = metastore::TopicConfigKey(info.name);
+  std::vector<Compare> compares;
+  std::vector<TxnOp> ops = {TxnOp::Put(key, EncodeTopicRecord(info))};
+  if (must_be_new) {
+    compares.push_back(Compare::Absent(key));
+    for (int32_t p = 0; p < info.partitions; ++p) {
+      ops.push_back(TxnOp::Put(metastore::NextOffsetKey(info.name, p), "0"));
+    }
+  }
+  auto [status, result] = co_await RunBlocking(pool_, [&, compares, ops] {
+    TxnResult r;
+    Status s = store_.Txn(compares, ops, {}, &r);
+    return std::make_pair(s, r);
+  });
+  if (!status.ok()) co_return TopicError::FromStatus(status);
+  if (!result.succeeded) {
+    co_return TopicError::Of(ErrorCode::kTopicAlreadyExists, "topic '" + info.name + "' already exists");
+  }
+  co_return TopicError{};
+}
+
+asio::awaitable<TopicError> TopicManager::Create(CreateTopicSpec spec, bool validate_only, TopicInfo* created) {
+  if (auto error = ValidateTopicName(spec.name)) co_return TopicError::Of(ErrorCode::kInvalidTopicException, *error);
+  if (Find(spec.name)) {
+    co_return TopicError::Of(ErrorCode::kTopicAlreadyExists, "topic '" + spec.name + "' already exists");
+  }
+  if (spec.partitions == -1) spec.partitions = default_partitions_;
+  if (spec.partitions < 1 || spec.partitions > kMaxPartitions) {
+    co_return TopicError::Of(ErrorCode::kInvalidPartitions,
+                             "partition count " + std::to_string(spec.partitions) + " must be from 1 to " +
+                                 std::to_string(kMaxPartitions));
+  }
+  if (spec.replication_factor == -1) spec.replication_factor = 1;
+  if (spec.replication_factor < 1) {
+    co_return TopicError::Of(ErrorCode::kInvalidReplicationFactor,
+                             "replication factor " + std::to_string(spec.replication_factor) + " must be at least 1");
+  }
+  if (auto error = ValidateConfigs(spec.configs)) co_return TopicError::Of(ErrorCode::kInvalidConfig, *error);
+
+  TopicInfo info;
+  info.name = spec.name;
+  info.id = kafka::Uuid::Random();
+  info.partitions = spec.partitions;
+  info.replication_factor = spec.replication_factor;
+  info.configs = std::move(spec.configs);
+  if (!validate_only) {
+    TopicError error = co_await Persist(info, /*must_be_new=*/true);
+    if (!error.ok()) co_return error;
+    auto stored = std::make_unique<TopicInfo>(info);
+    const TopicInfo& ref = *stored;
+    topics_[info.name] = std::move(stored);
+    if (listener_) listener_->OnTopicCreated(ref);
+    spdlog::info("topic created name={} partitions={} id={}", info.name, info.partitions, info.id.ToBase64());
+  }
+  if (created) *created = std::move(info);
+  co_return TopicError{};
+}
+
+asio::awaitable<TopicError> TopicManager::Delete(const std::string& name) {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
+  }
+  // Keep the info alive across the awaits even if a concurrent delete races.
+  std::shared_ptr<TopicInfo> info(std::move(it->second));
+  topics_.erase(it);
+  if (listener_) {
+    Status dropped = co_await listener_->DropTopicData(*info);
+    if (!dropped.ok()) {
+      topics_.emplace(name, std::make_unique<TopicInfo>(*info));
+      co_return TopicError::FromStatus(dropped);
+    }
+  }
+  Status status = co_await RunBlocking(pool_, [this, name] {
+    TxnResult r;
+    return store_.Txn({}, {TxnOp::DeletePrefix(metastore::TopicPrefix(name))}, {}, &r);
+  });
+  if (!status.ok()) co_return TopicError::FromStatus(status);
+  spdlog::info("topic deleted name={}", name);
+  co_return TopicError{};
+}
+
+asio::awaitable<TopicError> TopicManager::AddPartitions(const std::string& name, int32_t new_total,
+                                                        bool validate_only) {
+  const TopicInfo* current = Find(name);
+  if (!current) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
+  if (new_total <= current->partitions) {
+    co_return TopicError::Of(ErrorCode::kInvalidPartitions,
+                             "topic '" + name + "' has " + std::to_string(current->partitions) +
+                                 " partitions; the new count " + std::to_string(new_total) + " must be larger");
+  }
+  if (new_total > kMaxPartitions) {
+    co_return TopicError::Of(ErrorCode::kInvalidPartitions,
+                             "partition count must be at most " + std::to_string(kMaxPartitions));
+  }
+  if (validate_only) co_return TopicError{};
+  TopicInfo updated = *current;
+  const int32_t old_count = updated.partitions;
+  updated.partitions = new_total;
+  std::vector<TxnOp> ops = {TxnOp::Put(metastore::TopicConfigKey(name), EncodeTopicRecord(updated))};
+  for (int32_t p = old_count; p < new_total; ++p) ops.push_back(TxnOp::Put(metastore::NextOffsetKey(name, p), "0"));
+  Status status = co_await RunBlocking(pool_, [this, ops] {
+    TxnResult r;
+    return store_.Txn({}, ops, {}, &r);
+  });
+  if (!status.ok()) co_return TopicError::FromStatus(status);
+  TopicInfo* live = topics_.count(name) ? topics_[name].get() : nullptr;
+  if (!live) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' was deleted");
+  live->partitions = new_total;
+  if (listener_) listener_->OnPartitionsAdded(*live, old_count);
+  co_return TopicError{};
+}
+
+asio::awaitable<TopicError> TopicManager::SetConfigs(const std::string& name, TopicConfigMap configs,
+                                                     bool validate_only) {
+  const TopicInfo* current = Find(name);
+  if (!current) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
+  if (auto error = ValidateConfigs(configs)) co_return TopicError::Of(ErrorCode::kInvalidConfig, *error);
+  if (validate_only) co_return TopicError{};
+  TopicInfo updated = *current;
+  updated.configs = std::move(configs);
+  TopicError error = co_await Persist(updated, /*must_be_new=*/false);
+  if (!error.ok()) co_return error;
+  if (auto it = topics_.find(name); it != topics_.end()) it->second->configs = updated.configs;
+  co_return TopicError{};
+}
+
+}  // namespace kafscale::cluster

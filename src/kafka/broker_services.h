@@ -1,0 +1,28 @@
+// What request handlers may use: the broker's identity and its domain
+// services. Everything here lives on the broker's core executor.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <string>
+
+#include "cluster/topic_manager.h"
+#include "log/log_manager.h"
+
+namespace kafscale::kafka {
+
+struct BrokerIdentity {
+  int32_t node_id = 0;
+  std::string host = "localhost";  // advertised
+  int32_t port = 9092;             // advertised
+  std::string cluster_id;
+};
+
+struct BrokerServices {
+  BrokerIdentity identity;
+  bool auto_create_topics = true;
+  boost::asio::any_io_executor executor;
+  cluster::TopicManager& topics;
+  log::LogManager& logs;
+};
+
+}  // namespace kafscale::kafka

@@ -1,0 +1,80 @@
+#include "kafka/handlers/handlers.h"
+
+namespace kafscale::kafka {
+
+namespace {
+
+void DescribeTopic(const BrokerIdentity& self, const cluster::TopicInfo& topic,
+                   MetadataResponse::MetadataResponseTopic& out) {
+  out.name = topic.name;
+  out.topic_id = topic.id;
+  for (int32_t p = 0; p < topic.partitions; ++p) {
+    MetadataResponse::MetadataResponsePartition partition;
+    partition.partition_index = p;
+    partition.leader_id = self.node_id;
+    partition.leader_epoch = 0;
+    partition.replica_nodes = {self.node_id};
+    partition.isr_nodes = {self.node_id};
+    out.partitions.push_back(std::move(partition));
+  }
+}
+
+}  // namespace
+
+HandlerResult HandleMetadata(RequestContext& ctx, const MetadataRequest& request, MetadataResponse& response) {
+  BrokerServices& services = ctx.services;
+  const BrokerIdentity& self = services.identity;
+  MetadataResponse::MetadataResponseBroker broker;
+  broker.node_id = self.node_id;
+  broker.host = self.host;
+  broker.port = self.port;
+  response.brokers.push_back(broker);
+  response.cluster_id = self.cluster_id;
+  response.controller_id = self.node_id;
+
+  // v0: an empty list means every topic; v1+: null means every topic.
+  const bool all_topics = !request.topics.has_value() || (ctx.api_version == 0 && request.topics->empty());
+  if (all_topics) {
+    for (const cluster::TopicInfo* topic : services.topics.List()) {
+      DescribeTopic(self, *topic, response.topics.emplace_back());
+    }
+    co_return;
+  }
+  const bool may_create = services.auto_create_topics && request.allow_auto_topic_creation;
+  for (const auto& wanted : *request.topics) {
+    MetadataResponse::MetadataResponseTopic& out = response.topics.emplace_back();
+    const cluster::TopicInfo* topic = nullptr;
+    if (wanted.name.has_value()) {
+      out.name = *wanted.name;
+      topic = services.topics.Find(*wanted.name);
+      if (!topic && may_create) {
+        cluster::TopicInfo created;
+        cluster::TopicError error =
+            co_await services.topics.Create(cluster::CreateTopicSpec{.name = *wanted.name}, false, &created);
+        topic = services.topics.Find(*wanted.name);
+        if (!topic) {
+          out.error_code = static_cast<int16_t>(error.code == ErrorCode::kTopicAlreadyExists
+                                                    ? ErrorCode::kLeaderNotAvailable
+                                                    : error.code);
+          continue;
+        }
+      }
+      if (!topic) {
+        const bool bad_name = cluster::ValidateTopicName(*wanted.name).has_value();
+        out.error_code = static_cast<int16_t>(bad_name ? ErrorCode::kInvalidTopicException
+                                                       : ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+    } else {
+      topic = services.topics.FindById(wanted.topic_id);
+      out.topic_id = wanted.topic_id;
+      if (!topic) {
+        out.error_code = static_cast<int16_t>(ErrorCode::kUnknownTopicId);
+        continue;
+      }
+    }
+    DescribeTopic(self, *topic, out);
+  }
+}
+
+}  // namespace kafscale::kafka

@@ -1,0 +1,83 @@
+#include <charconv>
+#include <chrono>
+
+#include "kafka/handlers/handlers.h"
+
+namespace kafscale::kafka {
+
+namespace {
+
+int64_t MaxBatchBytes(const cluster::TopicInfo& topic) {
+  const std::string value = cluster::EffectiveTopicConfig(topic.configs, "max.message.bytes");
+  int64_t parsed = 0;
+  std::from_chars(value.data(), value.data() + value.size(), parsed);
+  return parsed;
+}
+
+ErrorCode ErrorForFlushFailure(const Status& status) {
+  if (status.code() == Status::Code::kTimeout) return ErrorCode::kRequestTimedOut;
+  if (status.IsConflict()) return ErrorCode::kNotLeaderOrFollower;
+  if (status.IsNotFound()) return ErrorCode::kUnknownTopicOrPartition;
+  return ErrorCode::kKafkaStorageError;
+}
+
+}  // namespace
+
+HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, ProduceResponse& response) {
+  BrokerServices& services = ctx.services;
+  const bool valid_acks = request.acks == 0 || request.acks == 1 || request.acks == -1;
+  const bool transactional = request.transactional_id.has_value();
+  struct Waiting {
+    ProduceResponse::PartitionProduceResponse* out;
+    std::shared_ptr<log::FlushTicket> ticket;
+  };
+  std::vector<Waiting> waiting;
+  for (const auto& topic_data : request.topic_data) {
+    auto& topic_out = response.responses.emplace_back();
+    topic_out.name = topic_data.name;
+    const cluster::TopicInfo* topic = services.topics.Find(topic_data.name);
+    for (const auto& partition_data : topic_data.partition_data) {
+      auto& out = topic_out.partition_responses.emplace_back();
+      out.index = partition_data.index;
+      out.base_offset = -1;
+      auto fail = [&](ErrorCode code, std::string message) {
+        out.error_code = static_cast<int16_t>(code);
+        out.error_message = std::move(message);
+      };
+      if (!valid_acks) {
+        fail(ErrorCode::kInvalidRequiredAcks, "acks must be -1, 0 or 1");
+      } else if (transactional) {
+        fail(ErrorCode::kTransactionalIdAuthorizationFailed, "transactions are not supported");
+      } else if (!topic || partition_data.index < 0 || partition_data.index >= topic->partitions) {
+        fail(ErrorCode::kUnknownTopicOrPartition, "unknown topic or partition");
+      } else if (!partition_data.records.has_value()) {
+        fail(ErrorCode::kCorruptMessage, "records are null");
+      } else {
+        log::AppendResult appended =
+            services.logs.Append(topic->name, partition_data.index, *partition_data.records, MaxBatchBytes(*topic));
+        if (appended.error != ErrorCode::kNone) {
+          fail(appended.error, appended.message);
+        } else {
+          out.base_offset = appended.base_offset;
+          out.log_start_offset = appended.log_start_offset;
+          waiting.push_back(Waiting{&out, std::move(appended.ticket)});
+        }
+      }
+    }
+  }
+  if (request.acks == 0) {
+    ctx.suppress_response = true;
+    co_return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(request.timeout_ms, 0));
+  for (Waiting& w : waiting) {
+    Status status = co_await services.logs.WaitDurable(w.ticket, deadline);
+    if (!status.ok()) {
+      w.out->error_code = static_cast<int16_t>(ErrorForFlushFailure(status));
+      w.out->error_message = status.ToString();
+      w.out->base_offset = -1;
+    }
+  }
+}
+
+}  // namespace kafscale::kafka

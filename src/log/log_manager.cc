@@ -1,0 +1,520 @@
+#include "log/log_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "metastore/keys.h"
+#include "storage/record_batch.h"
+#include "storage/segment_format.h"
+
+namespace kafscale::log {
+
+namespace asio = boost::asio;
+using kafka::ErrorCode;
+
+namespace {
+// Index entry every this many messages, as the original KafScale.
+constexpr int32_t kIndexInterval = 100;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string FormatOffset(int64_t offset) { return std::to_string(offset); }
+}  // namespace
+
+struct PendingBatch {
+  int64_t base_offset;
+  int64_t last_offset;
+  int64_t max_timestamp;
+  std::string bytes;  // owned copy with the base offset assigned
+};
+
+struct LogManager::Partition {
+  std::string topic;
+  int32_t index = 0;
+  int64_t log_start_offset = 0;
+  int64_t high_watermark = 0;  // next offset that is durable (committed)
+  int64_t next_offset = 0;     // next offset to assign
+  std::map<int64_t, std::string> segments;  // durable segments: base offset -> object key
+  std::vector<PendingBatch> pending;
+  uint64_t pending_bytes = 0;
+  std::shared_ptr<FlushTicket> pending_ticket;
+  bool flushing = false;
+  bool dropped = false;
+  AsyncNotifier data_waiters;
+};
+
+LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, ObjectStore& objects,
+                       MetadataStore& metadata, LogOptions options)
+    : executor_(executor),
+      pool_(pool),
+      objects_(objects),
+      metadata_(metadata),
+      options_(std::move(options)),
+      cache_(options_.cache_bytes),
+      flush_timer_(executor) {}
+
+LogManager::~LogManager() = default;
+
+std::string LogManager::PartitionPrefix(const std::string& topic, int32_t partition) const {
+  return options_.object_namespace + "/" + topic + "/" + std::to_string(partition) + "/";
+}
+
+LogManager::Partition* LogManager::Find(const std::string& topic, int32_t partition) const {
+  auto it = partitions_.find(PartitionKey(topic, partition));
+  return it == partitions_.end() ? nullptr : it->second.get();
+}
+
+LogManager::Partition& LogManager::AddPartition(const std::string& topic, int32_t partition) {
+  auto p = std::make_shared<Partition>();
+  p->topic = topic;
+  p->index = partition;
+  auto& slot = partitions_[PartitionKey(topic, partition)];
+  slot = std::move(p);
+  return *slot;
+}
+
+void LogManager::OnTopicCreated(const cluster::TopicInfo& info) { OnPartitionsAdded(info, 0); }
+
+void LogManager::OnPartitionsAdded(const cluster::TopicInfo& info, int32_t old_count) {
+  for (int32_t p = old_count; p < info.partitions; ++p) AddPartition(info.name, p);
+}
+
+asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::TopicInfo*>& topics) {
+  for (const cluster::TopicInfo* topic : topics) {
+    auto [status, state] = co_await RunBlocking(pool_, [this, name = topic->name] {
+      std::pair<std::vector<KeyValue>, std::vector<ObjectInfo>> out;
+      Status s = metadata_.Range(metastore::TopicPrefix(name), &out.first);
+      if (s.ok()) s = ListAll(objects_, options_.object_namespace + "/" + name + "/", &out.second);
+      return std::make_pair(s, std::move(out));
+    });
+    if (!status.ok()) co_return Status(status);
+    auto& [kvs, objects] = state;
+    for (int32_t index = 0; index < topic->partitions; ++index) {
+      Partition& p = AddPartition(topic->name, index);
+      const std::string offset_key = metastore::NextOffsetKey(topic->name, index);
+      for (const KeyValue& kv : kvs) {
+        if (kv.key != offset_key) continue;
+        auto parsed = metastore::ParseNextOffset(kv.value);
+        if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+        p.high_watermark = p.next_offset = *parsed;
+      }
+    }
+    std::set<std::string> index_keys;
+    for (const ObjectInfo& object : objects) {
+      if (object.key.ends_with(".index")) index_keys.insert(object.key);
+    }
+    for (const ObjectInfo& object : objects) {
+      auto parsed = storage::ParseSegmentKey(object.key);
+      if (!parsed || parsed->kind != storage::SegmentObjectKind::kSegment) continue;
+      Partition* p = Find(topic->name, parsed->partition);
+      if (!p) continue;
+      if (parsed->base_offset >= p->high_watermark) {
+        spdlog::info("ignoring uncommitted segment key={} high_watermark={}", object.key, p->high_watermark);
+        continue;
+      }
+      if (!index_keys.count(storage::IndexKeyForSegment(object.key))) {
+        spdlog::error("segment has no index; it will not be served key={}", object.key);
+      }
+      p->segments[parsed->base_offset] = object.key;
+    }
+  }
+  // Verify the newest segment of each partition now: a crash is most likely
+  // to have damaged it. Older ones are verified when first read.
+  for (auto& [key, p] : partitions_) {
+    if (p->segments.empty()) {
+      if (p->high_watermark > p->log_start_offset) {
+        spdlog::error("partition has committed offsets but no segments topic={} partition={} high_watermark={}",
+                      p->topic, p->index, p->high_watermark);
+      }
+      continue;
+    }
+    Status status;
+    co_await LoadSegment(*p, p->segments.rbegin()->first, &status);
+    if (!status.ok()) {
+      spdlog::error("newest segment failed verification topic={} partition={} error=\"{}\"", p->topic, p->index,
+                    status.ToString());
+    }
+  }
+  spdlog::info("recovered partitions={}", partitions_.size());
+  co_return Status::OK();
+}
+
+void LogManager::Start() {
+  asio::co_spawn(executor_, [this]() { return FlushLoop(); }, asio::detached);
+}
+
+asio::awaitable<void> LogManager::FlushLoop() {
+  while (!stopping_) {
+    flush_timer_.expires_after(options_.flush_interval);
+    boost::system::error_code ec;
+    co_await flush_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopping_) co_return;
+    for (auto& [key, p] : partitions_) MaybeStartFlush(*p);
+  }
+}
+
+asio::awaitable<void> LogManager::Shutdown() {
+  stopping_ = true;
+  flush_timer_.cancel();
+  // Flush until nothing is buffered or in flight.
+  for (;;) {
+    bool busy = false;
+    for (auto& [key, p] : partitions_) {
+      MaybeStartFlush(*p);
+      busy = busy || p->flushing || !p->pending.empty();
+    }
+    if (!busy) break;
+    asio::steady_timer wait(executor_, std::chrono::milliseconds(5));
+    boost::system::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+AppendResult LogManager::Append(const std::string& topic, int32_t partition, const kafka::Records& records,
+                                int64_t max_batch_bytes) {
+  AppendResult result;
+  Partition* p = Find(topic, partition);
+  if (!p) {
+    result.error = ErrorCode::kUnknownTopicOrPartition;
+    result.message = "unknown partition " + topic + "-" + std::to_string(partition);
+    return result;
+  }
+  if (stopping_) {
+    result.error = ErrorCode::kNotLeaderOrFollower;
+    result.message = "broker is shutting down";
+    return result;
+  }
+  const std::string data = records.Flatten();
+  std::vector<storage::BatchSpan> batches;
+  storage::BatchCheck check = storage::SplitAndValidateBatches(data, &batches);
+  if (!check.ok()) {
+    result.error = check.kind == storage::BatchCheck::Kind::kInvalidRecord ? ErrorCode::kInvalidRecord
+                                                                            : ErrorCode::kCorruptMessage;
+    result.message = check.message;
+    return result;
+  }
+  if (batches.empty()) {
+    result.error = ErrorCode::kCorruptMessage;
+    result.message = "produce request for " + topic + "-" + std::to_string(partition) + " has no record batches";
+    return result;
+  }
+  for (const storage::BatchSpan& batch : batches) {
+    if (static_cast<int64_t>(batch.length) > max_batch_bytes) {
+      result.error = ErrorCode::kMessageTooLarge;
+      result.message = "record batch of " + std::to_string(batch.length) + " bytes exceeds max.message.bytes " +
+                       std::to_string(max_batch_bytes);
+      return result;
+    }
+  }
+  result.base_offset = p->next_offset;
+  for (const storage::BatchSpan& batch : batches) {
+    PendingBatch pending;
+    pending.bytes.assign(data, batch.position, batch.length);
+    pending.base_offset = p->next_offset;
+    pending.last_offset = p->next_offset + batch.header.last_offset_delta;
+    pending.max_timestamp = batch.header.max_timestamp;
+    storage::SetBaseOffset(pending.bytes.data(), pending.base_offset);
+    p->next_offset = pending.last_offset + 1;
+    p->pending_bytes += pending.bytes.size();
+    p->pending.push_back(std::move(pending));
+  }
+  if (!p->pending_ticket) p->pending_ticket = std::make_shared<FlushTicket>();
+  result.ticket = p->pending_ticket;
+  result.log_start_offset = p->log_start_offset;
+  if (p->pending_bytes >= options_.segment_bytes) MaybeStartFlush(*p);
+  return result;
+}
+
+asio::awaitable<Status> LogManager::WaitDurable(std::shared_ptr<FlushTicket> ticket,
+                                                std::chrono::steady_clock::time_point deadline) {
+  if (!ticket->done) {
+    AsyncEvent event(executor_);
+    ticket->notifier.Add(&event);
+    if (!co_await event.Wait(deadline)) {
+      ticket->notifier.Remove(&event);
+      co_return Status::Timeout("records not durable before the request timeout");
+    }
+  }
+  co_return ticket->status;
+}
+
+void LogManager::MaybeStartFlush(Partition& p) {
+  if (p.flushing || p.pending.empty() || p.dropped) return;
+  p.flushing = true;
+  auto self = partitions_.at(PartitionKey(p.topic, p.index));
+  asio::co_spawn(executor_, [this, self]() { return Flush(self); }, asio::detached);
+}
+
+asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
+  std::vector<PendingBatch> batches = std::move(p->pending);
+  p->pending.clear();
+  p->pending_bytes = 0;
+  std::shared_ptr<FlushTicket> ticket = std::move(p->pending_ticket);
+  const int64_t base = batches.front().base_offset;
+  const int64_t next = batches.back().last_offset + 1;
+  const int64_t previous_committed = p->high_watermark;
+  const std::string key = storage::SegmentKey(options_.object_namespace, p->topic, p->index, base);
+  const std::string offset_key = metastore::NextOffsetKey(p->topic, p->index);
+
+  auto [status, segment] = co_await RunBlocking(pool_, [&]() {
+    std::vector<std::string_view> bodies;
+    bodies.reserve(batches.size());
+    for (const PendingBatch& b : batches) bodies.push_back(b.bytes);
+    storage::SegmentBuild built = storage::BuildSegment(base, bodies, NowMs(), kIndexInterval);
+    std::pair<Status, std::shared_ptr<LoadedSegment>> out;
+    out.first = objects_.Put(key, built.segment);
+    if (out.first.ok()) out.first = objects_.Put(storage::IndexKeyForSegment(key), built.index);
+    if (out.first.ok()) {
+      TxnResult txn;
+      out.first = metadata_.Txn({Compare::ValueEquals(offset_key, FormatOffset(previous_committed))},
+                                {TxnOp::Put(offset_key, FormatOffset(next))}, {}, &txn);
+      if (out.first.ok() && !txn.succeeded) {
+        out.first = Status::Conflict("next offset of " + offset_key + " changed underneath this broker");
+      }
+    }
+    if (out.first.ok()) {
+      auto loaded = std::make_shared<LoadedSegment>();
+      auto bytes = std::make_shared<const std::string>(std::move(built.segment));
+      size_t position = storage::kSegmentHeaderBytes;
+      for (const PendingBatch& b : batches) {
+        loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
+                                              std::string_view(bytes->data() + position, b.bytes.size())});
+        position += b.bytes.size();
+      }
+      loaded->bytes = std::move(bytes);
+      out.second = std::move(loaded);
+    }
+    return out;
+  });
+
+  p->flushing = false;
+  if (p->dropped) {
+    ticket->status = Status::NotFound("topic was deleted");
+  } else if (status.ok()) {
+    p->segments[base] = key;
+    p->high_watermark = next;
+    cache_.Insert(key, std::move(segment));
+    ticket->status = Status::OK();
+    p->data_waiters.NotifyAll();
+  } else {
+    spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p->topic, p->index, base,
+                  status.ToString());
+    ticket->status = status;
+    // Nothing after the committed offset is durable: drop what was buffered
+    // meanwhile too, so offsets are reassigned without gaps. Its producers
+    // get the same error and retry.
+    if (p->pending_ticket) {
+      p->pending_ticket->status = status;
+      p->pending_ticket->done = true;
+      p->pending_ticket->notifier.NotifyAll();
+      p->pending_ticket.reset();
+    }
+    p->pending.clear();
+    p->pending_bytes = 0;
+    p->next_offset = p->high_watermark;
+  }
+  ticket->done = true;
+  ticket->notifier.NotifyAll();
+  if (!p->pending.empty() && (stopping_ || p->pending_bytes >= options_.segment_bytes)) MaybeStartFlush(*p);
+}
+
+asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Partition& p, int64_t base,
+                                                                               Status* status) {
+  const std::string key = p.segments.at(base);
+  if (auto cached = cache_.Get(key)) co_return cached;
+  auto [s, segment] = co_await RunBlocking(pool_, [this, key]() {
+    std::pair<Status, std::shared_ptr<LoadedSegment>> out;
+    auto bytes = std::make_shared<std::string>();
+    out.first = objects_.Get(key, bytes.get());
+    storage::ParsedSegment parsed;
+    if (out.first.ok()) out.first = storage::ParseSegment(*bytes, &parsed);
+    if (out.first.ok()) {
+      auto loaded = std::make_shared<LoadedSegment>();
+      for (const storage::BatchSpan& batch : parsed.batches) {
+        loaded->batches.push_back(StoredBatch{batch.header.base_offset,
+                                              batch.header.base_offset + batch.header.last_offset_delta,
+                                              batch.header.max_timestamp,
+                                              std::string_view(bytes->data() + batch.position, batch.length)});
+      }
+      loaded->bytes = std::move(bytes);
+      out.second = std::move(loaded);
+    }
+    return out;
+  });
+  if (s.ok() && segment->base_offset() != base) {
+    s = Status::Corruption("segment " + key + " starts at offset " + std::to_string(segment->base_offset()));
+  }
+  if (!s.ok()) {
+    spdlog::error("segment cannot be served key={} error=\"{}\"", key, s.ToString());
+    *status = s;
+    co_return nullptr;
+  }
+  cache_.Insert(key, segment);
+  *status = Status::OK();
+  co_return segment;
+}
+
+asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t partition, int64_t offset,
+                                             int64_t max_bytes) {
+  ReadResult result;
+  std::shared_ptr<Partition> p;
+  if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
+  if (!p) {
+    result.error = ErrorCode::kUnknownTopicOrPartition;
+    co_return result;
+  }
+  result.high_watermark = p->high_watermark;
+  result.log_start_offset = p->log_start_offset;
+  if (offset < p->log_start_offset || offset > p->high_watermark) {
+    result.error = ErrorCode::kOffsetOutOfRange;
+    co_return result;
+  }
+  int64_t budget = max_bytes;
+  int64_t position = offset;
+  for (size_t loaded = 0; loaded < options_.max_segments_per_read && position < result.high_watermark; ++loaded) {
+    auto it = p->segments.upper_bound(position);
+    if (it == p->segments.begin()) break;
+    --it;
+    Status status;
+    auto segment = co_await LoadSegment(*p, it->first, &status);
+    if (!segment) {
+      if (result.records.slices.empty()) {
+        result.error = ErrorCode::kKafkaStorageError;
+        result.message = status.ToString();
+      }
+      break;
+    }
+    bool budget_left = true;
+    for (const StoredBatch& batch : segment->batches) {
+      if (batch.last_offset < position || batch.base_offset >= result.high_watermark) continue;
+      const int64_t size = static_cast<int64_t>(batch.bytes.size());
+      if (!result.records.slices.empty() && size > budget) {
+        budget_left = false;
+        break;
+      }
+      result.records.slices.push_back(kafka::SharedSlice{segment->bytes, batch.bytes});
+      budget -= size;
+      position = batch.last_offset + 1;
+    }
+    if (!budget_left || budget <= 0 || position <= it->first) break;
+  }
+  co_return result;
+}
+
+OffsetLookup LogManager::Earliest(const std::string& topic, int32_t partition) const {
+  Partition* p = Find(topic, partition);
+  if (!p) return OffsetLookup{ErrorCode::kUnknownTopicOrPartition};
+  return OffsetLookup{ErrorCode::kNone, p->log_start_offset, -1};
+}
+
+OffsetLookup LogManager::Latest(const std::string& topic, int32_t partition) const {
+  Partition* p = Find(topic, partition);
+  if (!p) return OffsetLookup{ErrorCode::kUnknownTopicOrPartition};
+  return OffsetLookup{ErrorCode::kNone, p->high_watermark, -1};
+}
+
+asio::awaitable<OffsetLookup> LogManager::ForTimestamp(const std::string& topic, int32_t partition,
+                                                      int64_t timestamp) {
+  std::shared_ptr<Partition> p;
+  if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
+  if (!p) co_return OffsetLookup{ErrorCode::kUnknownTopicOrPartition};
+  const std::vector<int64_t> bases = [&] {
+    std::vector<int64_t> out;
+    for (const auto& [base, key] : p->segments) out.push_back(base);
+    return out;
+  }();
+  for (int64_t base : bases) {
+    if (p->dropped || !p->segments.count(base)) break;
+    Status status;
+    auto segment = co_await LoadSegment(*p, base, &status);
+    if (!segment) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
+    for (const StoredBatch& batch : segment->batches) {
+      if (batch.max_timestamp < timestamp || batch.base_offset < p->log_start_offset) continue;
+      std::vector<storage::Record> records;
+      Status decoded = storage::DecodeRecords(batch.bytes, &records);
+      if (!decoded.ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
+      const int64_t first_timestamp = storage::ReadBatchHeader(batch.bytes).base_timestamp;
+      for (const storage::Record& record : records) {
+        const int64_t record_timestamp = first_timestamp + record.timestamp_delta;
+        if (record_timestamp >= timestamp) {
+          co_return OffsetLookup{ErrorCode::kNone, batch.base_offset + record.offset_delta, record_timestamp};
+        }
+      }
+    }
+  }
+  co_return OffsetLookup{ErrorCode::kNone, -1, -1};
+}
+
+asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic, int32_t partition) {
+  std::shared_ptr<Partition> p;
+  if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
+  if (!p) co_return OffsetLookup{ErrorCode::kUnknownTopicOrPartition};
+  OffsetLookup best{ErrorCode::kNone, -1, -1};
+  const std::vector<int64_t> bases = [&] {
+    std::vector<int64_t> out;
+    for (const auto& [base, key] : p->segments) out.push_back(base);
+    return out;
+  }();
+  for (int64_t base : bases) {
+    if (p->dropped || !p->segments.count(base)) break;
+    Status status;
+    auto segment = co_await LoadSegment(*p, base, &status);
+    if (!segment) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
+    for (const StoredBatch& batch : segment->batches) {
+      if (batch.max_timestamp <= best.timestamp) continue;
+      std::vector<storage::Record> records;
+      if (!storage::DecodeRecords(batch.bytes, &records).ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
+      const int64_t first_timestamp = storage::ReadBatchHeader(batch.bytes).base_timestamp;
+      for (const storage::Record& record : records) {
+        const int64_t record_timestamp = first_timestamp + record.timestamp_delta;
+        if (record_timestamp > best.timestamp) {
+          best = OffsetLookup{ErrorCode::kNone, batch.base_offset + record.offset_delta, record_timestamp};
+        }
+      }
+    }
+  }
+  co_return best;
+}
+
+bool LogManager::AddWaiter(const std::string& topic, int32_t partition, AsyncEvent* event) {
+  Partition* p = Find(topic, partition);
+  if (!p) return false;
+  p->data_waiters.Add(event);
+  return true;
+}
+
+void LogManager::RemoveWaiter(const std::string& topic, int32_t partition, AsyncEvent* event) {
+  if (Partition* p = Find(topic, partition)) p->data_waiters.Remove(event);
+}
+
+asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info) {
+  for (int32_t index = 0; index < info.partitions; ++index) {
+    auto it = partitions_.find(PartitionKey(info.name, index));
+    if (it == partitions_.end()) continue;
+    it->second->dropped = true;
+    it->second->data_waiters.NotifyAll();
+    partitions_.erase(it);
+  }
+  const std::string prefix = options_.object_namespace + "/" + info.name + "/";
+  cache_.ErasePrefix(prefix);
+  co_return co_await RunBlocking(pool_, [this, prefix] {
+    std::vector<ObjectInfo> objects;
+    Status s = ListAll(objects_, prefix, &objects);
+    std::vector<std::string> keys;
+    for (const ObjectInfo& o : objects) keys.push_back(o.key);
+    for (size_t i = 0; s.ok() && i < keys.size(); i += 1000) {
+      std::vector<std::string> chunk(keys.begin() + i, keys.begin() + std::min(keys.size(), i + 1000));
+      s = objects_.DeleteBatch(chunk);
+    }
+    return s;
+  });
+}
+
+}  // namespace kafscale::log

@@ -1,0 +1,139 @@
+// LogManager: every partition log this broker serves. Appends validated
+// batches to in-memory buffers, flushes them to the object store as KafScale
+// segments, commits each partition's next offset to the metadata store, and
+// only then reports the records durable. Reads serve durable data from the
+// segment cache or the object store.
+//
+// Runs on the broker's core executor (not thread-safe); object and metadata
+// store calls run on the I/O pool.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/topic_manager.h"
+#include "common/async.h"
+#include "common/noncopyable.h"
+#include "log/segment_cache.h"
+#include "metastore/metadata_store.h"
+#include "objectstore/object_store.h"
+#include "protocol/error_codes.h"
+#include "protocol/wire.h"
+
+namespace kafscale::log {
+
+struct LogOptions {
+  std::string object_namespace = "default";
+  uint64_t segment_bytes = 4 * 1024 * 1024;  // flush early once a partition buffers this much
+  std::chrono::milliseconds flush_interval{100};
+  uint64_t cache_bytes = 256ull * 1024 * 1024;
+  size_t max_segments_per_read = 4;
+};
+
+// Completion of one flush; every produce waiting on it is answered together.
+struct FlushTicket {
+  AsyncNotifier notifier;
+  bool done = false;
+  Status status;
+};
+
+struct AppendResult {
+  kafka::ErrorCode error = kafka::ErrorCode::kNone;
+  std::string message;
+  int64_t base_offset = -1;
+  int64_t log_start_offset = 0;
+  std::shared_ptr<FlushTicket> ticket;  // wait on it for durability (acks != 0)
+};
+
+struct ReadResult {
+  kafka::ErrorCode error = kafka::ErrorCode::kNone;
+  std::string message;
+  int64_t high_watermark = -1;
+  int64_t log_start_offset = -1;
+  kafka::Records records;
+};
+
+struct OffsetLookup {
+  kafka::ErrorCode error = kafka::ErrorCode::kNone;
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+};
+
+class LogManager : public cluster::TopicDataListener, NonCopyable {
+ public:
+  LogManager(boost::asio::any_io_executor executor, boost::asio::thread_pool& pool, ObjectStore& objects,
+             MetadataStore& metadata, LogOptions options);
+  ~LogManager() override;
+
+  // Rebuilds every partition of `topics` from the stores. Corrupt or missing
+  // objects are reported in the log and are never served.
+  boost::asio::awaitable<Status> Recover(const std::vector<const cluster::TopicInfo*>& topics);
+
+  // Starts the periodic flush timer.
+  void Start();
+  // Flushes everything buffered and stops the timer; later appends fail.
+  boost::asio::awaitable<void> Shutdown();
+
+  // Validates `records` (magic 2, sizes, CRC32C, max_batch_bytes) and buffers
+  // them with offsets assigned. Errors concern this partition only.
+  AppendResult Append(const std::string& topic, int32_t partition, const kafka::Records& records,
+                      int64_t max_batch_bytes);
+  // Waits until `ticket` completes or `deadline` passes (Timeout status).
+  boost::asio::awaitable<Status> WaitDurable(std::shared_ptr<FlushTicket> ticket,
+                                             std::chrono::steady_clock::time_point deadline);
+
+  // Returns whole batches starting with the one containing `offset`, up to
+  // max_bytes (but at least one batch), from durable data only.
+  boost::asio::awaitable<ReadResult> Read(const std::string& topic, int32_t partition, int64_t offset,
+                                          int64_t max_bytes);
+
+  // Offsets: earliest, latest (high watermark), first record with timestamp
+  // >= `timestamp`, and the record with the largest timestamp.
+  OffsetLookup Earliest(const std::string& topic, int32_t partition) const;
+  OffsetLookup Latest(const std::string& topic, int32_t partition) const;
+  boost::asio::awaitable<OffsetLookup> ForTimestamp(const std::string& topic, int32_t partition, int64_t timestamp);
+  boost::asio::awaitable<OffsetLookup> MaxTimestamp(const std::string& topic, int32_t partition);
+
+  // Registers `event` to be set when the partition's high watermark moves.
+  // Returns false when the partition does not exist. Remove with RemoveWaiter.
+  bool AddWaiter(const std::string& topic, int32_t partition, AsyncEvent* event);
+  void RemoveWaiter(const std::string& topic, int32_t partition, AsyncEvent* event);
+
+  // TopicDataListener
+  void OnTopicCreated(const cluster::TopicInfo& info) override;
+  void OnPartitionsAdded(const cluster::TopicInfo& info, int32_t old_count) override;
+  boost::asio::awaitable<Status> DropTopicData(const cluster::TopicInfo& info) override;
+
+  const SegmentCache& cache() const { return cache_; }
+
+ private:
+  struct Partition;
+  using PartitionKey = std::pair<std::string, int32_t>;
+
+  Partition* Find(const std::string& topic, int32_t partition) const;
+  Partition& AddPartition(const std::string& topic, int32_t partition);
+  boost::asio::awaitable<void> FlushLoop();
+  void MaybeStartFlush(Partition& p);
+  boost::asio::awaitable<void> Flush(std::shared_ptr<Partition> p);
+  boost::asio::awaitable<std::shared_ptr<const LoadedSegment>> LoadSegment(Partition& p, int64_t base,
+                                                                            Status* status);
+  std::string PartitionPrefix(const std::string& topic, int32_t partition) const;
+
+  boost::asio::any_io_executor executor_;
+  boost::asio::thread_pool& pool_;
+  ObjectStore& objects_;
+  MetadataStore& metadata_;
+  LogOptions options_;
+  SegmentCache cache_;
+  boost::asio::steady_timer flush_timer_;
+  bool stopping_ = false;
+  std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
+};
+
+}  // namespace kafscale::log

@@ -1,0 +1,38 @@
+#include "log/segment_cache.h"
+
+namespace kafscale::log {
+
+std::shared_ptr<const LoadedSegment> SegmentCache::Get(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    ++misses_;
+    return nullptr;
+  }
+  ++hits_;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->segment;
+}
+
+void SegmentCache::Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment) {
+  if (auto it = index_.find(key); it != index_.end()) EraseEntry(it->second);
+  size_ += segment->bytes->size();
+  lru_.push_front(Entry{key, std::move(segment)});
+  index_[key] = lru_.begin();
+  while (size_ > capacity_ && lru_.size() > 1) EraseEntry(std::prev(lru_.end()));
+}
+
+void SegmentCache::ErasePrefix(const std::string& prefix) {
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (it->key.starts_with(prefix)) EraseEntry(it);
+    it = next;
+  }
+}
+
+void SegmentCache::EraseEntry(std::list<Entry>::iterator it) {
+  size_ -= it->segment->bytes->size();
+  index_.erase(it->key);
+  lru_.erase(it);
+}
+
+}  // namespace kafscale::log

@@ -1,0 +1,63 @@
+// A bounded LRU cache of verified segments, keyed by object key. Runs on the
+// broker's core executor (not thread-safe). Entries are shared: a fetch
+// response keeps the bytes it references alive after eviction.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/noncopyable.h"
+
+namespace kafscale::log {
+
+// One record batch inside a loaded segment.
+struct StoredBatch {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  int64_t max_timestamp = 0;
+  std::string_view bytes;  // points into the owning segment's bytes
+};
+
+// A segment object whose footer and checksums were verified.
+struct LoadedSegment {
+  std::shared_ptr<const std::string> bytes;  // the whole .kfs object
+  std::vector<StoredBatch> batches;          // in offset order
+  int64_t base_offset() const { return batches.empty() ? 0 : batches.front().base_offset; }
+  int64_t last_offset() const { return batches.empty() ? -1 : batches.back().last_offset; }
+};
+
+class SegmentCache : NonCopyable {
+ public:
+  explicit SegmentCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+  std::shared_ptr<const LoadedSegment> Get(const std::string& key);
+  // Inserts or replaces; evicts least recently used entries beyond capacity.
+  void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment);
+  // Drops every key starting with `prefix`.
+  void ErasePrefix(const std::string& prefix);
+
+  uint64_t size_bytes() const { return size_; }
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const LoadedSegment> segment;
+  };
+  void EraseEntry(std::list<Entry>::iterator it);
+
+  uint64_t capacity_;
+  uint64_t size_ = 0;
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
+  std::list<Entry> lru_;  // front = most recently used
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+}  // namespace kafscale::log
