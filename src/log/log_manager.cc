@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -10,6 +12,7 @@
 #include "metastore/keys.h"
 #include "storage/record_batch.h"
 #include "storage/segment_format.h"
+#include "storage/segment_key.h"
 
 namespace kafscale::log {
 
@@ -111,18 +114,19 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
       if (object.key.ends_with(".index")) index_keys.insert(object.key);
     }
     for (const ObjectInfo& object : objects) {
-      auto parsed = storage::ParseSegmentKey(object.key);
-      if (!parsed || parsed->kind != storage::SegmentObjectKind::kSegment) continue;
-      Partition* p = Find(topic->name, parsed->partition);
+      ParsedSegmentKey parsed;
+      if (!ParseSegmentKey(object.key, &parsed).ok() || parsed.kind != SegmentObjectKind::kSegment) continue;
+      Partition* p = Find(topic->name, parsed.partition);
       if (!p) continue;
-      if (parsed->base_offset >= p->high_watermark) {
+      if (parsed.base_offset >= p->high_watermark) {
         spdlog::info("ignoring uncommitted segment key={} high_watermark={}", object.key, p->high_watermark);
         continue;
       }
-      if (!index_keys.count(storage::IndexKeyForSegment(object.key))) {
+      if (!index_keys.count(IndexKey(options_.object_namespace, topic->name, parsed.partition, parsed.base_offset))) {
         spdlog::error("segment has no index; it will not be served key={}", object.key);
+        continue;
       }
-      p->segments[parsed->base_offset] = object.key;
+      p->segments[parsed.base_offset] = object.key;
     }
   }
   // Verify the newest segment of each partition now: a crash is most likely
@@ -192,35 +196,34 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     return result;
   }
   const std::string data = records.Flatten();
-  std::vector<storage::BatchSpan> batches;
-  storage::BatchCheck check = storage::SplitAndValidateBatches(data, &batches);
+  RecordsValidation check = ValidateProduceRecords(data);
   if (!check.ok()) {
-    result.error = check.kind == storage::BatchCheck::Kind::kInvalidRecord ? ErrorCode::kInvalidRecord
-                                                                            : ErrorCode::kCorruptMessage;
+    result.error = *check.error == RecordsError::kInvalidRecord ? ErrorCode::kInvalidRecord : ErrorCode::kCorruptMessage;
     result.message = check.message;
     return result;
   }
+  const std::vector<ValidatedBatch>& batches = check.batches;
   if (batches.empty()) {
     result.error = ErrorCode::kCorruptMessage;
     result.message = "produce request for " + topic + "-" + std::to_string(partition) + " has no record batches";
     return result;
   }
-  for (const storage::BatchSpan& batch : batches) {
-    if (static_cast<int64_t>(batch.length) > max_batch_bytes) {
+  for (const ValidatedBatch& batch : batches) {
+    if (static_cast<int64_t>(batch.size) > max_batch_bytes) {
       result.error = ErrorCode::kMessageTooLarge;
-      result.message = "record batch of " + std::to_string(batch.length) + " bytes exceeds max.message.bytes " +
+      result.message = "record batch of " + std::to_string(batch.size) + " bytes exceeds max.message.bytes " +
                        std::to_string(max_batch_bytes);
       return result;
     }
   }
   result.base_offset = p->next_offset;
-  for (const storage::BatchSpan& batch : batches) {
+  for (const ValidatedBatch& batch : batches) {
     PendingBatch pending;
-    pending.bytes.assign(data, batch.position, batch.length);
+    pending.bytes.assign(data, batch.position, batch.size);
     pending.base_offset = p->next_offset;
     pending.last_offset = p->next_offset + batch.header.last_offset_delta;
     pending.max_timestamp = batch.header.max_timestamp;
-    storage::SetBaseOffset(pending.bytes.data(), pending.base_offset);
+    SetBaseOffset(pending.bytes.data(), pending.base_offset);
     p->next_offset = pending.last_offset + 1;
     p->pending_bytes += pending.bytes.size();
     p->pending.push_back(std::move(pending));
@@ -260,17 +263,25 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
   const int64_t base = batches.front().base_offset;
   const int64_t next = batches.back().last_offset + 1;
   const int64_t previous_committed = p->high_watermark;
-  const std::string key = storage::SegmentKey(options_.object_namespace, p->topic, p->index, base);
+  const std::string key = SegmentKey(options_.object_namespace, p->topic, p->index, base);
+  const std::string index_key = IndexKey(options_.object_namespace, p->topic, p->index, base);
   const std::string offset_key = metastore::NextOffsetKey(p->topic, p->index);
 
   auto [status, segment] = co_await RunBlocking(pool_, [&]() {
-    std::vector<std::string_view> bodies;
-    bodies.reserve(batches.size());
-    for (const PendingBatch& b : batches) bodies.push_back(b.bytes);
-    storage::SegmentBuild built = storage::BuildSegment(base, bodies, NowMs(), kIndexInterval);
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
-    out.first = objects_.Put(key, built.segment);
-    if (out.first.ok()) out.first = objects_.Put(storage::IndexKeyForSegment(key), built.index);
+    SegmentBuilder builder(kIndexInterval);
+    for (const PendingBatch& b : batches) {
+      out.first = builder.Add(b.bytes);
+      if (!out.first.ok()) return out;
+    }
+    Result<EncodedSegment> built = builder.Finish(NowMs());
+    if (!built.ok()) {
+      out.first = built.status();
+      return out;
+    }
+    std::string segment_bytes = built->Flatten();
+    out.first = objects_.Put(key, segment_bytes);
+    if (out.first.ok()) out.first = objects_.Put(index_key, built->index);
     if (out.first.ok()) {
       TxnResult txn;
       out.first = metadata_.Txn({Compare::ValueEquals(offset_key, FormatOffset(previous_committed))},
@@ -281,8 +292,8 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
     }
     if (out.first.ok()) {
       auto loaded = std::make_shared<LoadedSegment>();
-      auto bytes = std::make_shared<const std::string>(std::move(built.segment));
-      size_t position = storage::kSegmentHeaderBytes;
+      auto bytes = std::make_shared<const std::string>(std::move(segment_bytes));
+      size_t position = kSegmentHeaderSize;
       for (const PendingBatch& b : batches) {
         loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
                                               std::string_view(bytes->data() + position, b.bytes.size())});
@@ -333,15 +344,15 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
     auto bytes = std::make_shared<std::string>();
     out.first = objects_.Get(key, bytes.get());
-    storage::ParsedSegment parsed;
-    if (out.first.ok()) out.first = storage::ParseSegment(*bytes, &parsed);
+    SegmentView parsed;
+    if (out.first.ok()) out.first = ParseSegment(*bytes, &parsed);
     if (out.first.ok()) {
       auto loaded = std::make_shared<LoadedSegment>();
-      for (const storage::BatchSpan& batch : parsed.batches) {
-        loaded->batches.push_back(StoredBatch{batch.header.base_offset,
-                                              batch.header.base_offset + batch.header.last_offset_delta,
-                                              batch.header.max_timestamp,
-                                              std::string_view(bytes->data() + batch.position, batch.length)});
+      for (size_t i = 0; i < parsed.batches.size() && out.first.ok(); ++i) {
+        RecordBatchHeader header;
+        out.first = ParseBatchHeader(parsed.Batch(i), &header);
+        loaded->batches.push_back(StoredBatch{parsed.batches[i].base_offset, parsed.batches[i].last_offset,
+                                              header.max_timestamp, parsed.Batch(i)});
       }
       loaded->bytes = std::move(bytes);
       out.second = std::move(loaded);
@@ -437,11 +448,13 @@ asio::awaitable<OffsetLookup> LogManager::ForTimestamp(const std::string& topic,
     if (!segment) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
     for (const StoredBatch& batch : segment->batches) {
       if (batch.max_timestamp < timestamp || batch.base_offset < p->log_start_offset) continue;
-      std::vector<storage::Record> records;
-      Status decoded = storage::DecodeRecords(batch.bytes, &records);
+      std::vector<Record> records;
+      Status decoded = DecodeRecords(batch.bytes, &records);
       if (!decoded.ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
-      const int64_t first_timestamp = storage::ReadBatchHeader(batch.bytes).base_timestamp;
-      for (const storage::Record& record : records) {
+      RecordBatchHeader header;
+      ParseBatchHeader(batch.bytes, &header);
+      const int64_t first_timestamp = header.base_timestamp;
+      for (const Record& record : records) {
         const int64_t record_timestamp = first_timestamp + record.timestamp_delta;
         if (record_timestamp >= timestamp) {
           co_return OffsetLookup{ErrorCode::kNone, batch.base_offset + record.offset_delta, record_timestamp};
@@ -469,10 +482,12 @@ asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic,
     if (!segment) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
     for (const StoredBatch& batch : segment->batches) {
       if (batch.max_timestamp <= best.timestamp) continue;
-      std::vector<storage::Record> records;
-      if (!storage::DecodeRecords(batch.bytes, &records).ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
-      const int64_t first_timestamp = storage::ReadBatchHeader(batch.bytes).base_timestamp;
-      for (const storage::Record& record : records) {
+      std::vector<Record> records;
+      if (!DecodeRecords(batch.bytes, &records).ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
+      RecordBatchHeader header;
+      ParseBatchHeader(batch.bytes, &header);
+      const int64_t first_timestamp = header.base_timestamp;
+      for (const Record& record : records) {
         const int64_t record_timestamp = first_timestamp + record.timestamp_delta;
         if (record_timestamp > best.timestamp) {
           best = OffsetLookup{ErrorCode::kNone, batch.base_offset + record.offset_delta, record_timestamp};
