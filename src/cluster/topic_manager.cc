@@ -48,13 +48,13 @@ TopicManager::TopicManager(MetadataStore& store, asio::thread_pool& pool, int32_
 asio::awaitable<Status> TopicManager::Load() {
   auto [status, kvs] = co_await RunBlocking(pool_, [this] {
     std::vector<KeyValue> out;
-    Status s = store_.Range(metastore::TopicsPrefix(), &out);
+    Status s = store_.Range(keys::TopicsPrefix(), &out);
     return std::make_pair(s, std::move(out));
   });
   if (!status.ok()) co_return status;
   topics_.clear();
   for (const KeyValue& kv : kvs) {
-    if (!metastore::IsTopicConfigKey(kv.key)) continue;
+    if (!keys::ParseTopicConfigKey(kv.key).has_value()) continue;
     auto info = std::make_unique<TopicInfo>();
     Status decoded = DecodeTopicRecord(kv.value, info.get());
     if (!decoded.ok()) {
@@ -85,13 +85,13 @@ std::vector<const TopicInfo*> TopicManager::List() const {
 }
 
 asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool must_be_new) {
-  const std::string key = metastore::TopicConfigKey(info.name);
+  const std::string key = keys::TopicConfigKey(info.name);
   std::vector<Compare> compares;
   std::vector<TxnOp> ops = {TxnOp::Put(key, EncodeTopicRecord(info))};
   if (must_be_new) {
     compares.push_back(Compare::Absent(key));
     for (int32_t p = 0; p < info.partitions; ++p) {
-      ops.push_back(TxnOp::Put(metastore::NextOffsetKey(info.name, p), "0"));
+      ops.push_back(TxnOp::Put(keys::NextOffsetKey(info.name, p), "0"));
     }
   }
   auto [status, result] = co_await RunBlocking(pool_, [&, compares, ops] {
@@ -160,7 +160,7 @@ asio::awaitable<TopicError> TopicManager::Delete(const std::string& name) {
   }
   Status status = co_await RunBlocking(pool_, [this, name] {
     TxnResult r;
-    return store_.Txn({}, {TxnOp::DeletePrefix(metastore::TopicPrefix(name))}, {}, &r);
+    return store_.Txn({}, {TxnOp::DeletePrefix(keys::TopicPrefix(name))}, {}, &r);
   });
   if (!status.ok()) co_return TopicError::FromStatus(status);
   spdlog::info("topic deleted name={}", name);
@@ -184,8 +184,8 @@ asio::awaitable<TopicError> TopicManager::AddPartitions(const std::string& name,
   TopicInfo updated = *current;
   const int32_t old_count = updated.partitions;
   updated.partitions = new_total;
-  std::vector<TxnOp> ops = {TxnOp::Put(metastore::TopicConfigKey(name), EncodeTopicRecord(updated))};
-  for (int32_t p = old_count; p < new_total; ++p) ops.push_back(TxnOp::Put(metastore::NextOffsetKey(name, p), "0"));
+  std::vector<TxnOp> ops = {TxnOp::Put(keys::TopicConfigKey(name), EncodeTopicRecord(updated))};
+  for (int32_t p = old_count; p < new_total; ++p) ops.push_back(TxnOp::Put(keys::NextOffsetKey(name, p), "0"));
   Status status = co_await RunBlocking(pool_, [this, ops] {
     TxnResult r;
     return store_.Txn({}, ops, {}, &r);

@@ -28,7 +28,6 @@ int64_t NowMs() {
       .count();
 }
 
-std::string FormatOffset(int64_t offset) { return std::to_string(offset); }
 }  // namespace
 
 struct PendingBatch {
@@ -93,7 +92,7 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
   for (const cluster::TopicInfo* topic : topics) {
     auto [status, state] = co_await RunBlocking(pool_, [this, name = topic->name] {
       std::pair<std::vector<KeyValue>, std::vector<ObjectInfo>> out;
-      Status s = metadata_.Range(metastore::TopicPrefix(name), &out.first);
+      Status s = metadata_.Range(keys::TopicPrefix(name), &out.first);
       if (s.ok()) s = ListAll(objects_, options_.object_namespace + "/" + name + "/", &out.second);
       return std::make_pair(s, std::move(out));
     });
@@ -101,10 +100,10 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
     auto& [kvs, objects] = state;
     for (int32_t index = 0; index < topic->partitions; ++index) {
       Partition& p = AddPartition(topic->name, index);
-      const std::string offset_key = metastore::NextOffsetKey(topic->name, index);
+      const std::string offset_key = keys::NextOffsetKey(topic->name, index);
       for (const KeyValue& kv : kvs) {
         if (kv.key != offset_key) continue;
-        auto parsed = metastore::ParseNextOffset(kv.value);
+        auto parsed = ParseNextOffset(kv.value);
         if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
         p.high_watermark = p.next_offset = *parsed;
       }
@@ -265,7 +264,7 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
   const int64_t previous_committed = p->high_watermark;
   const std::string key = SegmentKey(options_.object_namespace, p->topic, p->index, base);
   const std::string index_key = IndexKey(options_.object_namespace, p->topic, p->index, base);
-  const std::string offset_key = metastore::NextOffsetKey(p->topic, p->index);
+  const std::string offset_key = keys::NextOffsetKey(p->topic, p->index);
 
   auto [status, segment] = co_await RunBlocking(pool_, [&]() {
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
@@ -284,8 +283,8 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
     if (out.first.ok()) out.first = objects_.Put(index_key, built->index);
     if (out.first.ok()) {
       TxnResult txn;
-      out.first = metadata_.Txn({Compare::ValueEquals(offset_key, FormatOffset(previous_committed))},
-                                {TxnOp::Put(offset_key, FormatOffset(next))}, {}, &txn);
+      out.first = metadata_.Txn({Compare::ValueEquals(offset_key, FormatNextOffset(previous_committed))},
+                                {TxnOp::Put(offset_key, FormatNextOffset(next))}, {}, &txn);
       if (out.first.ok() && !txn.succeeded) {
         out.first = Status::Conflict("next offset of " + offset_key + " changed underneath this broker");
       }

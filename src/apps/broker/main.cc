@@ -1,8 +1,6 @@
 // kafscale-broker: one Kafka-protocol broker. With no S3/etcd settings it runs
 // on the embedded default (local-directory object store and embedded
 // metadata store under KAFSCALE_DATA_DIR).
-#include <unistd.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,9 +17,8 @@
 #include "kafka/dispatcher.h"
 #include "log/log_manager.h"
 #include "metastore/embedded_store.h"
-#include "metastore/keys.h"
 #include "net/kafka_server.h"
-#include "objectstore/local_dir_store.h"
+#include "objectstore/local_dir_object_store.h"
 #include "protocol/uuid.h"
 
 namespace asio = boost::asio;
@@ -32,17 +29,12 @@ namespace {
 constexpr int kExitBadConfig = 2;
 constexpr int kIoThreads = 4;
 
-std::string AdvertisedHost(const BrokerConfig& config) {
-  if (!config.advertised_host.empty()) return config.advertised_host;
-  if (config.listen_addr.host != "0.0.0.0" && config.listen_addr.host != "::") return config.listen_addr.host;
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
-  return "localhost";
-}
+// Not part of the original KafScale layout: this broker's own addition.
+constexpr char kClusterIdKey[] = "/kafscale/cluster-id";
 
 // The cluster id is created once and kept in the metadata store.
 Result<std::string> LoadOrCreateClusterId(MetadataStore& store) {
-  const std::string key = metastore::ClusterIdKey();
+  const std::string key = kClusterIdKey;
   const std::string fresh = kafka::Uuid::Random().ToBase64();
   TxnResult result;
   Status status = store.Txn({Compare::Absent(key)}, {TxnOp::Put(key, fresh)}, {TxnOp::Get(key)}, &result);
@@ -107,8 +99,8 @@ int main(int argc, char** argv) {
 
   kafka::BrokerServices services{
       .identity = {.node_id = config.broker_id,
-                   .host = AdvertisedHost(config),
-                   .port = config.advertised_port ? config.advertised_port : config.listen_addr.port,
+                   .host = config.advertised_host,
+                   .port = config.advertised_port,
                    .cluster_id = *cluster_id},
       .auto_create_topics = config.auto_create_topics,
       .executor = io.get_executor(),
