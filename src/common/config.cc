@@ -10,7 +10,6 @@
 #include <charconv>
 #include <limits>
 #include <map>
-#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -272,13 +271,19 @@ ValueCodec Choice(E BrokerConfig::*field, std::vector<std::pair<std::string, E>>
 enum class Source { kFlagAndEnv, kEnvOnly };
 enum class Visibility { kPlain, kSecret };
 
+// A default computed from other settings; applied when the setting is not
+// given, after every given value is stored.
+struct DerivedDefault {
+  std::string_view help;  // for the DEFAULT column
+  std::function<void(BrokerConfig& config)> apply;
+};
+
 struct OptionSpec {
   std::string_view env_var;
   std::string_view meaning;
   ValueCodec codec;
-  // Help text for a default computed from other settings; empty: the value
-  // in a default-constructed BrokerConfig.
-  std::string_view derived_default = {};
+  // Unset: the default is the value in a default-constructed BrokerConfig.
+  DerivedDefault derived = {};
   // AWS credentials have no flag so that they never show in process lists.
   Source source = Source::kFlagAndEnv;
   Visibility visibility = Visibility::kPlain;
@@ -310,9 +315,14 @@ const std::vector<OptionSpec>& Options() {
        Integer(&C::broker_id, 0, std::numeric_limits<int32_t>::max())},
       {"KAFSCALE_BROKER_ADDR", "address the Kafka listener binds", Address(&C::listen_addr)},
       {"KAFSCALE_BROKER_HOST", "host clients are told to connect to", Host(&C::advertised_host),
-       "listen host or hostname"},
+       {"listen host or hostname",
+        [](C& c) {
+          c.advertised_host =
+              IsWildcardHost(c.listen_addr.host) ? MachineHostname() : c.listen_addr.host;
+        }}},
       {"KAFSCALE_BROKER_PORT", "port clients are told to connect to",
-       Integer(&C::advertised_port, 1, 65535), "listen port"},
+       Integer(&C::advertised_port, 1, 65535),
+       {"listen port", [](C& c) { c.advertised_port = c.listen_addr.port; }}},
       {"KAFSCALE_METRICS_ADDR", "address of the HTTP metrics/health endpoint",
        Address(&C::metrics_addr)},
       {"KAFSCALE_DATA_DIR", "directory of the embedded object and metadata stores",
@@ -322,14 +332,15 @@ const std::vector<OptionSpec>& Options() {
       {"KAFSCALE_S3_REGION", "S3 region", Text(&C::s3_region)},
       {"KAFSCALE_S3_ENDPOINT", "S3 endpoint URL; empty: AWS", Text(&C::s3_endpoint)},
       {"KAFSCALE_S3_PATH_STYLE", "path-style S3 URLs instead of virtual-hosted",
-       Boolean(&C::s3_path_style), "true iff endpoint set"},
+       Boolean(&C::s3_path_style),
+       {"true iff endpoint set", [](C& c) { c.s3_path_style = !c.s3_endpoint.empty(); }}},
       {"KAFSCALE_S3_NAMESPACE", "first component of every segment key", Text(&C::s3_namespace)},
       {"KAFSCALE_S3_READ_BUCKET", "read-replica bucket tried first by reads",
        Text(&C::s3_read_bucket)},
       {"KAFSCALE_S3_READ_REGION", "read-replica region", Text(&C::s3_read_region),
-       "KAFSCALE_S3_REGION"},
+       {"KAFSCALE_S3_REGION", [](C& c) { c.s3_read_region = c.s3_region; }}},
       {"KAFSCALE_S3_READ_ENDPOINT", "read-replica endpoint URL", Text(&C::s3_read_endpoint),
-       "KAFSCALE_S3_ENDPOINT"},
+       {"KAFSCALE_S3_ENDPOINT", [](C& c) { c.s3_read_endpoint = c.s3_endpoint; }}},
       {"AWS_ACCESS_KEY_ID", "S3 access key", Text(&C::aws_access_key_id), {}, Source::kEnvOnly,
        Visibility::kSecret},
       {"AWS_SECRET_ACCESS_KEY", "S3 secret key", Text(&C::aws_secret_access_key), {},
@@ -416,20 +427,8 @@ Status ParseFlags(int argc, char** argv, std::map<size_t, std::string>& flag_val
   return Status::OK();
 }
 
-// Fills the settings whose defaults depend on others, unless they were given.
-void ResolveDerivedDefaults(const std::set<std::string_view>& given, BrokerConfig& config) {
-  if (!given.contains("KAFSCALE_BROKER_HOST")) {
-    config.advertised_host =
-        IsWildcardHost(config.listen_addr.host) ? MachineHostname() : config.listen_addr.host;
-  }
-  if (!given.contains("KAFSCALE_BROKER_PORT")) config.advertised_port = config.listen_addr.port;
-  if (!given.contains("KAFSCALE_S3_PATH_STYLE")) config.s3_path_style = !config.s3_endpoint.empty();
-  if (!given.contains("KAFSCALE_S3_READ_REGION")) config.s3_read_region = config.s3_region;
-  if (!given.contains("KAFSCALE_S3_READ_ENDPOINT")) config.s3_read_endpoint = config.s3_endpoint;
-}
-
 std::string DefaultText(const OptionSpec& option) {
-  if (!option.derived_default.empty()) return std::string(option.derived_default);
+  if (option.derived.apply) return std::string(option.derived.help);
   const ValueCodec& codec = option.codec;
   const auto& show = codec.show_for_help ? codec.show_for_help : codec.show;
   const std::string value = show(BrokerConfig{});
@@ -478,7 +477,7 @@ Result<BrokerConfig> ParseBrokerConfig(int argc, char** argv,
   if (Status status = ParseFlags(argc, argv, flag_values); !status.ok()) return status;
 
   const std::vector<OptionSpec>& options = Options();
-  std::set<std::string_view> given;
+  std::vector<bool> given(options.size(), false);
   for (size_t i = 0; i < options.size(); ++i) {
     const OptionSpec& option = options[i];
     std::optional<std::string> value;
@@ -489,9 +488,11 @@ Result<BrokerConfig> ParseBrokerConfig(int argc, char** argv,
     }
     if (!value) continue;
     if (!option.codec.store(*value, config)) return BadValue(option, *value);
-    given.insert(option.env_var);
+    given[i] = true;
   }
-  ResolveDerivedDefaults(given, config);
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (!given[i] && options[i].derived.apply) options[i].derived.apply(config);
+  }
   return config;
 }
 
