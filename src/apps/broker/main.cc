@@ -127,6 +127,8 @@ int main(int argc, char** argv) {
           io.stop();
           co_return;
         }
+        // Listening on port 0 picks a free port; advertise the one bound.
+        if (services.identity.port == 0) services.identity.port = server.port();
         logs.Start();
         server.Start();
         LogInfo("broker ready", {{"listen", config.listen_addr.ToString()},
