@@ -18,13 +18,23 @@ CONSUME_TIMEOUT_S = 60
 
 
 class ClientError(AssertionError):
-    """A client reported an error the test did not expect."""
+    """A client reported an error the test did not expect.
+
+    partial holds whatever was read before the failure.
+    """
+
+    def __init__(self, message, partial=()):
+        super().__init__(message)
+        self.partial = list(partial)
 
 
 # --- confluent-kafka (librdkafka) -------------------------------------------
 
-def confluent_produce(bootstrap, topic, records, compression="none", extra_config=None):
+def confluent_produce(bootstrap, topic, records, compression="none", extra_config=None,
+                      partition=None):
     """Produces records with acks=all; returns the delivered (partition, offset) in order.
+
+    Records go to the given partition, or where the key's hash puts them.
 
     Raises ClientError if any delivery fails or the flush does not finish.
     """
@@ -53,6 +63,8 @@ def confluent_produce(bootstrap, topic, records, compression="none", extra_confi
                   "on_delivery": on_delivery(i)}
         if r.timestamp is not None:
             kwargs["timestamp"] = r.timestamp
+        if partition is not None:
+            kwargs["partition"] = partition
         while True:
             try:
                 producer.produce(topic, **kwargs)
@@ -73,7 +85,8 @@ def confluent_consume(bootstrap, topic, partitions, expected_count, timeout_s=CO
     """Reads partitions from the beginning (or start_offsets) until expected_count records.
 
     Uses manual assignment, so no consumer group is involved. Raises
-    ClientError on a consume error or if the deadline passes first.
+    ClientError (carrying the records read so far) on a consume error or if
+    the deadline passes first.
     """
     consumer = confluent_kafka.Consumer({
         "bootstrap.servers": bootstrap,
@@ -91,10 +104,10 @@ def confluent_consume(bootstrap, topic, partitions, expected_count, timeout_s=CO
         while len(consumed) < expected_count:
             if time.monotonic() > deadline:
                 raise ClientError(f"read {len(consumed)} of {expected_count} records "
-                                  f"in {timeout_s}s")
+                                  f"in {timeout_s}s", consumed)
             for msg in consumer.consume(num_messages=1000, timeout=0.5):
                 if msg.error():
-                    raise ClientError(f"consume error: {msg.error()}")
+                    raise ClientError(f"consume error: {msg.error()}", consumed)
                 consumed.append(ConsumedRecord(
                     partition=msg.partition(), offset=msg.offset(), key=msg.key(),
                     value=msg.value(), headers=tuple(msg.headers() or ()),

@@ -260,6 +260,16 @@ def encode_request(api_key, api_version, correlation_id, body, client_id="e2e-ra
     return struct.pack(">i", len(frame)) + frame
 
 
+def encode_compact_string(text):
+    data = text.encode()
+    return encode_unsigned_varint(len(data) + 1) + data
+
+
+def encode_api_versions_v3_body(software_name="kafscale-e2e", software_version="1.0"):
+    return (encode_compact_string(software_name) + encode_compact_string(software_version)
+            + encode_unsigned_varint(0))
+
+
 def encode_produce_v3_body(topic, partition_batches, acks=-1, timeout_ms=10000):
     """Produce v3 body for one topic; partition_batches maps partition -> records bytes."""
     body = encode_string(None) + struct.pack(">hi", acks, timeout_ms)

@@ -1,0 +1,175 @@
+"""Acknowledged records survive kill -9; offsets continue without gaps or reuse."""
+
+import threading
+import time
+from collections import defaultdict
+
+import confluent_kafka
+import pytest
+
+from clients import confluent_consume, confluent_produce, watermarks
+from conftest import create_topic, unique_topic
+from dataset import make_records
+
+PARTITIONS = 3
+RECORDS_BEFORE_CRASH = 3000
+RECORDS_AFTER_RESTART = 1000
+WAIT_TIMEOUT_S = 60
+PRODUCE_CHUNK = 20
+PRODUCE_PAUSE_S = 0.01  # about 2,000 records/s: steady traffic, not a flood
+
+
+class ContinuousProducer:
+    """Produces numbered records with acks=all from a thread until stopped.
+
+    Records every acknowledged (partition, offset, value) and every delivery
+    error. The thread owns the librdkafka producer; other threads only read
+    the counters and call stop().
+    """
+
+    def __init__(self, bootstrap, topic):
+        self.topic = topic
+        self.acked = []
+        self.errors = []
+        self.produced = set()
+        self._stop = threading.Event()
+        self._producer = confluent_kafka.Producer({
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "linger.ms": 2,
+            "message.timeout.ms": WAIT_TIMEOUT_S * 1000,
+            "reconnect.backoff.max.ms": 500,
+            "retry.backoff.ms": 100,
+        })
+        self._thread = threading.Thread(target=self._run, name="continuous-producer")
+        self.thread_error = None
+
+    def _on_delivery(self, err, msg):
+        if err is not None:
+            self.errors.append((msg.value(), str(err)))
+        else:
+            self.acked.append((msg.partition(), msg.offset(), msg.value()))
+
+    def _run(self):
+        try:
+            sequence = 0
+            while not self._stop.is_set():
+                for _ in range(PRODUCE_CHUNK):
+                    value = f"durable-{sequence}".encode()
+                    self._producer.produce(self.topic, key=str(sequence % 13).encode(),
+                                           value=value, on_delivery=self._on_delivery)
+                    self.produced.add(value)
+                    sequence += 1
+                self._producer.poll(PRODUCE_PAUSE_S)
+            self._producer.flush(WAIT_TIMEOUT_S)
+        except Exception as err:  # reported by stop() in the test thread
+            self.thread_error = err
+
+    def start(self):
+        self._thread.start()
+
+    def wait_for_acks(self, count):
+        deadline = time.monotonic() + WAIT_TIMEOUT_S
+        while len(self.acked) < count:
+            assert self._thread.is_alive(), f"producer thread died: {self.thread_error!r}"
+            assert time.monotonic() < deadline, \
+                f"only {len(self.acked)} of {count} records acknowledged in {WAIT_TIMEOUT_S}s"
+            time.sleep(0.05)
+
+    def stop(self):
+        """Stops producing and waits for every queued record to be settled."""
+        self._stop.set()
+        self._thread.join(WAIT_TIMEOUT_S + 10)
+        assert not self._thread.is_alive(), "producer did not finish flushing"
+        assert self.thread_error is None, f"producer thread failed: {self.thread_error!r}"
+
+
+def read_whole_log(bootstrap, topic):
+    """Every record in the topic, checked to have dense offsets 0..high-1."""
+    marks = watermarks(bootstrap, topic, PARTITIONS)
+    assert all(low == 0 for low, _ in marks.values()), f"log start moved: {marks}"
+    total = sum(high for _, high in marks.values())
+    consumed = confluent_consume(bootstrap, topic, PARTITIONS, total)
+    by_partition = defaultdict(list)
+    for c in consumed:
+        by_partition[c.partition].append(c.offset)
+    for partition, (_, high) in marks.items():
+        assert by_partition[partition] == list(range(high)), \
+            f"partition {partition}: offsets read are not exactly 0..{high - 1}"
+    return {(c.partition, c.offset): c.value for c in consumed}, marks
+
+
+def assert_acked_records_present(acked, log):
+    lost = [(p, o, v) for p, o, v in acked if log.get((p, o)) != v]
+    assert not lost, (f"{len(lost)} of {len(acked)} acknowledged records missing or different, "
+                      f"first: {[(p, o, v, log.get((p, o))) for p, o, v in lost[:5]]}")
+
+
+def assert_offsets_continue(bootstrap, topic, marks):
+    """New records land right after the old end: no gap, no reused offset."""
+    for partition, (_, high) in marks.items():
+        records = make_records(f"after-{partition}", 50)
+        acks = confluent_produce(bootstrap, topic, records, partition=partition)
+        assert acks == [(partition, high + i) for i in range(len(records))], \
+            f"partition {partition}: new offsets {acks[:3]}... do not start at {high}"
+
+
+@pytest.fixture
+def topic(broker):
+    return create_topic(broker.bootstrap, unique_topic("durable"), PARTITIONS)
+
+
+def test_kill_9_mid_stream_loses_no_acknowledged_record(broker, topic):
+    producer = ContinuousProducer(broker.bootstrap, topic)
+    producer.start()
+    try:
+        producer.wait_for_acks(RECORDS_BEFORE_CRASH)
+        broker.kill()
+        acked_at_crash = len(producer.acked)
+        time.sleep(1)  # the producer keeps queueing while the broker is down
+        broker.start()
+        producer.wait_for_acks(acked_at_crash + RECORDS_AFTER_RESTART)
+    finally:
+        producer.stop()
+
+    assert not producer.errors, (f"{len(producer.errors)} deliveries failed across the "
+                                 f"restart, first: {producer.errors[:3]}")
+    log, marks = read_whole_log(broker.bootstrap, topic)
+    assert_acked_records_present(producer.acked, log)
+    strangers = [v for v in log.values() if v not in producer.produced]
+    assert not strangers, f"log holds records nobody produced: {strangers[:3]}"
+    assert_offsets_continue(broker.bootstrap, topic, marks)
+
+
+def test_kill_9_right_after_acknowledgement(broker, topic):
+    """An ack means durable: a crash the instant it arrives loses nothing."""
+    records = make_records("instant", 2000)
+    acks = confluent_produce(broker.bootstrap, topic, records)
+    broker.restart(hard=True)
+    log, marks = read_whole_log(broker.bootstrap, topic)
+    assert_acked_records_present(
+        [(p, o, r.value) for (p, o), r in zip(acks, records)], log)
+    assert sum(high for _, high in marks.values()) == len(records)
+    assert_offsets_continue(broker.bootstrap, topic, marks)
+
+
+def test_sigterm_flushes_and_restart_serves_everything(broker, topic):
+    records = make_records("graceful", 2000)
+    acks = confluent_produce(broker.bootstrap, topic, records)
+    assert broker.stop() == 0, "SIGTERM must end the broker with exit code 0"
+    broker.start()
+    log, marks = read_whole_log(broker.bootstrap, topic)
+    assert_acked_records_present(
+        [(p, o, r.value) for (p, o), r in zip(acks, records)], log)
+    assert sum(high for _, high in marks.values()) == len(records)
+
+
+def test_repeated_crashes_keep_topics_and_data(broker, topic):
+    records = make_records("repeat", 300)
+    acks = confluent_produce(broker.bootstrap, topic, records)
+    for _ in range(3):
+        broker.restart(hard=True)
+    log, marks = read_whole_log(broker.bootstrap, topic)
+    assert_acked_records_present(
+        [(p, o, r.value) for (p, o), r in zip(acks, records)], log)
+    assert_offsets_continue(broker.bootstrap, topic, marks)

@@ -1,0 +1,276 @@
+"""The objects the broker writes are KafScale segments, decoded here independently.
+
+Format (DESIGN.md section 4, big-endian): a 32-byte header (KAFS, version 1,
+flags 0, base offset, message count, created ms, reserved 0), the record
+batches exactly as produced with only base offsets rewritten, and a 16-byte
+footer (CRC32C of the body, last offset, END!). The .index beside each
+segment: a 16-byte header (IDX\\0, version 1, entry count, interval,
+reserved) and 12-byte entries (offset, byte position of a batch).
+"""
+
+import re
+import struct
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pytest
+
+import wire
+from clients import ClientError, confluent_consume, confluent_produce, kafka_python_produce
+from conftest import create_topic, unique_topic
+from dataset import make_records
+
+PARTITIONS = 3
+NAMESPACE = "default"
+SEGMENT_MAGIC = 0x4B414653  # "KAFS"
+FOOTER_MAGIC = 0x454E4421  # "END!"
+INDEX_MAGIC = b"IDX\x00"
+HEADER_SIZE = 32
+FOOTER_SIZE = 16
+INDEX_HEADER_SIZE = 16
+INDEX_ENTRY_SIZE = 12
+SEGMENT_NAME = re.compile(r"segment-(\d{20})\.(kfs|index)")
+# Each (client, codec, count) produces one stretch of the log.
+WORKLOAD = [("confluent", "none", 4000), ("confluent", "gzip", 1500),
+            ("confluent", "zstd", 1500), ("kafka-python", "lz4", 800),
+            ("kafka-python", "snappy", 800)]
+
+
+@pytest.fixture(scope="module")
+def broker_env():
+    # Small segments so every partition gets several of them.
+    return {"KAFSCALE_SEGMENT_BYTES": str(64 * 1024), "KAFSCALE_FLUSH_INTERVAL_MS": "20"}
+
+
+@dataclass
+class Segment:
+    partition: int
+    name_offset: int
+    data: bytes
+    base_offset: int
+    message_count: int
+    created_ms: int
+    batches: list  # [(position, wire.BatchHeader)]
+    body_crc: int
+    last_offset: int
+    index: bytes
+
+
+@dataclass
+class Produced:
+    topic: str
+    started_ms: int
+    stopped_ms: int
+    by_position: dict  # (partition, offset) -> ProducedRecord
+
+
+@pytest.fixture(scope="module")
+def produced(broker):
+    """Produces the workload, then stops the broker so every segment is final."""
+    topic = create_topic(broker.bootstrap, unique_topic("segments"), PARTITIONS)
+    started_ms = int(time.time() * 1000)
+    by_position = {}
+    for client, codec, count in WORKLOAD:
+        records = make_records(f"{client}-{codec}", count)
+        if client == "confluent":
+            acks = confluent_produce(broker.bootstrap, topic, records, codec)
+        else:
+            acks = kafka_python_produce(broker.bootstrap, topic, records, codec)
+        by_position.update(zip(acks, records))
+    assert broker.stop() == 0
+    return Produced(topic, started_ms, int(time.time() * 1000), by_position)
+
+
+def topic_objects(broker, topic):
+    return broker.objects_dir / NAMESPACE / topic
+
+
+def parse_segment(partition, path):
+    """Decodes one .kfs file; raises AssertionError naming what is malformed."""
+    data = path.read_bytes()
+    where = f"{path.name} (partition {partition})"
+    assert len(data) >= HEADER_SIZE + FOOTER_SIZE, f"{where}: only {len(data)} bytes"
+    magic, version, flags, base_offset, message_count, created_ms, reserved = \
+        struct.unpack_from(">IHHqiqI", data, 0)
+    assert magic == SEGMENT_MAGIC, f"{where}: header magic {magic:#x}"
+    assert (version, flags, reserved) == (1, 0, 0), \
+        f"{where}: version {version}, flags {flags}, reserved {reserved}"
+    body_crc, last_offset, footer_magic = struct.unpack_from(">Iqi", data, len(data) - FOOTER_SIZE)
+    assert footer_magic & 0xFFFFFFFF == FOOTER_MAGIC, f"{where}: footer magic {footer_magic:#x}"
+
+    batches = []
+    position = HEADER_SIZE
+    body_end = len(data) - FOOTER_SIZE
+    while position < body_end:
+        header = wire.decode_batch_header(data, position)
+        assert position + header.total_size <= body_end, \
+            f"{where}: batch at byte {position} runs past the footer"
+        batches.append((position, header))
+        position += header.total_size
+    index_path = path.with_suffix(".index")
+    assert index_path.exists(), f"{where}: no .index beside it"
+    return Segment(partition, int(SEGMENT_NAME.fullmatch(path.name).group(1)), data,
+                   base_offset, message_count, created_ms, batches, body_crc, last_offset,
+                   index_path.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def segments(broker, produced):
+    """{partition: [Segment, ...]} in offset order."""
+    by_partition = defaultdict(list)
+    for partition_dir in sorted(topic_objects(broker, produced.topic).iterdir()):
+        partition = int(partition_dir.name)
+        for path in sorted(partition_dir.glob("*.kfs")):
+            by_partition[partition].append(parse_segment(partition, path))
+    return dict(by_partition)
+
+
+def test_object_keys_follow_the_s3_layout(broker, produced):
+    root = topic_objects(broker, produced.topic)
+    assert root.is_dir(), f"no objects under {root}"
+    assert sorted(p.name for p in root.iterdir()) == [str(p) for p in range(PARTITIONS)]
+    for partition_dir in root.iterdir():
+        names = [p.name for p in partition_dir.iterdir()]
+        assert names, f"partition {partition_dir.name} has no segments"
+        bad = [n for n in names if not SEGMENT_NAME.fullmatch(n)]
+        assert not bad, f"unexpected object names: {bad[:5]}"
+        stems = defaultdict(set)
+        for name in names:
+            stem, kind = SEGMENT_NAME.fullmatch(name).groups()
+            stems[stem].add(kind)
+        unpaired = {s: k for s, k in stems.items() if k != {"kfs", "index"}}
+        assert not unpaired, f"segments without their pair: {unpaired}"
+
+
+def test_segment_headers(segments, produced):
+    for segment in (s for group in segments.values() for s in group):
+        where = f"partition {segment.partition} segment {segment.name_offset}"
+        assert segment.base_offset == segment.name_offset, \
+            f"{where}: header base offset {segment.base_offset}"
+        assert segment.message_count == sum(h.record_count for _, h in segment.batches), \
+            f"{where}: header message count {segment.message_count}"
+        assert produced.started_ms - 60_000 <= segment.created_ms <= produced.stopped_ms + 60_000, \
+            f"{where}: created {segment.created_ms} is not the time of the test"
+
+
+def test_batches_are_valid_and_contiguous(segments):
+    for segment in (s for group in segments.values() for s in group):
+        where = f"partition {segment.partition} segment {segment.name_offset}"
+        assert segment.batches, f"{where}: no batches"
+        expected_base = segment.base_offset
+        for position, header in segment.batches:
+            assert header.magic == 2, f"{where}: batch at {position} has magic {header.magic}"
+            assert wire.batch_crc_is_valid(segment.data, position, header), \
+                f"{where}: batch at {position} fails its CRC32C"
+            assert header.base_offset == expected_base, \
+                f"{where}: batch at {position} starts at {header.base_offset}, " \
+                f"expected {expected_base}"
+            assert header.record_count == header.last_offset_delta + 1, \
+                f"{where}: batch at {position} has {header.record_count} records but " \
+                f"last offset delta {header.last_offset_delta}"
+            expected_base = header.last_offset + 1
+
+
+def test_footers(segments):
+    for segment in (s for group in segments.values() for s in group):
+        where = f"partition {segment.partition} segment {segment.name_offset}"
+        body = segment.data[HEADER_SIZE:len(segment.data) - FOOTER_SIZE]
+        assert wire.crc32c(body) == segment.body_crc, f"{where}: footer CRC32C mismatch"
+        assert segment.last_offset == segment.batches[-1][1].last_offset, \
+            f"{where}: footer last offset {segment.last_offset}"
+
+
+def test_segments_tile_each_partition_from_zero(segments, produced):
+    acked_per_partition = defaultdict(int)
+    for partition, _ in produced.by_position:
+        acked_per_partition[partition] += 1
+    assert sorted(segments) == list(range(PARTITIONS))
+    for partition, group in segments.items():
+        next_offset = 0
+        for segment in group:
+            assert segment.base_offset == next_offset, \
+                f"partition {partition}: segment starts at {segment.base_offset}, " \
+                f"expected {next_offset} (gap or overlap)"
+            next_offset = segment.last_offset + 1
+        assert next_offset == acked_per_partition[partition], \
+            f"partition {partition}: segments end at {next_offset - 1}, " \
+            f"{acked_per_partition[partition]} records were acknowledged"
+    assert any(len(group) > 1 for group in segments.values()), \
+        "expected several segments per partition with KAFSCALE_SEGMENT_BYTES=64KiB"
+
+
+def test_records_are_what_was_acknowledged(segments, produced):
+    codecs = set()
+    mismatches = []
+    for partition, group in segments.items():
+        for segment in group:
+            for position, header in segment.batches:
+                codecs.add(header.codec)
+                for record in wire.decode_batch_records(segment.data, position, header):
+                    want = produced.by_position.get((partition, record.offset))
+                    got = (record.key, record.value, tuple(record.headers), record.timestamp)
+                    if want is None or got != (want.key, want.value, want.headers,
+                                               want.timestamp):
+                        mismatches.append((partition, record.offset, got[1][:40]))
+    assert not mismatches, f"{len(mismatches)} stored records differ from the acknowledged " \
+                           f"ones, first: {mismatches[:5]}"
+    assert codecs == {codec for _, codec, _ in WORKLOAD}, \
+        f"batches keep the producer's compression; saw {codecs}"
+
+
+def test_index_entries_point_at_batches(segments):
+    for segment in (s for group in segments.values() for s in group):
+        where = f"partition {segment.partition} index {segment.name_offset}"
+        index = segment.index
+        assert len(index) >= INDEX_HEADER_SIZE, f"{where}: only {len(index)} bytes"
+        magic, version, count, interval, reserved = struct.unpack_from(">4sHiiH", index, 0)
+        assert (magic, version, reserved) == (INDEX_MAGIC, 1, 0), \
+            f"{where}: header {magic!r} v{version} reserved {reserved}"
+        assert interval > 0, f"{where}: interval {interval}"
+        assert len(index) == INDEX_HEADER_SIZE + count * INDEX_ENTRY_SIZE, \
+            f"{where}: {count} entries but {len(index)} bytes"
+        batch_at = {position: header.base_offset for position, header in segment.batches}
+        entries = [struct.unpack_from(">qi", index, INDEX_HEADER_SIZE + i * INDEX_ENTRY_SIZE)
+                   for i in range(count)]
+        assert entries, f"{where}: no entries"
+        assert entries[0] == (segment.base_offset, HEADER_SIZE), \
+            f"{where}: first entry {entries[0]} is not the first batch"
+        for offset, position in entries:
+            assert batch_at.get(position) == offset, \
+                f"{where}: entry ({offset}, {position}) is not the start of that batch"
+        assert entries == sorted(set(entries)), f"{where}: entries not strictly increasing"
+
+
+def test_corrupted_segment_is_never_served(broker, produced, segments):
+    """Damage stored bytes behind the broker's back: it may refuse, never lie.
+
+    One record value in an uncompressed batch gets a changed byte (so only the
+    CRCs can tell). Reading that partition must yield only acknowledged
+    values; the records before the damaged segment must still be served.
+    """
+    partition, segment = next((p, s) for p, group in segments.items() for s in group[1:]
+                              if s.batches[0][1].codec == "none")
+    target = produced.by_position[(partition, segment.base_offset)].value
+    path = (topic_objects(broker, produced.topic) / str(partition)
+            / f"segment-{segment.name_offset:020d}.kfs")
+    data = bytearray(path.read_bytes())
+    at = data.index(target, HEADER_SIZE)
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    broker.start()
+    try:
+        served = confluent_consume(broker.bootstrap, produced.topic, PARTITIONS,
+                                   len(produced.by_position), timeout_s=15)
+    except ClientError as refusal:  # refusing the damaged range is allowed
+        served = refusal.partial
+    assert broker.is_running(), "the broker crashed on a damaged segment"
+    lies = [(c.partition, c.offset) for c in served
+            if getattr(produced.by_position.get((c.partition, c.offset)), "value", None)
+            != c.value]
+    assert not lies, f"the broker served damaged records: {lies[:5]}"
+    before_damage = [c for c in served
+                     if c.partition == partition and c.offset < segment.base_offset]
+    assert len(before_damage) == segment.base_offset, \
+        "records before the damaged segment must still be readable"
