@@ -75,8 +75,10 @@ struct WatchEvent {
   KeyValue kv;  // for kDelete: key and mod_revision of the deletion
 };
 
-// Receives events in revision order. Called on a store-owned thread; must
-// not block for long and must not call Cancel on its own watch.
+// Receives events in revision order. Called on a store-owned thread, never
+// while the store's lock is held, so it may call the store (Get, Put...).
+// Must not block for long (it delays every other watch of the store) and
+// must not throw.
 using WatchCallback = std::function<void(const std::vector<WatchEvent>& events)>;
 
 class Watch : NonCopyable {
@@ -89,6 +91,9 @@ class MetadataStore : NonCopyable {
   virtual ~MetadataStore() = default;
 
   // Reads one key. NotFound if it does not exist.
+  // Every call below reports only state that is durable, and an OK write is
+  // durable. Out-parameters are owned by the caller and fully overwritten on
+  // success; their contents are unspecified on error.
   virtual Status Get(const std::string& key, KeyValue* out) = 0;
 
   // Reads every key starting with `prefix`, in ascending key order, and the
@@ -97,28 +102,40 @@ class MetadataStore : NonCopyable {
                        int64_t* revision = nullptr) = 0;
 
   // Writes key=value, bound to `lease` when non-zero (the key is deleted when
-  // the lease expires or is revoked). Durable when OK is returned.
+  // the lease expires or is revoked). Durable when OK is returned. NotFound
+  // if `lease` is non-zero and not a live lease.
   virtual Status Put(const std::string& key, const std::string& value, LeaseId lease = 0) = 0;
 
   // Deletes one key; deleting an absent key is OK.
   virtual Status Delete(const std::string& key) = 0;
 
   // Atomically: if every compare holds, runs `success`, else `failure`.
-  // Implementations may reject more than 128 ops with InvalidArgument.
+  // Ops run in order and all writes share one new revision; a get sees the
+  // branch's earlier writes. The store revision only advances when a key
+  // changes. InvalidArgument for more than 128 compares or ops per branch
+  // (etcd's default limit) or a branch that writes one key twice; NotFound
+  // if a put names a lease that is not live (then nothing is applied).
   virtual Status Txn(const std::vector<Compare>& compares, const std::vector<TxnOp>& success,
                      const std::vector<TxnOp>& failure, TxnResult* result) = 0;
 
   // Grants a lease that expires ttl_seconds after its last keep-alive.
+  // InvalidArgument if ttl_seconds <= 0.
   virtual Status GrantLease(int64_t ttl_seconds, LeaseId* id) = 0;
   // Refreshes a lease. NotFound if it already expired.
   virtual Status KeepAlive(LeaseId id) = 0;
-  // Revokes a lease now, deleting every key bound to it.
+  // Revokes a lease now, deleting every key bound to it (in one revision).
+  // NotFound if the lease does not exist (or already expired).
   virtual Status RevokeLease(LeaseId id) = 0;
 
   // Watches keys starting with `prefix`, delivering every change with
   // revision >= start_revision (0 means "from now"). Delivery resumes across
   // reconnects without gaps or repeats. The watch ends when the returned
-  // handle is destroyed.
+  // handle is destroyed; once the destructor returns the callback is not
+  // running and will not run again (destroying a handle inside its own
+  // callback is allowed and skips that wait). Handles must be destroyed
+  // before the store. NotFound (message says "compacted") when
+  // start_revision is older than the history the store keeps; the caller
+  // then re-reads with Range and watches from the revision it returned + 1.
   virtual Status WatchPrefix(const std::string& prefix, int64_t start_revision,
                              WatchCallback callback, std::unique_ptr<Watch>* handle) = 0;
 };

@@ -1,0 +1,106 @@
+// The metadata layout under /kafscale/ (DESIGN.md §5), shared with the
+// original KafScale, and codecs for the values that are not protobuf.
+//
+// Names are inserted verbatim. Topic names are Kafka names ([a-zA-Z0-9._-],
+// never '/'). Group IDs may contain '/': the parsers below read group keys
+// from the right so they stay unambiguous, but a GroupPrefix(g) range also
+// covers groups named "g/..." - filter with the parsers when that matters.
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace kafscale::keys {
+
+// /kafscale/topics/{topic}/config: TopicConfig protobuf.
+std::string TopicConfigKey(std::string_view topic);
+// /kafscale/topics/{topic}/partitions/{partition}: PartitionState protobuf.
+std::string PartitionStateKey(std::string_view topic, int32_t partition);
+// /kafscale/topics/{topic}/partitions/{partition}/next_offset: decimal text.
+std::string NextOffsetKey(std::string_view topic, int32_t partition);
+// /kafscale/consumers/{group}/metadata: ConsumerGroup protobuf.
+std::string GroupMetadataKey(std::string_view group);
+// /kafscale/consumers/{group}/offsets/{topic}/{partition}: committed offset JSON.
+std::string CommittedOffsetKey(std::string_view group, std::string_view topic, int32_t partition);
+// /kafscale/partition-leases/{topic}/{partition}: owning broker id, under its lease.
+std::string PartitionLeaseKey(std::string_view topic, int32_t partition);
+// /kafscale/group-leases/{group}: coordinating broker id, under its lease.
+std::string GroupLeaseKey(std::string_view group);
+// /kafscale/brokers/{id}: BrokerRegistration protobuf, under the broker's lease.
+std::string BrokerKey(int32_t broker_id);
+
+// Prefixes for Range / DeletePrefix / WatchPrefix. Each ends with '/', so
+// topic "a" never matches topic "ab".
+std::string TopicsPrefix();                            // every topic's keys
+std::string TopicPrefix(std::string_view topic);       // config, partitions, next offsets
+std::string PartitionsPrefix(std::string_view topic);  // partition states and next offsets
+std::string GroupsPrefix();                            // every group's metadata and offsets
+std::string GroupPrefix(std::string_view group);       // one group's metadata and offsets
+std::string GroupOffsetsPrefix(std::string_view group);
+std::string PartitionLeasesPrefix();
+std::string GroupLeasesPrefix();
+std::string BrokersPrefix();
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  bool operator==(const TopicPartition&) const = default;
+};
+
+struct GroupTopicPartition {
+  std::string group;
+  std::string topic;
+  int32_t partition = 0;
+  bool operator==(const GroupTopicPartition&) const = default;
+};
+
+// Inverses of the builders: nullopt unless `key` is exactly such a key
+// (partition numbers in canonical decimal, names non-empty).
+std::optional<std::string> ParseTopicConfigKey(std::string_view key);
+std::optional<TopicPartition> ParsePartitionStateKey(std::string_view key);
+std::optional<TopicPartition> ParseNextOffsetKey(std::string_view key);
+std::optional<std::string> ParseGroupMetadataKey(std::string_view key);
+std::optional<GroupTopicPartition> ParseCommittedOffsetKey(std::string_view key);
+std::optional<TopicPartition> ParsePartitionLeaseKey(std::string_view key);
+std::optional<std::string> ParseGroupLeaseKey(std::string_view key);
+std::optional<int32_t> ParseBrokerKey(std::string_view key);
+
+}  // namespace kafscale::keys
+
+namespace kafscale {
+
+// next_offset values: canonical decimal of a non-negative int64, as the
+// original writes them. Parsing rejects anything else (sign, spaces,
+// leading zeros, overflow) with Corruption, since only a foreign or damaged
+// writer produces it.
+std::string FormatNextOffset(int64_t next_offset);
+Result<int64_t> ParseNextOffset(std::string_view text);
+
+// A committed offset, stored as JSON {"offset","metadata","committed_at",
+// "leader_epoch"}. The original writes the first three only.
+struct CommittedOffsetRecord {
+  int64_t offset = 0;
+  std::string metadata;
+  std::string committed_at;   // RFC 3339 UTC, see FormatRfc3339Utc
+  int32_t leader_epoch = -1;  // -1: unknown (also when the field is absent)
+  bool operator==(const CommittedOffsetRecord&) const = default;
+};
+
+// Metadata that is not valid UTF-8 is stored with U+FFFD replacements.
+std::string EncodeCommittedOffset(const CommittedOffsetRecord& committed);
+// Corruption unless `json` is an object with an integer "offset"; the other
+// fields are optional but must have the right type; unknown fields are
+// ignored.
+Result<CommittedOffsetRecord> DecodeCommittedOffset(std::string_view json);
+
+// "2024-01-15T10:30:00.123456789Z" with trailing fractional zeros removed
+// (and no fraction when it is zero), like Go's time.RFC3339Nano in UTC.
+std::string FormatRfc3339Utc(std::chrono::system_clock::time_point time);
+
+}  // namespace kafscale
