@@ -4,7 +4,8 @@
 // Thread-safety: every implementation is safe to call from many threads at
 // once. Calls block the calling thread; the broker runs them on its I/O pool,
 // never on the network thread.
-// Keys: '/'-separated, no leading '/', no ".." segments, at most 1024 bytes.
+// Keys: '/'-separated, no leading '/', no ".." segments, at most 1024 bytes
+// (the full rules are ValidateObjectKey's, below).
 // Errors: NotFound when the object does not exist; PermissionDenied for bad
 // credentials; Unavailable/Timeout/IOError for retriable transport trouble;
 // InvalidArgument for a bad key or range; Corruption when the store detects
@@ -49,7 +50,9 @@ class ObjectStore : NonCopyable {
 
   // Reads bytes [offset, offset+length) of `key` into *out (replacing its
   // contents). length == kToEnd reads to the end. A range that extends past
-  // the end is cut at the end; an offset past the end is InvalidArgument.
+  // the end is cut at the end; an offset past the end is InvalidArgument, and
+  // so is an offset equal to the size of a non-empty object (S3 answers 416
+  // there). Offset 0 of an empty object reads nothing and is OK.
   virtual Status Get(const std::string& key, std::string* out, uint64_t offset = 0,
                      uint64_t length = kToEnd) = 0;
 
@@ -58,14 +61,31 @@ class ObjectStore : NonCopyable {
 
   // Lists up to max_keys objects whose key starts with `prefix`, in ascending
   // key order, continuing from `continuation` (empty for the first page).
+  // `continuation` may be page->next_continuation itself. max_keys == 0 is
+  // InvalidArgument; a store may return fewer than max_keys (S3 stops at
+  // 1,000) and sets next_continuation only when more keys follow.
   virtual Status List(const std::string& prefix, const std::string& continuation,
                       size_t max_keys, ListPage* page) = 0;
 
-  // Deletes every key in `keys`; keys that do not exist are not an error.
+  // Deletes every key in `keys`; keys that do not exist are not an error. If
+  // any key is invalid the call is InvalidArgument and deletes nothing.
   virtual Status DeleteBatch(const std::vector<std::string>& keys) = 0;
 };
 
-// Lists every key under `prefix`, following continuations.
+inline constexpr size_t kMaxObjectKeyBytes = 1024;
+// Page size ListAll asks for; S3 never returns more than this per request.
+inline constexpr size_t kListPageKeys = 1000;
+
+// Lists every key under `prefix` into *out (replacing its contents), following
+// continuations. Errors: whatever List returns; *out is then unspecified.
+// Thread-safe as the store is.
 Status ListAll(ObjectStore& store, const std::string& prefix, std::vector<ObjectInfo>* out);
+
+// Checks `key` against the key rules above: non-empty, at most
+// kMaxObjectKeyBytes, no leading '/', no empty, "." or ".." segment (so no
+// trailing '/' or "//"), no NUL byte. Every store rejects such keys with the
+// InvalidArgument this returns, so behaviour is the same on S3 and on disk.
+// Thread-safe.
+Status ValidateObjectKey(std::string_view key);
 
 }  // namespace kafscale

@@ -1,0 +1,299 @@
+#include "objectstore/local_dir_object_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "common/noncopyable.h"
+#include "objectstore/store_support.h"
+
+namespace kafscale {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class FileDescriptor : NonCopyable {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now and returns close()'s result: it can report a failed write-back.
+  int Close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+Status ErrnoStatus(std::string_view action, const fs::path& path, int error) {
+  std::string message = std::string(action) + " " + path.string() + ": " + std::strerror(error);
+  switch (error) {
+    case ENOENT: return Status::NotFound(message);
+    case EACCES:
+    case EPERM:
+    case EROFS: return Status::PermissionDenied(message);
+    case ENAMETOOLONG: return Status::InvalidArgument(message);
+    default: return Status::IOError(message);
+  }
+}
+
+bool IsTempName(std::string_view name) { return name.starts_with(LocalDirObjectStore::kTempFilePrefix); }
+
+// The common key rules plus the store's own: no segment may look like one of
+// its temporary files.
+Status ValidateLocalKey(std::string_view key) {
+  if (Status s = ValidateObjectKey(key); !s.ok()) return s;
+  size_t start = 0;
+  while (true) {
+    if (IsTempName(key.substr(start))) {
+      return Status::InvalidArgument("invalid object key (segment reserved for temporary files): " + std::string(key));
+    }
+    size_t slash = key.find('/', start);
+    if (slash == std::string_view::npos) return Status::OK();
+    start = slash + 1;
+  }
+}
+
+Status SyncDirectory(const fs::path& dir) {
+  FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync directory", dir, errno);
+  return Status::OK();
+}
+
+Status WriteDurably(const fs::path& path, std::string_view data) {
+  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoStatus("create", path, errno);
+  while (!data.empty()) {
+    ssize_t written = ::write(fd.get(), data.data(), data.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(written));
+  }
+  if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync", path, errno);
+  if (fd.Close() != 0) return ErrnoStatus("close", path, errno);
+  return Status::OK();
+}
+
+Status ReadAt(int fd, const fs::path& path, uint64_t offset, uint64_t count, std::string* out) {
+  out->resize(count);
+  size_t done = 0;
+  while (done < count) {
+    ssize_t got = ::pread(fd, out->data() + done, count - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", path, errno);
+    }
+    // Objects are replaced by rename, never rewritten in place, so an open
+    // file cannot shrink under us.
+    if (got == 0) return Status::IOError("read " + path.string() + ": unexpected end of file");
+    done += static_cast<size_t>(got);
+  }
+  return Status::OK();
+}
+
+// Regular-file status of `path` for Get/Head: NotFound when nothing is there,
+// or a directory (a key that is only a prefix of other keys) is.
+Status StatObject(const fs::path& path, struct stat* info) {
+  if (::stat(path.c_str(), info) != 0) {
+    if (errno == ENOTDIR) return Status::NotFound("no object at " + path.string());
+    return ErrnoStatus("stat", path, errno);
+  }
+  if (!S_ISREG(info->st_mode)) return Status::NotFound("no object at " + path.string());
+  return Status::OK();
+}
+
+bool MissingDirectory(const std::error_code& error) {
+  return error == std::errc::no_such_file_or_directory || error == std::errc::not_a_directory;
+}
+
+Status RemoveTempFiles(const fs::path& root) {
+  std::error_code error;
+  fs::recursive_directory_iterator it(root, error);
+  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (IsTempName(it->path().filename().string()) && it->is_regular_file(error)) fs::remove(it->path(), error);
+    if (error) break;
+  }
+  if (error) return Status::IOError("removing temporary files under " + root.string() + ": " + error.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+LocalDirObjectStore::LocalDirObjectStore(fs::path root) : root_(std::move(root)) {}
+
+Result<std::unique_ptr<LocalDirObjectStore>> LocalDirObjectStore::Open(const fs::path& root) {
+  std::error_code error;
+  fs::path absolute_root = fs::absolute(root, error).lexically_normal();
+  // "data/" names the same directory as "data"; drop the empty last part so
+  // parent_path() is the real parent.
+  if (!absolute_root.has_filename()) absolute_root = absolute_root.parent_path();
+  if (!error) fs::create_directories(absolute_root, error);
+  if (error) return ErrnoStatus("create directory", root, error.value());
+  if (!fs::is_directory(absolute_root, error)) return Status::IOError(root.string() + " is not a directory");
+  // The root's own entry must be durable before objects under it are.
+  if (Status s = SyncDirectory(absolute_root.parent_path()); !s.ok()) return s;
+  if (Status s = RemoveTempFiles(absolute_root); !s.ok()) return s;
+  return std::unique_ptr<LocalDirObjectStore>(new LocalDirObjectStore(std::move(absolute_root)));
+}
+
+Status LocalDirObjectStore::MakeDirectories(const fs::path& dir) const {
+  struct stat info;
+  if (::stat(dir.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) return Status::OK();
+    return Status::InvalidArgument(dir.lexically_relative(root_).string() +
+                                   " is an object, so it cannot be a prefix of another key");
+  }
+  if (errno == ENOTDIR) {
+    return Status::InvalidArgument("a prefix of " + dir.lexically_relative(root_).string() +
+                                   " is an object, so it cannot be a prefix of another key");
+  }
+  if (errno != ENOENT) return ErrnoStatus("stat", dir, errno);
+  if (Status s = MakeDirectories(dir.parent_path()); !s.ok()) return s;
+  // EEXIST: another Put made it meanwhile; sync the parent anyway, as this
+  // Put must not return before the entry is durable.
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", dir, errno);
+  return SyncDirectory(dir.parent_path());
+}
+
+fs::path LocalDirObjectStore::TempPathFor(const fs::path& target) {
+  // Not derived from the target name, which may already be near NAME_MAX.
+  std::string name = std::string(kTempFilePrefix) + std::to_string(::getpid()) + "." +
+                     std::to_string(temp_counter_.fetch_add(1, std::memory_order_relaxed));
+  return target.parent_path() / name;
+}
+
+Status LocalDirObjectStore::Put(const std::string& key, std::string_view data) {
+  if (Status s = ValidateLocalKey(key); !s.ok()) return s;
+  fs::path target = root_ / key;
+  fs::path dir = target.parent_path();
+  if (Status s = MakeDirectories(dir); !s.ok()) return s;
+  fs::path temp = TempPathFor(target);
+  Status status = WriteDurably(temp, data);
+  if (status.ok() && ::rename(temp.c_str(), target.c_str()) != 0) {
+    status = errno == EISDIR ? Status::InvalidArgument(key + " is a prefix of other keys, so it cannot be an object")
+                             : ErrnoStatus("rename to", target, errno);
+  }
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  return SyncDirectory(dir);
+}
+
+Status LocalDirObjectStore::Get(const std::string& key, std::string* out, uint64_t offset, uint64_t length) {
+  if (Status s = ValidateLocalKey(key); !s.ok()) return s;
+  fs::path path = root_ / key;
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOTDIR) return Status::NotFound("no object " + key);
+    return ErrnoStatus("open", path, errno);
+  }
+  struct stat info;
+  if (::fstat(fd.get(), &info) != 0) return ErrnoStatus("fstat", path, errno);
+  if (!S_ISREG(info.st_mode)) return Status::NotFound("no object " + key);
+  Result<uint64_t> count = RangeLength(key, static_cast<uint64_t>(info.st_size), offset, length);
+  if (!count.ok()) return count.status();
+  return ReadAt(fd.get(), path, offset, *count, out);
+}
+
+Status LocalDirObjectStore::Head(const std::string& key, ObjectInfo* info) {
+  if (Status s = ValidateLocalKey(key); !s.ok()) return s;
+  struct stat file_info;
+  if (Status s = StatObject(root_ / key, &file_info); !s.ok()) return s;
+  *info = ObjectInfo{key, static_cast<uint64_t>(file_info.st_size), ""};
+  return Status::OK();
+}
+
+Status LocalDirObjectStore::CollectKeys(const fs::path& dir, const std::string& dir_key, const std::string& prefix,
+                                        const std::string& continuation, std::vector<std::string>* keys) const {
+  std::error_code error;
+  fs::directory_iterator it(dir, error);
+  if (MissingDirectory(error)) return Status::OK();
+  for (; !error && it != fs::directory_iterator(); it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (IsTempName(name)) continue;
+    std::string key = dir_key + name;
+    std::error_code type_error;
+    if (it->is_directory(type_error)) {
+      std::string sub_prefix = key + "/";
+      bool may_match = sub_prefix.starts_with(prefix) || prefix.starts_with(sub_prefix);
+      // Every key under sub_prefix sorts before a continuation that is
+      // greater than sub_prefix without starting with it.
+      bool all_listed = continuation > sub_prefix && !continuation.starts_with(sub_prefix);
+      if (!may_match || all_listed) continue;
+      if (Status s = CollectKeys(it->path(), sub_prefix, prefix, continuation, keys); !s.ok()) return s;
+    } else if (it->is_regular_file(type_error) && key.starts_with(prefix) && key > continuation) {
+      keys->push_back(std::move(key));
+    }
+  }
+  // A directory deleted while we walk it simply has no keys.
+  if (error && !MissingDirectory(error)) {
+    return Status::IOError("listing " + dir.string() + ": " + error.message());
+  }
+  return Status::OK();
+}
+
+Status LocalDirObjectStore::List(const std::string& prefix, const std::string& continuation, size_t max_keys,
+                                 ListPage* page) {
+  if (Status s = ValidateMaxKeys(max_keys); !s.ok()) return s;
+  // Copied first: callers may pass page->next_continuation itself.
+  const std::string start_after = continuation;
+  page->objects.clear();
+  page->next_continuation.clear();
+  // Walk only the directory the prefix's complete segments name. If they
+  // break the key rules, no valid key can match.
+  size_t last_slash = prefix.rfind('/');
+  std::string dir_key = last_slash == std::string::npos ? "" : prefix.substr(0, last_slash + 1);
+  if (!dir_key.empty() && !ValidateLocalKey(std::string_view(dir_key).substr(0, last_slash)).ok()) {
+    return Status::OK();
+  }
+  std::vector<std::string> keys;
+  if (Status s = CollectKeys(root_ / dir_key, dir_key, prefix, start_after, &keys); !s.ok()) return s;
+  std::sort(keys.begin(), keys.end());
+  size_t next = 0;
+  for (; next < keys.size() && page->objects.size() < max_keys; ++next) {
+    struct stat info;
+    Status s = StatObject(root_ / keys[next], &info);
+    if (s.IsNotFound()) continue;  // deleted since the walk
+    if (!s.ok()) return s;
+    page->objects.push_back(ObjectInfo{keys[next], static_cast<uint64_t>(info.st_size), ""});
+  }
+  if (next < keys.size()) page->next_continuation = page->objects.back().key;
+  return Status::OK();
+}
+
+Status LocalDirObjectStore::DeleteBatch(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    if (Status s = ValidateLocalKey(key); !s.ok()) return s;
+  }
+  std::set<fs::path> touched_dirs;
+  for (const std::string& key : keys) {
+    fs::path path = root_ / key;
+    if (::unlink(path.c_str()) == 0) {
+      touched_dirs.insert(path.parent_path());
+    } else if (errno != ENOENT && errno != ENOTDIR && errno != EISDIR) {
+      return ErrnoStatus("unlink", path, errno);
+    }
+  }
+  // Make the deletions durable so a crash cannot bring objects back.
+  for (const fs::path& dir : touched_dirs) {
+    if (Status s = SyncDirectory(dir); !s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace kafscale

@@ -1,0 +1,36 @@
+#include "objectstore/object_store.h"
+
+namespace kafscale {
+
+Status ListAll(ObjectStore& store, const std::string& prefix, std::vector<ObjectInfo>* out) {
+  out->clear();
+  std::string continuation;
+  do {
+    ListPage page;
+    if (Status s = store.List(prefix, continuation, kListPageKeys, &page); !s.ok()) return s;
+    for (ObjectInfo& object : page.objects) out->push_back(std::move(object));
+    continuation = std::move(page.next_continuation);
+  } while (!continuation.empty());
+  return Status::OK();
+}
+
+Status ValidateObjectKey(std::string_view key) {
+  auto invalid = [key](std::string_view why) {
+    return Status::InvalidArgument("invalid object key (" + std::string(why) + "): \"" +
+                                   std::string(key.substr(0, 100)) + "\"");
+  };
+  if (key.empty()) return invalid("empty");
+  if (key.size() > kMaxObjectKeyBytes) return invalid("longer than " + std::to_string(kMaxObjectKeyBytes) + " bytes");
+  if (key.find('\0') != std::string_view::npos) return invalid("NUL byte");
+  size_t start = 0;
+  while (true) {
+    size_t slash = key.find('/', start);
+    std::string_view segment = key.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (segment.empty()) return invalid(start == 0 ? "leading '/'" : "empty segment");
+    if (segment == "." || segment == "..") return invalid("'.' or '..' segment");
+    if (slash == std::string_view::npos) return Status::OK();
+    start = slash + 1;
+  }
+}
+
+}  // namespace kafscale
