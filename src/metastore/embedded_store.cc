@@ -24,8 +24,13 @@ namespace {
 
 // etcd's default --max-txn-ops.
 constexpr size_t kMaxTxnOps = 128;
+// etcd's MaxLeaseTTL; also keeps deadline arithmetic far from overflow.
+constexpr int64_t kMaxLeaseTtlSeconds = 9'000'000'000;
+
 constexpr std::string_view kLogPrefix = "wal-";
 constexpr std::string_view kLogSuffix = ".log";
+
+bool ValidLeaseTtl(int64_t ttl_seconds) { return ttl_seconds > 0 && ttl_seconds <= kMaxLeaseTtlSeconds; }
 
 bool HasPrefix(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -39,6 +44,7 @@ uint64_t LogGeneration(const std::string& name) {
   }
   std::string_view digits(name);
   digits = digits.substr(kLogPrefix.size(), digits.size() - kLogPrefix.size() - kLogSuffix.size());
+  if (digits.size() > 18) return 0;  // more than we ever write; avoids overflow
   uint64_t generation = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return 0;
@@ -147,6 +153,7 @@ Status EmbeddedMetadataStore::Recover() {
     snapshot_bytes_ = contents.size();
     const Clock::time_point now = Clock::now();
     for (const embedded::SnapshotLease& lease : snapshot->leases) {
+      if (!ValidLeaseTtl(lease.ttl_seconds)) return Status::Corruption(snapshot_path + ": lease with a bad TTL");
       leases_[lease.id] = Lease{lease.ttl_seconds, now + std::chrono::seconds(lease.ttl_seconds), {}};
     }
     for (KeyValue& kv : snapshot->kvs) {
@@ -221,7 +228,7 @@ Status EmbeddedMetadataStore::ApplyReplayedRecord(const LogRecord& record) {
         changes_keys = true;
         break;
       case LogEntry::Kind::kGrantLease:
-        if (entry.ttl_seconds <= 0) return Status::Corruption("lease with a bad TTL");
+        if (!ValidLeaseTtl(entry.ttl_seconds)) return Status::Corruption("lease with a bad TTL");
         break;
       case LogEntry::Kind::kRevokeLease:
         if (leases_.count(entry.lease) == 0) return Status::Corruption("revoke of an unknown lease");
@@ -554,7 +561,9 @@ Status EmbeddedMetadataStore::RunTxnLocked(const std::vector<Compare>& compares,
 // Leases
 
 Status EmbeddedMetadataStore::GrantLease(int64_t ttl_seconds, LeaseId* id) {
-  if (ttl_seconds <= 0) return Status::InvalidArgument("lease TTL must be positive");
+  if (!ValidLeaseTtl(ttl_seconds)) {
+    return Status::InvalidArgument("lease TTL must be in [1, 9000000000] seconds");
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (!log_status_.ok()) return log_status_;
   LogRecord record;

@@ -40,8 +40,9 @@ struct Compare {
   std::string value;       // used when target == kValue
   int64_t number = 0;      // used for the revision and version targets
 
-  // A key that does not exist has version, create and mod revision 0 and
-  // compares as an empty value, as in etcd.
+  // A key that does not exist has version, create and mod revision 0. As in
+  // etcd, a kValue comparison against a missing key is always false (even
+  // kNotEqual); use Absent() or VersionEquals to test for existence.
   static Compare VersionEquals(std::string key, int64_t version);
   static Compare ValueEquals(std::string key, std::string value);
   static Compare ModRevisionEquals(std::string key, int64_t revision);
@@ -93,7 +94,8 @@ class MetadataStore : NonCopyable {
   // Reads one key. NotFound if it does not exist.
   // Every call below reports only state that is durable, and an OK write is
   // durable. Out-parameters are owned by the caller and fully overwritten on
-  // success; their contents are unspecified on error.
+  // success; their contents are unspecified on error. An empty key (not
+  // prefix) is InvalidArgument, as in etcd.
   virtual Status Get(const std::string& key, KeyValue* out) = 0;
 
   // Reads every key starting with `prefix`, in ascending key order, and the
@@ -119,7 +121,8 @@ class MetadataStore : NonCopyable {
                      const std::vector<TxnOp>& failure, TxnResult* result) = 0;
 
   // Grants a lease that expires ttl_seconds after its last keep-alive.
-  // InvalidArgument if ttl_seconds <= 0.
+  // InvalidArgument if ttl_seconds <= 0 or above 9,000,000,000 (etcd's
+  // maximum).
   virtual Status GrantLease(int64_t ttl_seconds, LeaseId* id) = 0;
   // Refreshes a lease. NotFound if it already expired.
   virtual Status KeepAlive(LeaseId id) = 0;

@@ -134,6 +134,13 @@ TEST_P(MetadataStoreContractTest, GetOfMissingKeyIsNotFound) {
   EXPECT_TRUE(store_->Get(Key("missing"), &kv).IsNotFound());
 }
 
+TEST_P(MetadataStoreContractTest, EmptyKeyIsInvalid) {
+  KeyValue kv;
+  EXPECT_EQ(store_->Get("", &kv).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->Put("", "v").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->Delete("").code(), Status::Code::kInvalidArgument);
+}
+
 TEST_P(MetadataStoreContractTest, PutThenGetReturnsValueAndMetadata) {
   ASSERT_TRUE(store_->Put(Key("k"), "v1").ok());
   KeyValue kv = MustGet(*store_, Key("k"));
