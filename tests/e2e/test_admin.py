@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka import KafkaError
 from confluent_kafka.admin import ConfigResource, NewPartitions, NewTopic
 
-from clients import confluent_admin, confluent_consume, confluent_produce
+from clients import confluent_admin, confluent_consume, confluent_produce, run_node_script
 from conftest import ADMIN_TIMEOUT_S, unique_topic, wait_for_futures, wait_for_partitions
 from dataset import make_records
 
@@ -266,3 +266,26 @@ def test_metadata_for_unknown_topic_does_not_create_it(admin, broker):
     reply = admin.list_topics(name, timeout=10).topics[name]
     assert reply.error is not None and reply.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
     assert name not in topic_names(admin)
+
+
+# --- KafkaJS admin ----------------------------------------------------------------
+
+
+def test_kafkajs_admin_scenario(admin, broker, node_clients):
+    prefix = unique_topic("kjs-admin")
+    steps = run_node_script("kafkajs_admin.mjs", [broker.bootstrap, prefix])
+    failed = {name: step for name, step in steps.items()
+              if name not in ("shrink", "badName", "badConfig") and not step["ok"]}
+    assert not failed, f"KafkaJS admin steps failed: {failed}"
+    assert steps["create"]["value"] is True
+    assert steps["createAgain"]["value"] is False, "KafkaJS reports an existing topic as false"
+    assert steps["listed"]["value"] is True
+    assert steps["partitions"]["value"] == [0, 1, 2]
+    assert steps["retention"]["value"] == RETENTION_MS
+    assert steps["partitionsAfterGrow"]["value"] == [0, 1, 2, 3, 4]
+    assert steps["shrink"].get("errors") == ["INVALID_PARTITIONS"]
+    assert steps["retentionAfterAlter"]["value"] == "60000"
+    assert steps["badName"].get("errors") == ["INVALID_TOPIC_EXCEPTION"]
+    assert steps["badConfig"].get("errors") == ["INVALID_CONFIG"]
+    assert steps["dryListed"]["value"] is False, "validateOnly created the topic"
+    wait_until_gone(admin, f"{prefix}-main")
