@@ -37,7 +37,7 @@ class RecordReader {
     return Status::OK();
   }
 
-  Status ReadInt8(const char* field) {
+  Status SkipByte(const char* field) {
     if (data_.empty()) return Malformed(field, "missing");
     data_.remove_prefix(1);
     return Status::OK();
@@ -183,7 +183,7 @@ Status DecodeRecord(RecordReader& reader, Record* record) {
 
   RecordReader fields(body);
   int32_t header_count = 0;
-  Status s = fields.ReadInt8("attributes");
+  Status s = fields.SkipByte("attributes");
   if (s.ok()) s = fields.ReadVarlong("timestamp delta", &record->timestamp_delta);
   if (s.ok()) s = fields.ReadVarint("offset delta", &record->offset_delta);
   if (s.ok()) s = fields.ReadNullableBytes("key", &record->key);
