@@ -46,11 +46,12 @@ TopicManager::TopicManager(MetadataStore& store, asio::thread_pool& pool, int32_
     : store_(store), pool_(pool), default_partitions_(default_partitions) {}
 
 asio::awaitable<Status> TopicManager::Load() {
-  auto [status, kvs] = co_await RunBlocking(pool_, [this] {
+  auto work = [this] {
     std::vector<KeyValue> out;
     Status s = store_.Range(keys::TopicsPrefix(), &out);
     return std::make_pair(s, std::move(out));
-  });
+  };
+  auto [status, kvs] = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return status;
   topics_.clear();
   for (const KeyValue& kv : kvs) {
@@ -94,11 +95,12 @@ asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool mu
       ops.push_back(TxnOp::Put(keys::NextOffsetKey(info.name, p), "0"));
     }
   }
-  auto [status, result] = co_await RunBlocking(pool_, [&, compares, ops] {
+  auto work = [&, compares, ops] {
     TxnResult r;
     Status s = store_.Txn(compares, ops, {}, &r);
     return std::make_pair(s, r);
-  });
+  };
+  auto [status, result] = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return TopicError::FromStatus(status);
   if (!result.succeeded) {
     co_return TopicError::Of(ErrorCode::kTopicAlreadyExists, "topic '" + info.name + "' already exists");
@@ -106,7 +108,9 @@ asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool mu
   co_return TopicError{};
 }
 
-asio::awaitable<TopicError> TopicManager::Create(CreateTopicSpec spec, bool validate_only, TopicInfo* created) {
+asio::awaitable<TopicError> TopicManager::Create(const CreateTopicSpec& request, bool validate_only,
+                                                 TopicInfo* created) {
+  CreateTopicSpec spec = request;
   if (auto error = ValidateTopicName(spec.name)) co_return TopicError::Of(ErrorCode::kInvalidTopicException, *error);
   if (Find(spec.name)) {
     co_return TopicError::Of(ErrorCode::kTopicAlreadyExists, "topic '" + spec.name + "' already exists");
@@ -158,10 +162,11 @@ asio::awaitable<TopicError> TopicManager::Delete(const std::string& name) {
       co_return TopicError::FromStatus(dropped);
     }
   }
-  Status status = co_await RunBlocking(pool_, [this, name] {
+  auto work = [this, name] {
     TxnResult r;
     return store_.Txn({}, {TxnOp::DeletePrefix(keys::TopicPrefix(name))}, {}, &r);
-  });
+  };
+  Status status = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return TopicError::FromStatus(status);
   spdlog::info("topic deleted name={}", name);
   co_return TopicError{};
@@ -186,10 +191,11 @@ asio::awaitable<TopicError> TopicManager::AddPartitions(const std::string& name,
   updated.partitions = new_total;
   std::vector<TxnOp> ops = {TxnOp::Put(keys::TopicConfigKey(name), EncodeTopicRecord(updated))};
   for (int32_t p = old_count; p < new_total; ++p) ops.push_back(TxnOp::Put(keys::NextOffsetKey(name, p), "0"));
-  Status status = co_await RunBlocking(pool_, [this, ops] {
+  auto work = [this, ops] {
     TxnResult r;
     return store_.Txn({}, ops, {}, &r);
-  });
+  };
+  Status status = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return TopicError::FromStatus(status);
   TopicInfo* live = topics_.count(name) ? topics_[name].get() : nullptr;
   if (!live) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' was deleted");
@@ -198,14 +204,14 @@ asio::awaitable<TopicError> TopicManager::AddPartitions(const std::string& name,
   co_return TopicError{};
 }
 
-asio::awaitable<TopicError> TopicManager::SetConfigs(const std::string& name, TopicConfigMap configs,
+asio::awaitable<TopicError> TopicManager::SetConfigs(const std::string& name, const TopicConfigMap& configs,
                                                      bool validate_only) {
   const TopicInfo* current = Find(name);
   if (!current) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
   if (auto error = ValidateConfigs(configs)) co_return TopicError::Of(ErrorCode::kInvalidConfig, *error);
   if (validate_only) co_return TopicError{};
   TopicInfo updated = *current;
-  updated.configs = std::move(configs);
+  updated.configs = configs;
   TopicError error = co_await Persist(updated, /*must_be_new=*/false);
   if (!error.ok()) co_return error;
   if (auto it = topics_.find(name); it != topics_.end()) it->second->configs = updated.configs;

@@ -37,6 +37,9 @@ struct TopicError {
   static TopicError FromStatus(const Status& status);
 };
 
+// Coroutine parameters are references (callers pass named objects): g++ 12
+// mishandles non-trivial temporaries that live across a co_await.
+
 // Owner of each topic's data (the partition logs), told about changes.
 class TopicDataListener {
  public:
@@ -76,12 +79,13 @@ class TopicManager : NonCopyable {
 
   // Validates `spec` and, unless validate_only, creates the topic. On
   // success *created holds what was (or would be) created.
-  boost::asio::awaitable<TopicError> Create(CreateTopicSpec spec, bool validate_only, TopicInfo* created);
+  boost::asio::awaitable<TopicError> Create(const CreateTopicSpec& request, bool validate_only, TopicInfo* created);
   boost::asio::awaitable<TopicError> Delete(const std::string& name);
   boost::asio::awaitable<TopicError> AddPartitions(const std::string& name, int32_t new_total, bool validate_only);
   // Replaces the topic's overrides with `configs` (AlterConfigs semantics);
   // IncrementalAlterConfigs computes the full map first.
-  boost::asio::awaitable<TopicError> SetConfigs(const std::string& name, TopicConfigMap configs, bool validate_only);
+  boost::asio::awaitable<TopicError> SetConfigs(const std::string& name, const TopicConfigMap& configs,
+                                                bool validate_only);
 
  private:
   boost::asio::awaitable<TopicError> Persist(const TopicInfo& info, bool must_be_new);

@@ -11,20 +11,27 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <type_traits>
+#include <vector>
 
 #include "common/noncopyable.h"
 
 namespace kafscale {
 
-// Runs `fn` on `pool` and resumes the caller on its own executor with the
-// result. `fn` must not touch state owned by the caller's executor. Its result
-// type must be default-constructible (Status, std::pair<Status, T>, ...).
+namespace detail {
 template <typename Fn>
-boost::asio::awaitable<std::invoke_result_t<Fn>> RunBlocking(boost::asio::thread_pool& pool, Fn fn) {
-  using R = std::invoke_result_t<Fn>;
-  co_return co_await boost::asio::co_spawn(
-      pool, [fn = std::move(fn)]() mutable -> boost::asio::awaitable<R> { co_return fn(); },
-      boost::asio::use_awaitable);
+boost::asio::awaitable<std::invoke_result_t<Fn&>> Invoke(Fn* fn) {
+  co_return (*fn)();
+}
+}  // namespace detail
+
+// Runs `fn` on `pool` and resumes the caller on its own executor with the
+// result. `fn` must not touch state owned by the caller's executor; its result
+// type must be default-constructible (Status, std::pair<Status, T>, ...).
+// `fn` is taken by reference and must be a named object: g++ 12 destroys
+// lambda temporaries inside a co_await expression twice.
+template <typename Fn>
+boost::asio::awaitable<std::invoke_result_t<Fn&>> RunBlocking(boost::asio::thread_pool& pool, Fn& fn) {
+  co_return co_await boost::asio::co_spawn(pool, detail::Invoke(&fn), boost::asio::use_awaitable);
 }
 
 // A level-triggered event for coroutines on one executor (not thread-safe):
@@ -54,6 +61,22 @@ class AsyncEvent : NonCopyable {
  private:
   boost::asio::steady_timer timer_;
   bool set_ = false;
+};
+
+// Wakes every AsyncEvent registered with it (many waiters, one executor).
+// A waiter that times out must Remove itself; NotifyAll forgets all waiters.
+class AsyncNotifier : NonCopyable {
+ public:
+  void Add(AsyncEvent* event) { waiters_.push_back(event); }
+  void Remove(AsyncEvent* event) { std::erase(waiters_, event); }
+  void NotifyAll() {
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    for (AsyncEvent* event : waiters) event->Set();
+  }
+
+ private:
+  std::vector<AsyncEvent*> waiters_;
 };
 
 }  // namespace kafscale

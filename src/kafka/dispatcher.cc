@@ -101,9 +101,9 @@ asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::s
   RequestContext ctx{.connection = conn, .services = services_};
   std::string failure;
   try {
-    ctx.api_key = reader.ReadInt16();
-    ctx.api_version = reader.ReadInt16();
-    ctx.correlation_id = reader.ReadInt32();
+    ctx.api_key = reader.ReadInt16("request_api_key");
+    ctx.api_version = reader.ReadInt16("request_api_version");
+    ctx.correlation_id = reader.ReadInt32("correlation_id");
     const ApiEntry* entry = FindEntry(ctx.api_key);
     if (!entry) {
       co_return Close("unsupported API key " + std::to_string(ctx.api_key) + " version " +

@@ -90,12 +90,13 @@ void LogManager::OnPartitionsAdded(const cluster::TopicInfo& info, int32_t old_c
 
 asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::TopicInfo*>& topics) {
   for (const cluster::TopicInfo* topic : topics) {
-    auto [status, state] = co_await RunBlocking(pool_, [this, name = topic->name] {
+    auto work = [this, name = topic->name] {
       std::pair<std::vector<KeyValue>, std::vector<ObjectInfo>> out;
       Status s = metadata_.Range(keys::TopicPrefix(name), &out.first);
       if (s.ok()) s = ListAll(objects_, options_.object_namespace + "/" + name + "/", &out.second);
       return std::make_pair(s, std::move(out));
-    });
+    };
+    auto [status, state] = co_await RunBlocking(pool_, work);
     if (!status.ok()) co_return Status(status);
     auto& [kvs, objects] = state;
     for (int32_t index = 0; index < topic->partitions; ++index) {
@@ -234,7 +235,7 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
   return result;
 }
 
-asio::awaitable<Status> LogManager::WaitDurable(std::shared_ptr<FlushTicket> ticket,
+asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicket>& ticket,
                                                 std::chrono::steady_clock::time_point deadline) {
   if (!ticket->done) {
     AsyncEvent event(executor_);
@@ -266,7 +267,7 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
   const std::string index_key = IndexKey(options_.object_namespace, p->topic, p->index, base);
   const std::string offset_key = keys::NextOffsetKey(p->topic, p->index);
 
-  auto [status, segment] = co_await RunBlocking(pool_, [&]() {
+  auto work = [&]() {
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
     SegmentBuilder builder(kIndexInterval);
     for (const PendingBatch& b : batches) {
@@ -302,7 +303,8 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
       out.second = std::move(loaded);
     }
     return out;
-  });
+  };
+  auto [status, segment] = co_await RunBlocking(pool_, work);
 
   p->flushing = false;
   if (p->dropped) {
@@ -339,7 +341,7 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
                                                                                Status* status) {
   const std::string key = p.segments.at(base);
   if (auto cached = cache_.Get(key)) co_return cached;
-  auto [s, segment] = co_await RunBlocking(pool_, [this, key]() {
+  auto work = [this, key]() {
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
     auto bytes = std::make_shared<std::string>();
     out.first = objects_.Get(key, bytes.get());
@@ -357,7 +359,8 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
       out.second = std::move(loaded);
     }
     return out;
-  });
+  };
+  auto [s, segment] = co_await RunBlocking(pool_, work);
   if (s.ok() && segment->base_offset() != base) {
     s = Status::Corruption("segment " + key + " starts at offset " + std::to_string(segment->base_offset()));
   }
@@ -518,7 +521,7 @@ asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info
   }
   const std::string prefix = options_.object_namespace + "/" + info.name + "/";
   cache_.ErasePrefix(prefix);
-  co_return co_await RunBlocking(pool_, [this, prefix] {
+  auto work = [this, prefix] {
     std::vector<ObjectInfo> objects;
     Status s = ListAll(objects_, prefix, &objects);
     std::vector<std::string> keys;
@@ -528,7 +531,8 @@ asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info
       s = objects_.DeleteBatch(chunk);
     }
     return s;
-  });
+  };
+  co_return co_await RunBlocking(pool_, work);
 }
 
 }  // namespace kafscale::log

@@ -85,7 +85,7 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
   AppendResult Append(const std::string& topic, int32_t partition, const kafka::Records& records,
                       int64_t max_batch_bytes);
   // Waits until `ticket` completes or `deadline` passes (Timeout status).
-  boost::asio::awaitable<Status> WaitDurable(std::shared_ptr<FlushTicket> ticket,
+  boost::asio::awaitable<Status> WaitDurable(const std::shared_ptr<FlushTicket>& ticket,
                                              std::chrono::steady_clock::time_point deadline);
 
   // Returns whole batches starting with the one containing `offset`, up to

@@ -99,15 +99,17 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
       if (closed_) co_return;
       auto slot = std::make_shared<Slot>();
       queue_.push_back(slot);
-      asio::co_spawn(
-          socket_.get_executor(),
-          [self, frame = std::shared_ptr<const std::string>(std::move(frame)), slot]() -> asio::awaitable<void> {
-            slot->outcome = co_await self->server_.processor_.Process(frame, self->info_);
-            slot->done = true;
-            Wake(self->writer_wakeup_);
-          },
-          asio::detached);
+      asio::co_spawn(socket_.get_executor(), ProcessOne(self, std::move(frame), std::move(slot)), asio::detached);
     }
+  }
+
+  // Parameters, not lambda captures: g++ 12 mishandles coroutine lambdas
+  // that own captures.
+  static asio::awaitable<void> ProcessOne(std::shared_ptr<Connection> self,
+                                          std::shared_ptr<const std::string> frame, std::shared_ptr<Slot> slot) {
+    slot->outcome = co_await self->server_.processor_.Process(frame, self->info_);
+    slot->done = true;
+    Wake(self->writer_wakeup_);
   }
 
   asio::awaitable<void> WriteLoop() {

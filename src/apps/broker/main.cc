@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
       io,
       [&]() -> asio::awaitable<void> {
         Status status = co_await topics.Load();
-        if (status.ok()) status = co_await logs.Recover(topics.List());
+        const std::vector<const cluster::TopicInfo*> recovered_topics = topics.List();
+        if (status.ok()) status = co_await logs.Recover(recovered_topics);
         if (status.ok()) status = server.Listen();
         if (!status.ok()) {
           LogError("start-up failed", {{"error", status.ToString()}});

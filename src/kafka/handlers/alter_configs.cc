@@ -20,7 +20,7 @@ HandlerResult HandleAlterConfigs(RequestContext& ctx, const AlterConfigsRequest&
       if (config.value.has_value()) configs[config.name] = *config.value;
     }
     cluster::TopicError error =
-        co_await ctx.services.topics.SetConfigs(resource.resource_name, std::move(configs), request.validate_only);
+        co_await ctx.services.topics.SetConfigs(resource.resource_name, configs, request.validate_only);
     out.error_code = static_cast<int16_t>(error.code);
     if (!error.ok()) out.error_message = error.message;
   }

@@ -20,7 +20,7 @@ HandlerResult HandleCreateTopics(RequestContext& ctx, const CreateTopicsRequest&
       if (config.value.has_value()) spec.configs[config.name] = *config.value;
     }
     cluster::TopicInfo created;
-    cluster::TopicError error = co_await ctx.services.topics.Create(std::move(spec), request.validate_only, &created);
+    cluster::TopicError error = co_await ctx.services.topics.Create(spec, request.validate_only, &created);
     out.error_code = static_cast<int16_t>(error.code);
     if (!error.ok()) {
       out.error_message = error.message;

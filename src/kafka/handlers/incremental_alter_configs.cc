@@ -85,7 +85,7 @@ HandlerResult HandleIncrementalAlterConfigs(RequestContext& ctx, const Increment
     }
     if (bad_request) continue;
     cluster::TopicError error =
-        co_await ctx.services.topics.SetConfigs(resource.resource_name, std::move(configs), request.validate_only);
+        co_await ctx.services.topics.SetConfigs(resource.resource_name, configs, request.validate_only);
     if (!error.ok()) fail(error.code, error.message);
   }
 }

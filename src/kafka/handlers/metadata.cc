@@ -49,8 +49,8 @@ HandlerResult HandleMetadata(RequestContext& ctx, const MetadataRequest& request
       topic = services.topics.Find(*wanted.name);
       if (!topic && may_create) {
         cluster::TopicInfo created;
-        cluster::TopicError error =
-            co_await services.topics.Create(cluster::CreateTopicSpec{.name = *wanted.name}, false, &created);
+        const cluster::CreateTopicSpec spec{.name = *wanted.name};
+        cluster::TopicError error = co_await services.topics.Create(spec, false, &created);
         topic = services.topics.Find(*wanted.name);
         if (!topic) {
           out.error_code = static_cast<int16_t>(error.code == ErrorCode::kTopicAlreadyExists
