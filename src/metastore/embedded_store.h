@@ -88,6 +88,7 @@ class EmbeddedMetadataStore final : public MetadataStore {
   struct WatchState {
     std::string prefix;
     int64_t next_revision = 0;  // first revision not yet delivered
+    // Shared so a running callback outlives the cancellation of its watch.
     std::shared_ptr<WatchCallback> callback;
   };
 
@@ -110,7 +111,7 @@ class EmbeddedMetadataStore final : public MetadataStore {
   // Deletes a lease's keys (one new revision if there are any) and the
   // lease itself, describing the change in *record.
   void RevokeLocked(LeaseId id, embedded::LogRecord* record);
-  // Queues a record whose effects are already applied for the log, and
+  // Queues for the log a record whose effects are already applied, and
   // returns the sequence number to wait on.
   uint64_t QueueRecord(const embedded::LogRecord& record);
   // Blocks until every record up to `sequence` is durable, writing and
@@ -155,7 +156,9 @@ class EmbeddedMetadataStore final : public MetadataStore {
   embedded::UniqueFd log_fd_;
   uint64_t log_generation_ = 1;
   size_t log_bytes_ = 0;
-  size_t snapshot_bytes_ = 0;  // a new snapshot is due once the log outgrows the last one
+  // Size of the last snapshot: the log may grow at least this much before
+  // the next one, so snapshot cost stays proportional to log volume.
+  size_t snapshot_bytes_ = 0;
   std::string queued_records_;
   uint64_t queued_sequence_ = 0;    // sequence number of the last queued record
   uint64_t durable_sequence_ = 0;   // every record up to here is durable
