@@ -550,7 +550,11 @@ def emit_decode_field(out, field, reader, compact, nullable, indent):
         target = expr
         if field.optional:
             if nullable != "false":
-                out(f"if (count >= 0) {expr}.emplace();", indent)
+                out(f"if (count < 0) {{", indent)
+                out(f"{expr}.reset();", indent + 1)
+                out("} else {", indent)
+                out(f"{expr}.emplace();", indent + 1)
+                out("}", indent)
             else:
                 out(f"{expr}.emplace();", indent)
             target = f"(*{expr})"
@@ -938,21 +942,29 @@ def generate_fill_sample(message, struct, qualified):
             indent = 2
         target = f"s.{field.member}"
         kind = field.type.kind
+        nullable = field.nullable.condition(struct.versions.intersect(field.versions))
+        if nullable != "false":
+            out("if (nulls" + ("" if nullable == "true" else f" && {nullable}") + ") {", indent)
+            out(f"{target}.reset();", indent + 1)
+            out("} else {", indent)
+            indent += 1
         if kind == "struct":
-            out(f"FillSample({target}, version, n);", indent)
+            out(f"FillSample({target}, version, nulls, n);", indent)
         elif kind == "array":
             element = field.type.element
             out("{", indent)
             out(f"auto& values = {target}{'.emplace()' if field.optional else ''};", indent + 1)
             out("for (int i = 0; i < 2; ++i) {", indent + 1)
             if element.kind == "struct":
-                out("FillSample(values.emplace_back(), version, n);", indent + 2)
+                out("FillSample(values.emplace_back(), version, nulls, n);", indent + 2)
             else:
                 out(f"values.push_back({sample_value(element, field)});", indent + 2)
             out("}", indent + 1)
             out("}", indent)
         else:
             out(f"{target} = {sample_value(field.type, field)};", indent)
+        if nullable != "false":
+            out("}", indent - 1)
         if present != "true":
             out("}", 1)
     if struct.can_carry_tags():
@@ -961,10 +973,11 @@ def generate_fill_sample(message, struct, qualified):
         add = "s.unknown_tagged_fields.push_back({kSampleUnknownTag, SampleBytes(n)});"
         out(add if cond == "true" else f"if ({cond}) {add}", 1)
     body = "\n".join(out.lines)
-    version_param = "int16_t version" if re.search(r"\bversion\b", body) else "int16_t /*version*/"
-    n_param = "int& n" if re.search(r"\bn\b", body) else "int& /*n*/"
-    return "\n".join([f"inline void FillSample({qualified}& s, {version_param}, {n_param}) {{",
-                      *out.lines, "}"])
+    def param(declaration, name):
+        return declaration + (f" {name}" if re.search(rf"\b{name}\b", body) else f" /*{name}*/")
+
+    params = ", ".join([param("int16_t", "version"), param("bool", "nulls"), param("int&", "n")])
+    return "\n".join([f"inline void FillSample({qualified}& s, {params}) {{", *out.lines, "}"])
 
 
 def generate_test_samples(messages):
@@ -1008,12 +1021,13 @@ def generate_test_samples(messages):
             parts.append("")
             parts.append(generate_fill_sample(message, struct, qualified))
     parts += ["",
-              "// A sample of M valid in `version`.",
+              "// A sample of M valid in `version`: every field set, and with `nulls` every",
+              "// field that is nullable in `version` set to null instead.",
               "template <typename M>",
-              "M MakeSample(int16_t version) {",
+              "M MakeSample(int16_t version, bool nulls = false) {",
               "  M message;",
               "  int n = 0;",
-              "  FillSample(message, version, n);",
+              "  FillSample(message, version, nulls, n);",
               "  return message;",
               "}",
               "",
