@@ -88,13 +88,9 @@ std::vector<const TopicInfo*> TopicManager::List() const {
 asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool must_be_new) {
   const std::string key = keys::TopicConfigKey(info.name);
   std::vector<Compare> compares;
+  // A partition's next offset key is written by its first flush; absent means 0.
   std::vector<TxnOp> ops = {TxnOp::Put(key, EncodeTopicRecord(info))};
-  if (must_be_new) {
-    compares.push_back(Compare::Absent(key));
-    for (int32_t p = 0; p < info.partitions; ++p) {
-      ops.push_back(TxnOp::Put(keys::NextOffsetKey(info.name, p), "0"));
-    }
-  }
+  if (must_be_new) compares.push_back(Compare::Absent(key));
   auto work = [&, compares, ops] {
     TxnResult r;
     Status s = store_.Txn(compares, ops, {}, &r);
@@ -189,14 +185,8 @@ asio::awaitable<TopicError> TopicManager::AddPartitions(const std::string& name,
   TopicInfo updated = *current;
   const int32_t old_count = updated.partitions;
   updated.partitions = new_total;
-  std::vector<TxnOp> ops = {TxnOp::Put(keys::TopicConfigKey(name), EncodeTopicRecord(updated))};
-  for (int32_t p = old_count; p < new_total; ++p) ops.push_back(TxnOp::Put(keys::NextOffsetKey(name, p), "0"));
-  auto work = [this, ops] {
-    TxnResult r;
-    return store_.Txn({}, ops, {}, &r);
-  };
-  Status status = co_await RunBlocking(pool_, work);
-  if (!status.ok()) co_return TopicError::FromStatus(status);
+  TopicError error = co_await Persist(updated, /*must_be_new=*/false);
+  if (!error.ok()) co_return error;
   TopicInfo* live = topics_.count(name) ? topics_[name].get() : nullptr;
   if (!live) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' was deleted");
   live->partitions = new_total;

@@ -284,7 +284,11 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
     if (out.first.ok()) out.first = objects_.Put(index_key, built->index);
     if (out.first.ok()) {
       TxnResult txn;
-      out.first = metadata_.Txn({Compare::ValueEquals(offset_key, FormatNextOffset(previous_committed))},
+      // Compare-and-swap on the committed offset (absent before the first flush).
+      const Compare unchanged = previous_committed == 0
+                                    ? Compare::Absent(offset_key)
+                                    : Compare::ValueEquals(offset_key, FormatNextOffset(previous_committed));
+      out.first = metadata_.Txn({unchanged},
                                 {TxnOp::Put(offset_key, FormatNextOffset(next))}, {}, &txn);
       if (out.first.ok() && !txn.succeeded) {
         out.first = Status::Conflict("next offset of " + offset_key + " changed underneath this broker");
