@@ -162,11 +162,18 @@ thread_local throw true try typedef typeid typename union unsigned using virtual
 wchar_t while xor xor_eq""".split())
 
 
+# Parameter names of the generated functions; a member so named gets a "_"
+# suffix like a keyword would. Generated locals all end in "_", which member
+# names only do when escaped from this set or CPP_KEYWORDS, so locals never
+# shadow members.
+PARAMETER_NAMES = {"w", "r", "s", "n", "version", "nulls"}
+
+
 def snake_case(name):
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
     s = s.lower()
-    return s + "_" if s in CPP_KEYWORDS else s
+    return s + "_" if s in CPP_KEYWORDS or s in PARAMETER_NAMES else s
 
 
 class FieldType:
@@ -382,8 +389,10 @@ def value_type(ftype):
         return INT_TYPES[kind][0]
     if kind == "array":
         return f"std::vector<{value_type(ftype.element)}>"
+    if kind == "struct":
+        return ftype.struct_name
     return {"bool": "bool", "float64": "double", "string": "std::string", "bytes": "std::string",
-            "uuid": "Uuid", "records": "Records", "struct": getattr(ftype, "struct_name", "")}[kind]
+            "uuid": "Uuid", "records": "Records"}[kind]
 
 
 def member_type(field):
@@ -501,8 +510,8 @@ def emit_encode_field(out, field, writer, compact, nullable, indent):
         values = f"*{expr}" if opt else expr
         size = f"{expr}->size()" if opt else f"{expr}.size()"
         lines = [f"{writer}.WriteArrayLength(static_cast<int32_t>({size}), {compact});",
-                 f"for (const auto& element : {values}) "
-                 f"{write_value(element, writer, 'element', compact)}"]
+                 f"for (const auto& element_ : {values}) "
+                 f"{write_value(element, writer, 'element_', compact)}"]
         if not opt:
             for line in lines:
                 out(line, indent)
@@ -544,13 +553,13 @@ def emit_decode_field(out, field, reader, compact, nullable, indent):
         return
     if kind == "array":
         element = field.type.element
-        # Declares `count`: the caller puts this in a block of its own.
-        out(f"const int32_t count = {reader}.ReadArrayLength({compact}, {nullable}, \"{label}\");",
+        # Declares `count_`: the caller puts this in a block of its own.
+        out(f"const int32_t count_ = {reader}.ReadArrayLength({compact}, {nullable}, \"{label}\");",
             indent)
         target = expr
         if field.optional:
             if nullable != "false":
-                out(f"if (count < 0) {{", indent)
+                out("if (count_ < 0) {", indent)
                 out(f"{expr}.reset();", indent + 1)
                 out("} else {", indent)
                 out(f"{expr}.emplace();", indent + 1)
@@ -558,7 +567,7 @@ def emit_decode_field(out, field, reader, compact, nullable, indent):
             else:
                 out(f"{expr}.emplace();", indent)
             target = f"(*{expr})"
-        out("for (int32_t i = 0; i < count; ++i) {", indent)
+        out("for (int32_t i_ = 0; i_ < count_; ++i_) {", indent)
         if element.kind == "struct":
             out(f"{target}.emplace_back().Decode({reader}, version);", indent + 1)
         else:
@@ -583,74 +592,91 @@ def emit_decode_field(out, field, reader, compact, nullable, indent):
 def compact_expr(message, field, scope):
     """C++ test for compact encoding of an untagged field, for versions in scope.
 
-    Partial answers use the function's `flexible` local; a field-level
+    Partial answers use the function's `flexible_` local; a field-level
     flexibleVersions (RequestHeader.ClientId: "none") overrides the message's.
     """
     if field.flexible_override is not None:
         return field.flexible_override.condition(scope)
     cond = message.flexible.condition(scope)
-    return cond if cond in ("true", "false") else "flexible"
+    return cond if cond in ("true", "false") else "flexible_"
 
 
 def finish_function(signature_with_version, signature_without_version, body_lines, flexible_cond):
-    """Assembles a function, declaring flexible and naming version only if used."""
+    """Assembles a function, declaring flexible_ and naming version only if used."""
     body = "\n".join(body_lines)
     prologue = []
-    if re.search(r"\bflexible\b", body):
-        prologue.append(f"  const bool flexible = {flexible_cond};")
+    if re.search(r"\bflexible_\b", body):
+        prologue.append(f"  const bool flexible_ = {flexible_cond};")
     uses_version = re.search(r"\bversion\b", body) or any("version" in p for p in prologue)
     signature = signature_with_version if uses_version else signature_without_version
     return "\n".join([signature + " {", *prologue, *body_lines, "}"])
+
+
+def untagged_plan(message, struct):
+    """(field, presence test, compact test, nullable test) per field of the fixed part."""
+    for field in struct.fields:
+        present = field.untagged.condition(struct.versions)
+        if present == "false":
+            continue
+        scope = struct.versions.intersect(field.untagged)
+        yield field, present, compact_expr(message, field, scope), field.nullable.condition(scope)
+
+
+def tagged_plan(message, struct):
+    """(field, presence test, nullable test) per tagged field, in tag order.
+
+    The tests assume the caller already knows the version is flexible.
+    """
+    scope = struct.versions.intersect(message.flexible)
+    for field in struct.tagged_fields():
+        present = field.tagged.condition(scope)
+        if present != "false":
+            yield field, present, field.nullable.condition(scope.intersect(field.tagged))
+
+
+def emit_tag_section(out, message, struct, emit_body):
+    """Wraps emit_body(indent) in `if (flexible_)` unless every version agrees."""
+    if not struct.can_carry_tags():
+        return
+    always = message.flexible.condition(struct.versions) == "true"
+    if not always:
+        out("if (flexible_) {", 1)
+    emit_body(1 if always else 2)
+    if not always:
+        out("}", 1)
 
 
 def generate_encode(message, struct, qualified, is_top):
     out = Emitter()
     if is_top:
         out(f"CheckEncodeVersion(\"{struct.name}\", version, kMinVersion, kMaxVersion);", 1)
-    flex = message.flexible.condition(struct.versions)
-    for field in struct.fields:
-        present = field.untagged.condition(struct.versions)
-        if present == "false":
-            continue
-        field_scope = struct.versions.intersect(field.untagged)
-        compact = compact_expr(message, field, field_scope)
-        nullable = field.nullable.condition(field_scope)
-        indent = 1
+    for field, present, compact, nullable in untagged_plan(message, struct):
         if present != "true":
             out(f"if ({present}) {{", 1)
-            indent = 2
-        emit_encode_field(out, field, "w", compact, nullable, indent)
+        emit_encode_field(out, field, "w", compact, nullable, 1 if present == "true" else 2)
         if present != "true":
             out("}", 1)
-    if struct.can_carry_tags():
-        tag_scope = struct.versions.intersect(message.flexible)
-        tagged = [f for f in struct.tagged_fields() if f.tagged.condition(tag_scope) != "false"]
-        indent = 1
-        if flex not in ("true", "false"):
-            out("if (flexible) {", 1)
-            indent = 2
+
+    def emit_tags(indent):
+        tagged = list(tagged_plan(message, struct))
         if not tagged:
             out("w.WriteTaggedFields({}, unknown_tagged_fields);", indent)
-        else:
-            out("std::vector<RawTaggedField> tagged;", indent)
-            for field in tagged:
-                scope = tag_scope.intersect(field.tagged)
-                present = field.tagged.condition(tag_scope)
-                test = differs_from_default(field, field.member)
-                cond = test if present == "true" else f"{present} && {test}"
-                out(f"if ({cond}) {{", indent)
-                out("Writer value;", indent + 1)  # written apart to learn its size
-                emit_encode_field(out, field, "value", "true", field.nullable.condition(scope),
-                                  indent + 1)
-                out(f"tagged.push_back({{{field.tag}, value.FinishFlat()}});", indent + 1)
-                out("}", indent)
-            out("w.WriteTaggedFields(std::move(tagged), unknown_tagged_fields);", indent)
-        if indent == 2:
-            out("}", 1)
+            return
+        out("std::vector<RawTaggedField> tagged_;", indent)
+        for field, present, nullable in tagged:
+            test = differs_from_default(field, field.member)
+            out(f"if ({test if present == 'true' else present + ' && ' + test}) {{", indent)
+            out("Writer value_;", indent + 1)  # written apart to learn its size
+            emit_encode_field(out, field, "value_", "true", nullable, indent + 1)
+            out(f"tagged_.push_back({{{field.tag}, value_.FinishFlat()}});", indent + 1)
+            out("}", indent)
+        out("w.WriteTaggedFields(std::move(tagged_), unknown_tagged_fields);", indent)
+
+    emit_tag_section(out, message, struct, emit_tags)
     return finish_function(
         f"void {qualified}::Encode(Writer& w, int16_t version) const",
         f"void {qualified}::Encode(Writer& w, int16_t /*version*/) const",
-        out.lines, flex)
+        out.lines, message.flexible.condition(struct.versions))
 
 
 def generate_decode(message, struct, qualified, is_top):
@@ -658,52 +684,38 @@ def generate_decode(message, struct, qualified, is_top):
     if is_top:
         out(f"CheckDecodeVersion(\"{struct.name}\", version, kMinVersion, kMaxVersion);", 1)
     out(f"*this = {struct.name}();", 1)
-    flex = message.flexible.condition(struct.versions)
-    for field in struct.fields:
-        present = field.untagged.condition(struct.versions)
-        if present == "false":
-            continue
-        field_scope = struct.versions.intersect(field.untagged)
-        compact = compact_expr(message, field, field_scope)
-        nullable = field.nullable.condition(field_scope)
+    for field, present, compact, nullable in untagged_plan(message, struct):
         block = present != "true" or field.type.kind == "array"
         if block:
             out("{" if present == "true" else f"if ({present}) {{", 1)
         emit_decode_field(out, field, "r", compact, nullable, 2 if block else 1)
         if block:
             out("}", 1)
-    if struct.can_carry_tags():
-        tag_scope = struct.versions.intersect(message.flexible)
-        tagged = [f for f in struct.tagged_fields() if f.tagged.condition(tag_scope) != "false"]
-        indent = 1
-        if flex not in ("true", "false"):
-            out("if (flexible) {", 1)
-            indent = 2
+
+    def emit_tags(indent):
+        tagged = list(tagged_plan(message, struct))
         if not tagged:
             out(f"r.ReadUnknownTaggedFields(unknown_tagged_fields, \"{struct.name}\");", indent)
-        else:
-            out(f"for (uint32_t n = r.ReadUnsignedVarint(\"{struct.name} tag count\"); n > 0; --n) {{",
-                indent)
-            out(f"Reader::TaggedField field = r.ReadTaggedField(\"{struct.name}\");", indent + 1)
-            keyword = "if"
-            for field in tagged:
-                present = field.tagged.condition(tag_scope)
-                cond = f"field.tag == {field.tag}" + ("" if present == "true" else f" && {present}")
-                out(f"{keyword} ({cond}) {{", indent + 1)
-                emit_decode_field(out, field, "field.value", "true",
-                                  field.nullable.condition(tag_scope.intersect(field.tagged)),
-                                  indent + 2)
-                keyword = "} else if"
-            out("} else {", indent + 1)
-            out("unknown_tagged_fields.push_back(field.ToRaw());", indent + 2)
-            out("}", indent + 1)
-            out("}", indent)
-        if indent == 2:
-            out("}", 1)
+            return
+        out(f"for (uint32_t n_ = r.ReadUnsignedVarint(\"{struct.name} tag count\"); n_ > 0; --n_) {{",
+            indent)
+        out(f"Reader::TaggedField field_ = r.ReadTaggedField(\"{struct.name}\");", indent + 1)
+        keyword = "if"
+        for field, present, nullable in tagged:
+            cond = f"field_.tag == {field.tag}" + ("" if present == "true" else f" && {present}")
+            out(f"{keyword} ({cond}) {{", indent + 1)
+            emit_decode_field(out, field, "field_.value", "true", nullable, indent + 2)
+            keyword = "} else if"
+        out("} else {", indent + 1)
+        out("unknown_tagged_fields.push_back(field_.ToRaw());", indent + 2)
+        out("}", indent + 1)
+        out("}", indent)
+
+    emit_tag_section(out, message, struct, emit_tags)
     return finish_function(
         f"void {qualified}::Decode(Reader& r, int16_t version)",
         f"void {qualified}::Decode(Reader& r, int16_t /*version*/)",
-        out.lines, flex)
+        out.lines, message.flexible.condition(struct.versions))
 
 
 # --------------------------------------------------------------------------
@@ -730,7 +742,7 @@ def describe(versions):
     return f"{versions.lo}" if versions.lo == versions.hi else f"{versions.lo}-{versions.hi}"
 
 
-def emit_struct_body(out, message, struct, indent):
+def emit_struct_body(out, struct, indent):
     for field in struct.fields:
         out(f"{member_declaration(field)}  // {versions_note(field)}", indent)
     if struct.can_carry_tags():
@@ -770,10 +782,10 @@ def generate_header(message):
     for struct in message.ordered_structs():
         out("", 0)
         out(f"struct {struct.name} {{", 1)
-        emit_struct_body(out, message, struct, 2)
+        emit_struct_body(out, struct, 2)
         out("};", 1)
     out("", 0)
-    emit_struct_body(out, message, message.top, 1)
+    emit_struct_body(out, message.top, 1)
     out("};", 0)
     out("", 0)
     out("}  // namespace kafscale::kafka", 0)
@@ -841,7 +853,8 @@ def generate_registry_header():
         "const ApiInfo* FindApi(int16_t key);",
         "",
         "// Request header version for a request: 2 for flexible versions, else 1.",
-        "// Unknown keys get 1, the layout every client uses for APIs a broker lacks.",
+        "// Unknown keys get 1; only the fields every header version shares (key,",
+        "// version, correlation ID) are then reliable, which is all an error reply needs.",
         "int16_t RequestHeaderVersion(int16_t api_key, int16_t api_version);",
         "",
         "// Response header version: 1 for flexible versions, else 0. ApiVersions",
@@ -953,12 +966,12 @@ def generate_fill_sample(message, struct, qualified):
         elif kind == "array":
             element = field.type.element
             out("{", indent)
-            out(f"auto& values = {target}{'.emplace()' if field.optional else ''};", indent + 1)
-            out("for (int i = 0; i < 2; ++i) {", indent + 1)
+            out(f"auto& values_ = {target}{'.emplace()' if field.optional else ''};", indent + 1)
+            out("for (int i_ = 0; i_ < 2; ++i_) {", indent + 1)
             if element.kind == "struct":
-                out("FillSample(values.emplace_back(), version, nulls, n);", indent + 2)
+                out("FillSample(values_.emplace_back(), version, nulls, n);", indent + 2)
             else:
-                out(f"values.push_back({sample_value(element, field)});", indent + 2)
+                out(f"values_.push_back({sample_value(element, field)});", indent + 2)
             out("}", indent + 1)
             out("}", indent)
         else:
@@ -973,6 +986,7 @@ def generate_fill_sample(message, struct, qualified):
         add = "s.unknown_tagged_fields.push_back({kSampleUnknownTag, SampleBytes(n)});"
         out(add if cond == "true" else f"if ({cond}) {add}", 1)
     body = "\n".join(out.lines)
+
     def param(declaration, name):
         return declaration + (f" {name}" if re.search(rf"\b{name}\b", body) else f" /*{name}*/")
 
@@ -982,8 +996,9 @@ def generate_fill_sample(message, struct, qualified):
 
 def generate_test_samples(messages):
     parts = [BANNER.format(source="*.json"),
-             "// Test-only: fills every field present in a version with a non-default value,",
-             "// so round-trip tests reach every field, nested array and tagged field.",
+             "// Test-only: fills every field present in a version with a non-default value",
+             "// (or null), so round-trip tests reach every field, nested array and tagged",
+             "// field.",
              "#pragma once",
              "",
              "#include <string>",
