@@ -13,7 +13,7 @@ struct RequestContext {
   int16_t api_key = 0;
   int16_t api_version = 0;
   int32_t correlation_id = 0;
-  std::optional<std::string> client_id;
+  std::optional<std::string> client_id{};
   const net::ConnectionInfo& connection;
   BrokerServices& services;
   // Set by a handler that must not answer (Produce with acks=0).
