@@ -57,7 +57,7 @@ struct CreateTopicSpec {
   std::string name;
   int32_t partitions = -1;          // -1: the broker default
   int16_t replication_factor = -1;  // -1: 1
-  TopicConfigMap configs;
+  TopicConfigMap configs{};
 };
 
 // Kafka's legal topic name: 1-249 of [a-zA-Z0-9._-], not "." or "..".
