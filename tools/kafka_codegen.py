@@ -445,7 +445,9 @@ def differs_from_default(field, expr):
     if default_is_null(field):
         return f"{expr}.has_value()"
     value = default_value(field)
-    if kind in INT_TYPES or kind in ("bool", "float64"):
+    if kind == "bool":
+        return f"!{expr}" if value == "true" else expr
+    if kind in INT_TYPES or kind == "float64":
         return f"{expr} != {value}"
     if kind == "uuid":
         return f"!{expr}.IsZero()"
@@ -683,7 +685,7 @@ def generate_decode(message, struct, qualified, is_top):
     out = Emitter()
     if is_top:
         out(f"CheckDecodeVersion(\"{struct.name}\", version, kMinVersion, kMaxVersion);", 1)
-    out(f"*this = {struct.name}();", 1)
+    out("ResetToDefault(*this);", 1)
     for field, present, compact, nullable in untagged_plan(message, struct):
         block = present != "true" or field.type.kind == "array"
         if block:
@@ -1019,10 +1021,17 @@ def generate_test_samples(messages):
               "  return n;",
               "}",
               "",
-              "inline std::string SampleString(int& n) { return \"s\" + std::to_string(NextSample(n)); }",
+              "// Built by appending: GCC 12 warns falsely (-Wrestrict) on \"literal\" + string.",
+              "inline std::string SampleString(int& n) {",
+              "  std::string text = \"s\";",
+              "  text.append(std::to_string(NextSample(n)));",
+              "  return text;",
+              "}",
               "",
               "inline std::string SampleBytes(int& n) {",
-              "  return std::string(\"\\x00\\xff\", 2) + std::to_string(NextSample(n));",
+              "  std::string bytes(\"\\x00\\xff\", 2);",
+              "  bytes.append(std::to_string(NextSample(n)));",
+              "  return bytes;",
               "}",
               "",
               "inline Uuid SampleUuid(int& n) {",

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/records.h"
@@ -36,6 +37,16 @@ struct RawTaggedField {
   std::string data;
   bool operator==(const RawTaggedField&) const = default;
 };
+
+// Puts `value` back in its default-constructed state; generated Decode
+// methods start with it. (Swapping with a fresh object rather than assigning
+// a temporary avoids a GCC 12 -O3 -Wmaybe-uninitialized false positive on
+// std::optional<std::string> members.)
+template <typename T>
+void ResetToDefault(T& value) {
+  T fresh;
+  std::swap(value, fresh);
+}
 
 // Throws DecodeError unless min <= version <= max.
 void CheckDecodeVersion(const char* message, int16_t version, int16_t min, int16_t max);
