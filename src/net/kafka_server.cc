@@ -42,6 +42,8 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
     asio::co_spawn(socket_.get_executor(), [self]() { return self->WriteLoop(); }, asio::detached);
   }
 
+  size_t requests_in_flight() const { return queue_.size(); }
+
   // Idempotent; logs `reason` once when non-empty.
   void Close(const std::string& reason) {
     if (closed_) return;
@@ -210,5 +212,11 @@ void KafkaServer::CloseAll() {
 }
 
 void KafkaServer::Forget(uint64_t id) { connections_.erase(id); }
+
+size_t KafkaServer::requests_in_flight() const {
+  size_t total = 0;
+  for (const auto& [id, connection] : connections_) total += connection->requests_in_flight();
+  return total;
+}
 
 }  // namespace kafscale::net

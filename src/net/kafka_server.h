@@ -42,6 +42,8 @@ class KafkaServer : NonCopyable {
   // Closes every connection.
   void CloseAll();
   size_t connection_count() const { return connections_.size(); }
+  // Requests read but not yet answered, over all connections.
+  size_t requests_in_flight() const;
 
  private:
   boost::asio::awaitable<void> AcceptLoop();

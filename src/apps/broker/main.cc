@@ -5,6 +5,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +30,7 @@ namespace {
 
 constexpr int kExitBadConfig = 2;
 constexpr int kIoThreads = 4;
+constexpr std::chrono::seconds kShutdownGrace{2};
 
 // Not part of the original KafScale layout: this broker's own addition.
 constexpr char kClusterIdKey[] = "/kafscale/cluster-id";
@@ -148,6 +151,14 @@ int main(int argc, char** argv) {
         io,
         [&]() -> asio::awaitable<void> {
           co_await logs.Shutdown();
+          // Let answered requests reach their clients; long polls may take
+          // up to kShutdownGrace to give up.
+          const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+          asio::steady_timer pause(io);
+          while (server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+            pause.expires_after(std::chrono::milliseconds(10));
+            co_await pause.async_wait(asio::use_awaitable);
+          }
           server.CloseAll();
           io.stop();
         },
