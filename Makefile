@@ -1,9 +1,10 @@
 # KafScale: `make run` starts one broker on the embedded default; `make test`
 # installs what the tests need, builds, and runs every test.
 BUILD_DIR ?= build
+SANITIZE_DIR ?= build-sanitize
 JOBS ?= 2
 
-.PHONY: all deps test-deps build build-debug run test unit e2e clean
+.PHONY: all deps test-deps build build-sanitize run test unit e2e clean
 
 all: build
 
@@ -19,6 +20,13 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	ninja -C $(BUILD_DIR) -j$(JOBS)
 
+# Debug build with AddressSanitizer + UndefinedBehaviorSanitizer, for tests.
+$(SANITIZE_DIR)/build.ninja:
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKAFSCALE_SANITIZE=ON
+
+build-sanitize: deps $(SANITIZE_DIR)/build.ninja
+	ninja -C $(SANITIZE_DIR) -j$(JOBS)
+
 run: build
 	./$(BUILD_DIR)/bin/kafscale-broker
 
@@ -28,8 +36,8 @@ unit: build
 e2e: build
 	/usr/bin/python3 -m pytest -q tests/e2e
 
-test: test-deps build
-	./scripts/run-tests.sh $(BUILD_DIR)
+test: test-deps build build-sanitize
+	./scripts/run-tests.sh $(BUILD_DIR) $(SANITIZE_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
