@@ -255,6 +255,10 @@ def run_node_script(script, args, timeout_s=PRODUCE_TIMEOUT_S + CONSUME_TIMEOUT_
 
 
 def node_roundtrip(script, bootstrap, topic, records_file, count, compression):
-    """Produce-then-consume through a Node.js client; returns (acks, consumed)."""
+    """Produce-then-consume through a Node.js client.
+
+    Returns (acks, consumed, consume_error): a failed consume phase is
+    reported, not raised, so the produce phase can still be checked.
+    """
     result = run_node_script(script, [bootstrap, topic, records_file, count, compression])
-    return result["acks"], consumed_from_json(result["consumed"])
+    return result["acks"], consumed_from_json(result["consumed"]), result["consumeError"]

@@ -7,6 +7,7 @@ import pytest
 from clients import (confluent_consume, confluent_produce, kafka_python_consume,
                      kafka_python_produce, kcat_consume, kcat_produce, node_roundtrip)
 from dataset import assert_read_back, make_records, write_records_file
+from segments import stored_codecs
 
 RECORD_COUNT = 10_000
 PARTITIONS = 3
@@ -20,6 +21,12 @@ def assert_acks_match_log(records, acks, consumed):
     wrong = [(r.index, ack, at.get(ack, b"<nothing>")[:40])
              for r, ack in zip(records, acks) if at.get(ack) != r.value]
     assert not wrong, f"{len(wrong)} acknowledged positions hold other data, first: {wrong[:5]}"
+
+
+def assert_stored_with_codec(broker, topic, codec):
+    """The producer really compressed: every stored batch carries the codec asked for."""
+    codecs = stored_codecs(broker, topic)
+    assert codecs == {codec}, f"asked for {codec}, the stored batches use {sorted(codecs)}"
 
 
 def reread_with_confluent(broker, topic, records, timestamp_window=None):
@@ -36,6 +43,7 @@ def test_confluent_kafka(broker, topic_factory, codec):
     consumed = confluent_consume(broker.bootstrap, topic, PARTITIONS, RECORD_COUNT)
     assert_read_back(records, consumed, PARTITIONS)
     assert_acks_match_log(records, acks, consumed)
+    assert_stored_with_codec(broker, topic, codec)
 
 
 @pytest.mark.parametrize("codec", ALL_CODECS)
@@ -48,6 +56,7 @@ def test_kafka_python(broker, topic_factory, codec):
     assert_read_back(records, consumed, PARTITIONS)
     assert_acks_match_log(records, acks, consumed)
     reread_with_confluent(broker, topic, records)
+    assert_stored_with_codec(broker, topic, codec)
 
 
 @pytest.mark.parametrize("codec", ALL_CODECS)
@@ -61,6 +70,7 @@ def test_kcat(broker, topic_factory, codec):
     consumed = kcat_consume(broker.bootstrap, topic, RECORD_COUNT)
     assert_read_back(records, consumed, PARTITIONS, timestamp_window=window)
     reread_with_confluent(broker, topic, records, timestamp_window=window)
+    assert_stored_with_codec(broker, topic, codec)
 
 
 NODE_CLIENTS = [
@@ -81,9 +91,10 @@ def test_node_client(broker, topic_factory, node_clients, tmp_path, script, code
     records = make_records(tag, RECORD_COUNT)
     records_file = tmp_path / "records.jsonl"
     write_records_file(records, records_file)
-    acks, consumed = node_roundtrip(script, broker.bootstrap, topic, records_file,
-                                    RECORD_COUNT, codec)
-    assert acks, "the producer reported no acknowledgements"
+    acks, consumed, consume_error = node_roundtrip(script, broker.bootstrap, topic,
+                                                   records_file, RECORD_COUNT, codec)
     assert {a["partition"] for a in acks} == set(range(PARTITIONS))
-    assert_read_back(records, consumed, PARTITIONS)
     reread_with_confluent(broker, topic, records)
+    assert consume_error is None, f"{tag} consumer group failed: {consume_error.splitlines()[0]}"
+    assert_read_back(records, consumed, PARTITIONS)
+    assert_stored_with_codec(broker, topic, codec)

@@ -63,6 +63,16 @@ export function consumedRecord (partition, offset, key, value, headers, timestam
   }
 }
 
+// Runs the consume phase; a failure is reported in the result, not thrown, so the
+// test can still check what the produce phase stored.
+export async function consumePhase (consume) {
+  try {
+    return { consumed: await consume(), consumeError: null }
+  } catch (err) {
+    return { consumed: [], consumeError: err && err.stack ? err.stack : String(err) }
+  }
+}
+
 export async function main (body) {
   try {
     process.stdout.write(JSON.stringify(await body()) + '\n')

@@ -1,6 +1,6 @@
 // Produces the records file with KafkaJS (acks=all) and reads it back through a consumer group.
 import kafkajs from 'kafkajs'
-import { chunks, collector, consumedRecord, main, parseRoundtripArgs, PRODUCE_CHUNK } from './common.mjs'
+import { chunks, collector, consumedRecord, consumePhase, main, parseRoundtripArgs, PRODUCE_CHUNK } from './common.mjs'
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs
 // KafkaJS ships only gzip; the other codecs need third-party plugins.
@@ -31,21 +31,24 @@ main(async () => {
   await producer.disconnect()
 
   const consumer = kafka.consumer({ groupId: `e2e-kafkajs-${topic}`, maxWaitTimeInMs: 500 })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  const received = collector(records.length)
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        received.add(consumedRecord(batch.partition, m.offset, m.key, m.value,
-          Object.entries(m.headers || {}), m.timestamp))
-      }
+  return { acks, ...await consumePhase(async () => {
+    await consumer.connect()
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true })
+      const received = collector(records.length)
+      // KafkaJS would restart a crashed consumer silently; the test wants the cause now.
+      consumer.on(consumer.events.CRASH, event => received.fail(event.payload.error))
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            received.add(consumedRecord(batch.partition, m.offset, m.key, m.value,
+              Object.entries(m.headers || {}), m.timestamp))
+          }
+        }
+      })
+      return await received.done
+    } finally {
+      await consumer.disconnect()
     }
-  })
-  try {
-    await received.done
-  } finally {
-    await consumer.disconnect()
-  }
-  return { acks, consumed: received.items }
+  }) }
 })

@@ -1,6 +1,6 @@
 // Produces the records file with @platformatic/kafka (acks=all) and reads it back through a consumer group.
 import { Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
-import { chunks, collector, consumedRecord, main, parseRoundtripArgs, PRODUCE_CHUNK } from './common.mjs'
+import { chunks, collector, consumedRecord, consumePhase, main, parseRoundtripArgs, PRODUCE_CHUNK } from './common.mjs'
 
 main(async () => {
   const { bootstrap, topic, records, compression } = parseRoundtripArgs()
@@ -38,16 +38,18 @@ main(async () => {
     maxWaitTime: 500,
     autocommit: false
   })
-  const received = collector(records.length)
-  try {
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest' })
-    stream.on('data', m => received.add(consumedRecord(m.partition, m.offset, m.key, m.value,
-      [...m.headers.entries()], m.timestamp)))
-    stream.on('error', err => received.fail(err))
-    await received.done
-    await stream.close()
-  } finally {
-    await consumer.close(true)
-  }
-  return { acks, consumed: received.items }
+  return { acks, ...await consumePhase(async () => {
+    try {
+      const received = collector(records.length)
+      const stream = await consumer.consume({ topics: [topic], mode: 'earliest' })
+      stream.on('data', m => received.add(consumedRecord(m.partition, m.offset, m.key, m.value,
+        [...m.headers.entries()], m.timestamp)))
+      stream.on('error', err => received.fail(err))
+      const items = await received.done
+      await stream.close()
+      return items
+    } finally {
+      await consumer.close(true)
+    }
+  }) }
 })
