@@ -6,8 +6,10 @@ Usage:
                                                   message, api_registry.h/.cc and
                                                   test_samples.h into --out
   kafka_codegen.py --schemas DIR --list-outputs   print the generated file names
-  kafka_codegen.py --strip-schemas SRC DST NAME.. copy SRC/NAME.json to DST with
-                                                  every // comment removed
+  kafka_codegen.py --strip-schemas SRC DST [NAME..]
+                                                  copy SRC/NAME.json to DST with every //
+                                                  comment removed; without names,
+                                                  refresh the schemas DST already has
 
 Python 3 standard library only: it runs at build time on any machine.
 """
@@ -58,6 +60,8 @@ def strip_comments(text):
 
 def strip_schemas(src_dir, dst_dir, names):
     os.makedirs(dst_dir, exist_ok=True)
+    if not names:
+        names = sorted(f[:-len(".json")] for f in os.listdir(dst_dir) if f.endswith(".json"))
     for name in names:
         with open(os.path.join(src_dir, name + ".json"), encoding="utf-8") as f:
             stripped = strip_comments(f.read())
@@ -1104,12 +1108,12 @@ def main():
     parser.add_argument("--list-outputs", action="store_true",
                         help="print the generated file names, one per line")
     parser.add_argument("--strip-schemas", nargs="+", metavar="ARG",
-                        help="SRC DST NAME...: copy schemas without comments")
+                        help="SRC DST [NAME...]: copy schemas without comments")
     args = parser.parse_args()
     try:
         if args.strip_schemas:
-            if len(args.strip_schemas) < 3:
-                parser.error("--strip-schemas needs SRC DST and at least one NAME")
+            if len(args.strip_schemas) < 2:
+                parser.error("--strip-schemas needs SRC and DST")
             src, dst, *names = args.strip_schemas
             strip_schemas(src, dst, names)
             return 0
