@@ -242,9 +242,10 @@ def run_node_script(script, args, timeout_s=PRODUCE_TIMEOUT_S + CONSUME_TIMEOUT_
     The scripts print exactly one JSON document and exit non-zero on error.
     """
     command = ["node", str(NODE_DIR / script), *[str(a) for a in args]]
+    env = {**os.environ, "KAFKAJS_NO_PARTITIONER_WARNING": "1"}
     try:
         completed = subprocess.run(command, capture_output=True, timeout=timeout_s,
-                                   cwd=NODE_DIR, env={**os.environ, "KAFKAJS_NO_PARTITIONER_WARNING": "1"})
+                                   cwd=NODE_DIR, env=env)
     except subprocess.TimeoutExpired as err:
         raise ClientError(f"{script} did not finish in {timeout_s}s; stderr tail: "
                           f"{(err.stderr or b'').decode(errors='replace')[-2000:]}") from err

@@ -105,7 +105,8 @@ class Broker:
             except OSError:
                 time.sleep(0.05)
         self.kill()
-        raise RuntimeError(f"broker not accepting connections after {timeout_s}s\n{self.log_tail()}")
+        raise RuntimeError(f"broker not accepting connections after {timeout_s}s\n"
+                           f"{self.log_tail()}")
 
     def stop(self, timeout_s=STOP_TIMEOUT_S):
         """SIGTERM (the broker flushes and exits); returns the exit code.

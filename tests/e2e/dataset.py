@@ -143,7 +143,8 @@ def assert_read_back(expected, consumed, partitions, timestamp_window=None):
                             f"first inversions {inversions[:5]}")
     split_keys = {k: sorted(p) for k, p in partitions_of_key.items() if len(p) > 1}
     if split_keys:
-        problems.append(f"keys spread over several partitions: {dict(list(split_keys.items())[:5])}")
+        first = dict(list(split_keys.items())[:5])
+        problems.append(f"keys spread over several partitions: {first}")
     if set(per_partition) != set(range(partitions)):
         problems.append(f"partitions with data {sorted(per_partition)}, expected all of "
                         f"0..{partitions - 1}")

@@ -80,7 +80,8 @@ main(async () => {
       timeout: TIMEOUT_MS,
       topics: [{ topic: `${prefix}-dry`, numPartitions: 1, replicationFactor: 1 }]
     }))
-    steps.dryListed = await outcome(async () => (await admin.listTopics()).includes(`${prefix}-dry`))
+    steps.dryListed = await outcome(
+      async () => (await admin.listTopics()).includes(`${prefix}-dry`))
     steps.delete = await outcome(() => admin.deleteTopics({ topics: [topic], timeout: TIMEOUT_MS }))
   } finally {
     await admin.disconnect()

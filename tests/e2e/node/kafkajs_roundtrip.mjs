@@ -1,6 +1,8 @@
 // Produces the records file with KafkaJS (acks=all) and reads it back through a consumer group.
 import kafkajs from 'kafkajs'
-import { chunks, collector, consumedRecord, consumePhase, main, parseRoundtripArgs, PRODUCE_CHUNK } from './common.mjs'
+import {
+  chunks, collector, consumedRecord, consumePhase, main, parseRoundtripArgs, PRODUCE_CHUNK
+} from './common.mjs'
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs
 // KafkaJS ships only gzip; the other codecs need third-party plugins.
@@ -9,7 +11,9 @@ const CODECS = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP }
 main(async () => {
   const { bootstrap, topic, records, compression } = parseRoundtripArgs()
   if (!(compression in CODECS)) throw new Error(`KafkaJS has no built-in ${compression} codec`)
-  const kafka = new Kafka({ clientId: 'e2e-kafkajs', brokers: [bootstrap], logLevel: logLevel.ERROR })
+  const kafka = new Kafka({
+    clientId: 'e2e-kafkajs', brokers: [bootstrap], logLevel: logLevel.ERROR
+  })
 
   const producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
@@ -26,7 +30,9 @@ main(async () => {
         timestamp: String(r.timestamp)
       }))
     })
-    for (const result of results) acks.push({ partition: result.partition, baseOffset: result.baseOffset })
+    for (const result of results) {
+      acks.push({ partition: result.partition, baseOffset: result.baseOffset })
+    }
   }
   await producer.disconnect()
 

@@ -1,6 +1,11 @@
-// Produces the records file with @platformatic/kafka (acks=all) and reads it back through a consumer group.
-import { Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
-import { chunks, collector, consumedRecord, consumePhase, main, parseRoundtripArgs, PRODUCE_CHUNK } from './common.mjs'
+// Produces the records file with @platformatic/kafka (acks=all) and reads it back
+// through a consumer group.
+import {
+  Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers
+} from '@platformatic/kafka'
+import {
+  chunks, collector, consumedRecord, consumePhase, main, parseRoundtripArgs, PRODUCE_CHUNK
+} from './common.mjs'
 
 main(async () => {
   const { bootstrap, topic, records, compression } = parseRoundtripArgs()
@@ -24,7 +29,9 @@ main(async () => {
           timestamp: BigInt(r.timestamp)
         }))
       })
-      for (const o of result.offsets ?? []) acks.push({ partition: o.partition, baseOffset: String(o.offset) })
+      for (const o of result.offsets ?? []) {
+        acks.push({ partition: o.partition, baseOffset: String(o.offset) })
+      }
     }
   } finally {
     await producer.close()
