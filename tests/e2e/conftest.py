@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,9 +16,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import NewTopic
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from clients import NODE_DIR, confluent_admin  # noqa: E402
+from clients import NODE_DIR, confluent_admin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BROKER_BIN = Path(os.environ.get("KAFSCALE_BROKER_BIN",
@@ -30,11 +27,14 @@ LOG_TAIL_LINES = 60
 ADMIN_TIMEOUT_S = 30
 
 
-def free_port():
+def free_port(taken=()):
     """A loopback port that was free a moment ago (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in taken:
+            return port
 
 
 class Broker:
@@ -50,7 +50,7 @@ class Broker:
         self.data_dir = Path(data_dir)
         self.log_path = self.data_dir.with_suffix(".log")
         self.port = free_port()
-        self.metrics_port = free_port()
+        self.metrics_port = free_port(taken=(self.port,))
         self.env_overrides = dict(env_overrides or {})
         self.process = None
         self._log_file = None
@@ -157,7 +157,11 @@ class Broker:
         return "\n".join(text.splitlines()[-lines:])
 
     def close(self):
-        """Tear-down: stop if still running; a broker that crashed is an error."""
+        """Tear-down: stop if still running.
+
+        A broker that crashed, or that does not exit 0 on SIGTERM (a
+        sanitizer report, for instance), is an error.
+        """
         if self.process is None:
             return
         code = self.process.poll()
@@ -165,7 +169,9 @@ class Broker:
             self._forget_process()
             raise RuntimeError(f"broker died during the tests with exit code {code}\n"
                                f"{self.log_tail()}")
-        self.stop()
+        code = self.stop()
+        if code != 0:
+            raise RuntimeError(f"broker exited with {code} on SIGTERM\n{self.log_tail()}")
 
 
 @pytest.hookimpl(hookwrapper=True)
