@@ -1,0 +1,248 @@
+// LogManager against in-memory/embedded stores: acknowledgement only after
+// the flush, offsets assigned without gaps, rollback on a failed flush,
+// recovery from the stores, and corrupt segments never served.
+#include "log/log_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <filesystem>
+
+#include "metastore/embedded_store.h"
+#include "objectstore/fault_injecting_object_store.h"
+#include "objectstore/memory_object_store.h"
+#include "storage/record_batch.h"
+#include "storage/segment_key.h"
+
+namespace kafscale::log {
+namespace {
+
+namespace asio = boost::asio;
+using kafka::ErrorCode;
+
+std::string Batch(int count, int64_t first_timestamp, const std::string& tag) {
+  std::vector<Record> records;
+  for (int i = 0; i < count; ++i) {
+    Record r;
+    r.offset_delta = i;
+    r.timestamp_delta = i;
+    r.key = tag + "-k" + std::to_string(i);
+    r.value = tag + "-v" + std::to_string(i);
+    records.push_back(std::move(r));
+  }
+  BatchBuilderOptions options;
+  options.base_timestamp = first_timestamp;
+  return EncodeBatch(options, records);
+}
+
+class LogManagerTest : public ::testing::Test {
+ protected:
+  // Runs a coroutine on the test's io_context until it completes.
+  template <typename F>
+  auto Run(F f) {
+    auto future = asio::co_spawn(io_, f(), asio::use_future);
+    io_.restart();
+    while (future.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) io_.run_one();
+    return future.get();
+  }
+
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kafscale-log-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto opened = EmbeddedMetadataStore::Open(dir_.string());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    metadata_ = std::move(opened).value();
+    topic_.name = "orders";
+    topic_.partitions = 2;
+    options_.flush_interval = std::chrono::milliseconds(5);
+  }
+  void TearDown() override {
+    Stop();
+    metadata_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Flushes and lets the flush loop end before the LogManager goes away.
+  void Stop() {
+    if (!logs_) return;
+    Run([&]() -> asio::awaitable<int> {
+      co_await logs_->Shutdown();
+      co_return 0;
+    });
+    io_.restart();
+    io_.poll();
+    logs_.reset();
+  }
+
+  // Builds a fresh LogManager on the same stores, as a restarted broker would.
+  void Restart() {
+    Stop();
+    logs_ = std::make_unique<LogManager>(io_.get_executor(), pool_, faulty_, *metadata_, options_);
+    std::vector<const cluster::TopicInfo*> topics = {&topic_};
+    Status recovered = Run([&]() -> asio::awaitable<Status> { co_return co_await logs_->Recover(topics); });
+    ASSERT_TRUE(recovered.ok()) << recovered.ToString();
+    logs_->Start();
+  }
+
+  Status AppendDurably(int32_t partition, const std::string& batch, int64_t* base_offset) {
+    AppendResult appended = logs_->Append(topic_.name, partition, kafka::Records::FromString(batch), 1 << 20);
+    if (appended.error != ErrorCode::kNone) return Status::InvalidArgument(appended.message);
+    *base_offset = appended.base_offset;
+    auto ticket = appended.ticket;
+    return Run([&]() -> asio::awaitable<Status> {
+      co_return co_await logs_->WaitDurable(ticket, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    });
+  }
+
+  ReadResult ReadAt(int32_t partition, int64_t offset) {
+    return Run([&]() -> asio::awaitable<ReadResult> {
+      co_return co_await logs_->Read(topic_.name, partition, offset, 1 << 20);
+    });
+  }
+
+  std::filesystem::path dir_;
+  asio::io_context io_;
+  asio::thread_pool pool_{2};
+  MemoryObjectStore objects_;
+  FaultInjectingObjectStore faulty_{objects_};
+  std::unique_ptr<EmbeddedMetadataStore> metadata_;
+  cluster::TopicInfo topic_;
+  LogOptions options_;
+  std::unique_ptr<LogManager> logs_;
+};
+
+TEST_F(LogManagerTest, RecordsBecomeVisibleOnlyWhenDurableWithConsecutiveOffsets) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  AppendResult pending = logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(3, 1000, "a")), 1 << 20);
+  ASSERT_EQ(pending.error, ErrorCode::kNone);
+  EXPECT_EQ(pending.base_offset, 0);
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 0) << "not durable yet, so not visible";
+
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 2000, "b"), &base).ok());
+  EXPECT_EQ(base, 3);
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 5);
+  ReadResult read = ReadAt(0, 0);
+  ASSERT_EQ(read.error, ErrorCode::kNone);
+  EXPECT_EQ(read.high_watermark, 5);
+  const std::string bytes = read.records.Flatten();
+  std::vector<BatchLocation> batches;
+  ASSERT_TRUE(ScanBatches(bytes, &batches).ok());
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].base_offset, 0);
+  EXPECT_EQ(batches[1].base_offset, 3);
+  EXPECT_EQ(batches[1].last_offset, 4);
+
+  ObjectInfo info;
+  EXPECT_TRUE(objects_.Head(SegmentKey("default", "orders", 0, 0), &info).ok());
+  EXPECT_TRUE(objects_.Head(IndexKey("default", "orders", 0, 0), &info).ok());
+}
+
+TEST_F(LogManagerTest, FailedFlushAcknowledgesNothingAndReusesOffsets) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  faulty_.FailNext(ObjectStoreOp::kPut, 1, Status::Unavailable("injected"));
+  int64_t base = -1;
+  Status failed = AppendDurably(1, Batch(4, 1000, "lost"), &base);
+  EXPECT_EQ(failed.code(), Status::Code::kUnavailable);
+  EXPECT_EQ(logs_->Latest(topic_.name, 1).offset, 0);
+
+  ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "kept"), &base).ok());
+  EXPECT_EQ(base, 0) << "offsets of the failed flush are assigned again";
+  EXPECT_EQ(logs_->Latest(topic_.name, 1).offset, 2);
+}
+
+TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 5000, "b"), &base).ok());
+
+  Restart();
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 6);
+  ReadResult read = ReadAt(0, 4);
+  ASSERT_EQ(read.error, ErrorCode::kNone);
+  std::vector<Record> records;
+  ASSERT_TRUE(DecodeRecords(read.records.slices.front().bytes, &records).ok());
+  EXPECT_EQ(records.at(1).value, "b-v1");
+  ASSERT_TRUE(AppendDurably(0, Batch(1, 9000, "c"), &base).ok());
+  EXPECT_EQ(base, 6);
+
+  OffsetLookup by_time = Run([&]() -> asio::awaitable<OffsetLookup> {
+    co_return co_await logs_->ForTimestamp(topic_.name, 0, 5001);
+  });
+  EXPECT_EQ(by_time.offset, 4);
+  EXPECT_EQ(by_time.timestamp, 5001);
+}
+
+TEST_F(LogManagerTest, CorruptSegmentIsReportedAndNeverServed) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
+  const std::string key = SegmentKey("default", "orders", 0, 0);
+  std::string bytes;
+  ASSERT_TRUE(objects_.Get(key, &bytes).ok());
+  bytes[40] ^= 0x5a;  // inside the first batch
+  ASSERT_TRUE(objects_.Put(key, bytes).ok());
+
+  Restart();  // a new cache: the segment must be read from the store
+  ReadResult read = ReadAt(0, 0);
+  EXPECT_EQ(read.error, ErrorCode::kKafkaStorageError);
+  EXPECT_EQ(read.records.size(), 0u);
+}
+
+TEST_F(LogManagerTest, UncommittedSegmentIsIgnored) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  // A segment uploaded by a broker that died before committing its offset.
+  std::string bytes;
+  ASSERT_TRUE(objects_.Get(SegmentKey("default", "orders", 0, 0), &bytes).ok());
+  ASSERT_TRUE(objects_.Put(SegmentKey("default", "orders", 0, 2), bytes).ok());
+
+  Restart();
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 2);
+  ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "b"), &base).ok());
+  EXPECT_EQ(base, 2);
+  ReadResult read = ReadAt(0, 2);
+  ASSERT_EQ(read.error, ErrorCode::kNone);
+  std::vector<Record> records;
+  ASSERT_TRUE(DecodeRecords(read.records.slices.front().bytes, &records).ok());
+  EXPECT_EQ(records.at(0).value, "b-v0");
+}
+
+TEST_F(LogManagerTest, FullBufferFlushesBeforeTheInterval) {
+  options_.flush_interval = std::chrono::hours(1);
+  options_.segment_bytes = 1;
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  int64_t base = -1;
+  EXPECT_TRUE(AppendDurably(1, Batch(5, 1000, "a"), &base).ok());
+}
+
+TEST_F(LogManagerTest, InvalidBatchesAreRejectedForThatPartitionOnly) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  std::string corrupt = Batch(2, 1000, "x");
+  corrupt.back() ^= 1;
+  EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(corrupt), 1 << 20).error,
+            ErrorCode::kCorruptMessage);
+  EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(2, 1000, "y")), 10).error,
+            ErrorCode::kMessageTooLarge);
+  EXPECT_EQ(logs_->Append(topic_.name, 9, kafka::Records::FromString(Batch(1, 1000, "z")), 1 << 20).error,
+            ErrorCode::kUnknownTopicOrPartition);
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "ok"), &base).ok());
+  EXPECT_EQ(base, 0);
+}
+
+}  // namespace
+}  // namespace kafscale::log
