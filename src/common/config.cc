@@ -368,6 +368,8 @@ const std::vector<OptionSpec>& Options() {
        Integer(&C::max_request_bytes, kKiB, kGiB, kBytes)},
       {"KAFSCALE_LEASE_TTL_SECONDS", "lease TTL of broker and ownership records",
        Integer(&C::lease_ttl_seconds, 2, 300)},
+      {"KAFSCALE_GROUP_INITIAL_REBALANCE_DELAY_MS", "wait for more members before an empty group's first rebalance",
+       Integer(&C::group_initial_rebalance_delay_ms, 0, 300000)},
       {"KAFSCALE_LOG_LEVEL", "lowest level logged",
        Choice<LogLevel>(&C::log_level, {{"trace", LogLevel::kTrace},
                                         {"debug", LogLevel::kDebug},

@@ -78,6 +78,7 @@ struct BrokerConfig {
   int32_t auto_create_partitions = 1;
   int64_t max_request_bytes = 100 << 20;
   int32_t lease_ttl_seconds = 10;
+  int32_t group_initial_rebalance_delay_ms = 3000;
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
 

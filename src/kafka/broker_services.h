@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cluster/topic_manager.h"
+#include "group/group_coordinator.h"
 #include "log/log_manager.h"
 
 namespace kafscale::kafka {
@@ -23,6 +24,7 @@ struct BrokerServices {
   boost::asio::any_io_executor executor;
   cluster::TopicManager& topics;
   log::LogManager& logs;
+  group::GroupCoordinator& groups;
 };
 
 }  // namespace kafscale::kafka

@@ -65,6 +65,18 @@ const std::vector<ApiEntry>& ApiTable() {
         KAFSCALE_API(CreatePartitions, 0, 3),
         KAFSCALE_API(IncrementalAlterConfigs, 0, 1),
         KAFSCALE_API(DescribeCluster, 0, 1),
+        KAFSCALE_API(FindCoordinator, 0, 4),
+        KAFSCALE_API(JoinGroup, 0, 9),
+        KAFSCALE_API(SyncGroup, 0, 5),
+        KAFSCALE_API(Heartbeat, 0, 4),
+        KAFSCALE_API(LeaveGroup, 0, 5),
+        KAFSCALE_API(OffsetCommit, 0, 9),
+        KAFSCALE_API(OffsetFetch, 0, 9),
+        KAFSCALE_API(OffsetDelete, 0, 0),
+        KAFSCALE_API(DescribeGroups, 0, 5),
+        KAFSCALE_API(ListGroups, 0, 5),
+        KAFSCALE_API(DeleteGroups, 0, 2),
+        KAFSCALE_API(OffsetForLeaderEpoch, 0, 4),
     };
     std::sort(entries.begin(), entries.end(), [](const ApiEntry& a, const ApiEntry& b) { return a.api.key < b.api.key; });
     return entries;

@@ -16,6 +16,7 @@
 #include "common/async.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "group/group_coordinator.h"
 #include "kafka/dispatcher.h"
 #include "log/log_manager.h"
 #include "metastore/embedded_store.h"
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
   log::LogManager logs(io.get_executor(), io_pool, **objects, **metadata, log_options);
   topics.set_listener(&logs);
+  group::GroupCoordinatorOptions group_options;
+  group_options.initial_rebalance_delay = std::chrono::milliseconds(config.group_initial_rebalance_delay_ms);
+  group::GroupCoordinator groups(io.get_executor(), io_pool, **metadata, group_options);
 
   kafka::BrokerServices services{
       .identity = {.node_id = config.broker_id,
@@ -109,6 +113,7 @@ int main(int argc, char** argv) {
       .executor = io.get_executor(),
       .topics = topics,
       .logs = logs,
+      .groups = groups,
   };
   kafka::Dispatcher dispatcher(services);
   net::ServerOptions server_options;
@@ -124,6 +129,7 @@ int main(int argc, char** argv) {
         Status status = co_await topics.Load();
         const std::vector<const cluster::TopicInfo*> recovered_topics = topics.List();
         if (status.ok()) status = co_await logs.Recover(recovered_topics);
+        if (status.ok()) status = co_await groups.Load();
         if (status.ok()) status = server.Listen();
         if (!status.ok()) {
           LogError("start-up failed", {{"error", status.ToString()}});
@@ -147,6 +153,7 @@ int main(int argc, char** argv) {
     if (error) return;
     LogInfo("shutting down", {{"signal", std::to_string(signal_number)}});
     server.StopAccepting();
+    groups.Shutdown();
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {

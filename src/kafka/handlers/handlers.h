@@ -30,6 +30,30 @@
 #include "protocol/messages/metadata_response.h"
 #include "protocol/messages/produce_request.h"
 #include "protocol/messages/produce_response.h"
+#include "protocol/messages/delete_groups_request.h"
+#include "protocol/messages/delete_groups_response.h"
+#include "protocol/messages/describe_groups_request.h"
+#include "protocol/messages/describe_groups_response.h"
+#include "protocol/messages/find_coordinator_request.h"
+#include "protocol/messages/find_coordinator_response.h"
+#include "protocol/messages/heartbeat_request.h"
+#include "protocol/messages/heartbeat_response.h"
+#include "protocol/messages/join_group_request.h"
+#include "protocol/messages/join_group_response.h"
+#include "protocol/messages/leave_group_request.h"
+#include "protocol/messages/leave_group_response.h"
+#include "protocol/messages/list_groups_request.h"
+#include "protocol/messages/list_groups_response.h"
+#include "protocol/messages/offset_commit_request.h"
+#include "protocol/messages/offset_commit_response.h"
+#include "protocol/messages/offset_delete_request.h"
+#include "protocol/messages/offset_delete_response.h"
+#include "protocol/messages/offset_fetch_request.h"
+#include "protocol/messages/offset_fetch_response.h"
+#include "protocol/messages/offset_for_leader_epoch_request.h"
+#include "protocol/messages/offset_for_leader_epoch_response.h"
+#include "protocol/messages/sync_group_request.h"
+#include "protocol/messages/sync_group_response.h"
 
 namespace kafscale::kafka {
 
@@ -48,6 +72,19 @@ HandlerResult HandleAlterConfigs(RequestContext&, const AlterConfigsRequest&, Al
 HandlerResult HandleIncrementalAlterConfigs(RequestContext&, const IncrementalAlterConfigsRequest&,
                                             IncrementalAlterConfigsResponse&);
 HandlerResult HandleDescribeCluster(RequestContext&, const DescribeClusterRequest&, DescribeClusterResponse&);
+HandlerResult HandleFindCoordinator(RequestContext&, const FindCoordinatorRequest&, FindCoordinatorResponse&);
+HandlerResult HandleJoinGroup(RequestContext&, const JoinGroupRequest&, JoinGroupResponse&);
+HandlerResult HandleSyncGroup(RequestContext&, const SyncGroupRequest&, SyncGroupResponse&);
+HandlerResult HandleHeartbeat(RequestContext&, const HeartbeatRequest&, HeartbeatResponse&);
+HandlerResult HandleLeaveGroup(RequestContext&, const LeaveGroupRequest&, LeaveGroupResponse&);
+HandlerResult HandleOffsetCommit(RequestContext&, const OffsetCommitRequest&, OffsetCommitResponse&);
+HandlerResult HandleOffsetFetch(RequestContext&, const OffsetFetchRequest&, OffsetFetchResponse&);
+HandlerResult HandleOffsetDelete(RequestContext&, const OffsetDeleteRequest&, OffsetDeleteResponse&);
+HandlerResult HandleDescribeGroups(RequestContext&, const DescribeGroupsRequest&, DescribeGroupsResponse&);
+HandlerResult HandleListGroups(RequestContext&, const ListGroupsRequest&, ListGroupsResponse&);
+HandlerResult HandleDeleteGroups(RequestContext&, const DeleteGroupsRequest&, DeleteGroupsResponse&);
+HandlerResult HandleOffsetForLeaderEpoch(RequestContext&, const OffsetForLeaderEpochRequest&,
+                                         OffsetForLeaderEpochResponse&);
 
 // Fills an ApiVersions response listing every supported API.
 void FillApiVersions(ApiVersionsResponse& response);
