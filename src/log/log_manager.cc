@@ -437,70 +437,66 @@ OffsetLookup LogManager::Latest(const std::string& topic, int32_t partition) con
   return OffsetLookup{ErrorCode::kNone, p->high_watermark, -1};
 }
 
-asio::awaitable<OffsetLookup> LogManager::ForTimestamp(const std::string& topic, int32_t partition,
-                                                      int64_t timestamp) {
+asio::awaitable<ErrorCode> LogManager::ScanRecords(const std::string& topic, int32_t partition,
+                                                   const RecordScan& scan) {
   std::shared_ptr<Partition> p;
   if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
-  if (!p) co_return OffsetLookup{ErrorCode::kUnknownTopicOrPartition};
-  const std::vector<int64_t> bases = [&] {
-    std::vector<int64_t> out;
-    for (const auto& [base, key] : p->segments) out.push_back(base);
-    return out;
-  }();
+  if (!p) co_return ErrorCode::kUnknownTopicOrPartition;
+  std::vector<int64_t> bases;
+  for (const auto& [base, key] : p->segments) bases.push_back(base);
   for (int64_t base : bases) {
     if (p->dropped || !p->segments.count(base)) break;
     Status status;
     auto segment = co_await LoadSegment(*p, base, &status);
-    if (!segment) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
+    if (!segment) co_return ErrorCode::kKafkaStorageError;
     for (const StoredBatch& batch : segment->batches) {
-      if (batch.max_timestamp < timestamp || batch.base_offset < p->log_start_offset) continue;
+      if (batch.base_offset < p->log_start_offset || !scan.wants_batch(batch)) continue;
       std::vector<Record> records;
-      Status decoded = DecodeRecords(batch.bytes, &records);
-      if (!decoded.ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
       RecordBatchHeader header;
-      ParseBatchHeader(batch.bytes, &header);
-      const int64_t first_timestamp = header.base_timestamp;
+      if (!ParseBatchHeader(batch.bytes, &header).ok() || !DecodeRecords(batch.bytes, &records).ok()) {
+        co_return ErrorCode::kKafkaStorageError;
+      }
       for (const Record& record : records) {
-        const int64_t record_timestamp = first_timestamp + record.timestamp_delta;
-        if (record_timestamp >= timestamp) {
-          co_return OffsetLookup{ErrorCode::kNone, batch.base_offset + record.offset_delta, record_timestamp};
+        if (scan.visit(batch.base_offset + record.offset_delta, header.base_timestamp + record.timestamp_delta)) {
+          co_return ErrorCode::kNone;
         }
       }
     }
   }
-  co_return OffsetLookup{ErrorCode::kNone, -1, -1};
+  co_return ErrorCode::kNone;
+}
+
+asio::awaitable<OffsetLookup> LogManager::ForTimestamp(const std::string& topic, int32_t partition,
+                                                      int64_t timestamp) {
+  OffsetLookup found{ErrorCode::kNone, -1, -1};
+  const RecordScan scan{
+      .wants_batch = [&](const StoredBatch& batch) { return batch.max_timestamp >= timestamp; },
+      .visit =
+          [&](int64_t offset, int64_t record_timestamp) {
+            if (record_timestamp < timestamp) return false;
+            found.offset = offset;
+            found.timestamp = record_timestamp;
+            return true;
+          },
+  };
+  found.error = co_await ScanRecords(topic, partition, scan);
+  co_return found;
 }
 
 asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic, int32_t partition) {
-  std::shared_ptr<Partition> p;
-  if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
-  if (!p) co_return OffsetLookup{ErrorCode::kUnknownTopicOrPartition};
   OffsetLookup best{ErrorCode::kNone, -1, -1};
-  const std::vector<int64_t> bases = [&] {
-    std::vector<int64_t> out;
-    for (const auto& [base, key] : p->segments) out.push_back(base);
-    return out;
-  }();
-  for (int64_t base : bases) {
-    if (p->dropped || !p->segments.count(base)) break;
-    Status status;
-    auto segment = co_await LoadSegment(*p, base, &status);
-    if (!segment) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
-    for (const StoredBatch& batch : segment->batches) {
-      if (batch.max_timestamp <= best.timestamp) continue;
-      std::vector<Record> records;
-      if (!DecodeRecords(batch.bytes, &records).ok()) co_return OffsetLookup{ErrorCode::kKafkaStorageError};
-      RecordBatchHeader header;
-      ParseBatchHeader(batch.bytes, &header);
-      const int64_t first_timestamp = header.base_timestamp;
-      for (const Record& record : records) {
-        const int64_t record_timestamp = first_timestamp + record.timestamp_delta;
-        if (record_timestamp > best.timestamp) {
-          best = OffsetLookup{ErrorCode::kNone, batch.base_offset + record.offset_delta, record_timestamp};
-        }
-      }
-    }
-  }
+  const RecordScan scan{
+      .wants_batch = [&](const StoredBatch& batch) { return batch.max_timestamp > best.timestamp; },
+      .visit =
+          [&](int64_t offset, int64_t record_timestamp) {
+            if (record_timestamp > best.timestamp) {
+              best.offset = offset;
+              best.timestamp = record_timestamp;
+            }
+            return false;
+          },
+  };
+  best.error = co_await ScanRecords(topic, partition, scan);
   co_return best;
 }
 

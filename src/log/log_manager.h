@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -115,6 +116,15 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
  private:
   struct Partition;
   using PartitionKey = std::pair<std::string, int32_t>;
+
+  // Visits the records of durable batches that `wants_batch` accepts, in
+  // offset order, until `visit` returns true.
+  struct RecordScan {
+    std::function<bool(const StoredBatch&)> wants_batch;
+    std::function<bool(int64_t offset, int64_t timestamp)> visit;
+  };
+  boost::asio::awaitable<kafka::ErrorCode> ScanRecords(const std::string& topic, int32_t partition,
+                                                       const RecordScan& scan);
 
   Partition* Find(const std::string& topic, int32_t partition) const;
   Partition& AddPartition(const std::string& topic, int32_t partition);
