@@ -73,10 +73,12 @@ export async function consumePhase (consume) {
   }
 }
 
+// Exits explicitly because client libraries may leave timers behind; the exit
+// waits for stdout to drain, since writes to a pipe are asynchronous.
 export async function main (body) {
   try {
-    process.stdout.write(JSON.stringify(await body()) + '\n')
-    process.exit(0)
+    const output = JSON.stringify(await body()) + '\n'
+    process.stdout.write(output, () => process.exit(0))
   } catch (err) {
     console.error(err && err.stack ? err.stack : err)
     process.exit(1)
