@@ -41,10 +41,12 @@ ErrorCode StoreError(const Status& status) {
 
 // Java's UUID.toString() form, as in Kafka's member ids.
 std::string UuidText(const kafka::Uuid& uuid) {
-  const auto& b = uuid.bytes;
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                     b[15]);
+  std::string text;
+  for (size_t i = 0; i < uuid.bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    text += fmt::format("{:02x}", uuid.bytes[i]);
+  }
+  return text;
 }
 
 // Answers whatever JoinGroup/SyncGroup the member has waiting with `error`.

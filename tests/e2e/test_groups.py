@@ -179,7 +179,7 @@ def poll_until(members, condition, timeout_s, what, processes=()):
 
 
 def partitions_split(owners, expected_sizes):
-    """True when the owners' assignments are disjoint, cover every partition, and have these sizes."""
+    """True when the assignments are disjoint, cover every partition and have these sizes."""
     sets = [owner.assigned for owner in owners]
     union = set().union(*sets)
     return (sorted(len(s) for s in sets) == sorted(expected_sizes)
@@ -306,7 +306,8 @@ def test_kafka_python_resumes_from_its_commit_after_a_broker_restart(broker, top
         committed_end[m.partition] = max(committed_end.get(m.partition, 0), m.offset + 1)
     for partition, offset in committed_end.items():
         resumed = [m.offset for m in rest if m.partition == partition]
-        assert not resumed or min(resumed) == offset, f"partition {partition} did not resume at {offset}"
+        assert not resumed or min(resumed) == offset, \
+            f"partition {partition} did not resume at {offset}"
 
 
 def test_cooperative_sticky_keeps_unaffected_partitions(broker, topic_factory):
@@ -349,7 +350,8 @@ def test_static_member_restart_keeps_its_partitions_without_a_rebalance(broker, 
         bouncing.close()
         bouncing = Member(broker.bootstrap, group, topic, **{"group.instance.id": "bouncing"})
         poll_until([steady, bouncing], lambda: bouncing.assigned == before,
-                   SESSION_TIMEOUT_MS / 1000 - 1, "the same partitions back within the session timeout")
+                   SESSION_TIMEOUT_MS / 1000 - 1,
+                   "the same partitions back within the session timeout")
         # Give a rebalance time to show up if one had been started.
         end = time.monotonic() + 2
         while time.monotonic() < end:
@@ -445,7 +447,7 @@ def test_list_describe_and_delete_groups(broker, topic_factory, kafka_python_adm
 
     poll_deadline = time.monotonic() + REBALANCE_DEADLINE_S
     while listed_group(admin, group).state != "Empty":
-        assert time.monotonic() < poll_deadline, "the group never became Empty after its member left"
+        assert time.monotonic() < poll_deadline, "group never became Empty after its member left"
         time.sleep(0.1)
     (result,) = kafka_python_admin.delete_consumer_groups([group])
     assert result[1] is kafka.errors.NoError
@@ -480,7 +482,8 @@ def test_alter_list_and_delete_committed_offsets(broker, topic_factory, kafka_py
 
     group_error, errors = offset_delete(broker, group, topic, [0])
     assert (group_error, errors) == (NONE, {0: NONE})
-    assert set(kafka_python_admin.list_consumer_group_offsets(group)) == {kafka.TopicPartition(topic, 1)}
+    remaining = kafka_python_admin.list_consumer_group_offsets(group)
+    assert set(remaining) == {kafka.TopicPartition(topic, 1)}
     group_error, errors = offset_delete(broker, group, "no-such-topic", [0])
     assert (group_error, errors) == (NONE, {0: UNKNOWN_TOPIC_OR_PARTITION})
 

@@ -177,7 +177,8 @@ TEST_F(GroupModelTest, StoredGroupsDecodeFromMetadataAndOffsets) {
       {.key = keys::GroupMetadataKey("g"), .value = EncodeGroupRecord(group_)},
       {.key = keys::CommittedOffsetKey("g", "t", 2),
        .value = EncodeCommittedOffset({.offset = 42, .metadata = "m", .committed_at = "x", .leader_epoch = 0})},
-      {.key = keys::CommittedOffsetKey("offsets-only", "t", 0), .value = EncodeCommittedOffset({.offset = 5, .metadata = "", .committed_at = "", .leader_epoch = -1})},
+      {.key = keys::CommittedOffsetKey("offsets-only", "t", 0),
+       .value = EncodeCommittedOffset({.offset = 5, .metadata = "", .committed_at = "", .leader_epoch = -1})},
       {.key = "/kafscale/consumers/g/unrelated", .value = "ignored"},
   };
   auto stored = DecodeStoredGroups(kvs);
