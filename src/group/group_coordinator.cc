@@ -57,6 +57,30 @@ void ResolvePendingCalls(Member& member, ErrorCode error) {
   member.pending_sync.reset();
 }
 
+// The member was heard from: its session starts over.
+void RefreshSession(Member& member) {
+  member.session_deadline = Clock::now() + member.session_timeout;
+  member.last_heartbeat = std::chrono::system_clock::now();
+}
+
+// The current generation as a JoinGroup answer; the leader also gets every
+// member with its metadata for the selected protocol.
+JoinResult CurrentGeneration(const Group& group, const std::string& member_id, bool with_members) {
+  JoinResult result;
+  result.member_id = member_id;
+  result.generation_id = group.generation;
+  result.protocol_type = group.protocol_type;
+  result.protocol_name = group.protocol_name;
+  result.leader_id = group.leader_id;
+  if (with_members && group.protocol_name) {
+    for (const auto& [id, member] : group.members()) {
+      const std::string* metadata = member.MetadataFor(*group.protocol_name);
+      result.members.push_back({id, member.instance_id, metadata ? *metadata : std::string()});
+    }
+  }
+  return result;
+}
+
 }  // namespace
 
 GroupCoordinator::GroupCoordinator(asio::any_io_executor executor, asio::thread_pool& pool, MetadataStore& store,
@@ -121,11 +145,6 @@ std::shared_ptr<Group> GroupCoordinator::GetOrCreateGroup(const std::string& gro
 
 std::string GroupCoordinator::NewMemberId(const JoinRequest& request) const {
   return request.instance_id.value_or(request.client_id) + "-" + UuidText(kafka::Uuid::Random());
-}
-
-void GroupCoordinator::RefreshSession(Member& member) const {
-  member.session_deadline = Clock::now() + member.session_timeout;
-  member.last_heartbeat = std::chrono::system_clock::now();
 }
 
 // --- JoinGroup ----------------------------------------------------------------
@@ -292,23 +311,6 @@ void GroupCoordinator::UpdateMemberAndRebalance(Group& group, Member& member, co
   member.rebalance_timeout = request.rebalance_timeout;
   member.pending_join = pending;
   MaybePrepareRebalance(group, "member " + member.id + " rejoined");
-}
-
-JoinResult GroupCoordinator::CurrentGeneration(const Group& group, const std::string& member_id,
-                                               bool with_members) const {
-  JoinResult result;
-  result.member_id = member_id;
-  result.generation_id = group.generation;
-  result.protocol_type = group.protocol_type;
-  result.protocol_name = group.protocol_name;
-  result.leader_id = group.leader_id;
-  if (with_members && group.protocol_name) {
-    for (const auto& [id, member] : group.members()) {
-      const std::string* metadata = member.MetadataFor(*group.protocol_name);
-      result.members.push_back({id, member.instance_id, metadata ? *metadata : std::string()});
-    }
-  }
-  return result;
 }
 
 // --- State transitions ----------------------------------------------------------

@@ -115,7 +115,6 @@ class GroupCoordinator : NonCopyable {
                              const std::shared_ptr<PendingJoin>& pending);
   void UpdateMemberAndRebalance(Group& group, Member& member, const JoinRequest& request,
                                 const std::shared_ptr<PendingJoin>& pending);
-  JoinResult CurrentGeneration(const Group& group, const std::string& member_id, bool with_members) const;
 
   // State transitions.
   void MaybePrepareRebalance(Group& group, const std::string& reason);
@@ -132,7 +131,6 @@ class GroupCoordinator : NonCopyable {
   void ScheduleTimer(const std::shared_ptr<Group>& group);
   void OnTimer(const std::shared_ptr<Group>& group);
   void ExpireJoinPhase(Group& group);
-  void RefreshSession(Member& member) const;
 
   // Writes the group record in the background (latest state wins).
   void PersistInBackground(const std::shared_ptr<Group>& group);
