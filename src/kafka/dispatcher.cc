@@ -48,13 +48,15 @@ struct ApiEntry {
 #define KAFSCALE_API(Name, min, max) \
   ApiEntry { {Name##Request::kApiKey, min, max}, &Run<Name##Request, Name##Response, &Handle##Name> }
 
-// Produce starts at v3 and Fetch at v4: earlier versions carry the pre-v2
-// message formats, and this broker stores record batches (magic 2) only.
+// Produce v0-2 and Fetch v0-3 are advertised although this broker stores
+// record batches of magic 2 only (older message formats are refused with
+// CORRUPT_MESSAGE, and fetches return magic 2): librdkafka enables gzip,
+// snappy and lz4 only for brokers whose ranges include Produce v2 and Fetch v2.
 const std::vector<ApiEntry>& ApiTable() {
   static const std::vector<ApiEntry> table = [] {
     std::vector<ApiEntry> entries = {
-        KAFSCALE_API(Produce, 3, 11),
-        KAFSCALE_API(Fetch, 4, 17),
+        KAFSCALE_API(Produce, 0, 11),
+        KAFSCALE_API(Fetch, 0, 17),
         KAFSCALE_API(ListOffsets, 1, 10),
         KAFSCALE_API(Metadata, 0, 12),
         KAFSCALE_API(ApiVersions, 0, 4),
