@@ -3,6 +3,8 @@
 BUILD_DIR ?= build
 SANITIZE_DIR ?= build-sanitize
 JOBS ?= 2
+# Lets ccache reuse objects across clones of the repository.
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all deps test-deps build build-sanitize run test unit e2e clean
 
