@@ -195,7 +195,16 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     result.message = "broker is shutting down";
     return result;
   }
-  const std::string data = records.Flatten();
+  // A decoded request holds its records as one slice of the request buffer;
+  // flatten only the unusual multi-slice case.
+  std::string flattened;
+  std::string_view data;
+  if (records.slices.size() == 1) {
+    data = records.slices.front().bytes;
+  } else {
+    flattened = records.Flatten();
+    data = flattened;
+  }
   RecordsValidation check = ValidateProduceRecords(data);
   if (!check.ok()) {
     result.error = *check.error == RecordsError::kInvalidRecord ? ErrorCode::kInvalidRecord : ErrorCode::kCorruptMessage;
@@ -219,7 +228,7 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
   result.base_offset = p->next_offset;
   for (const ValidatedBatch& batch : batches) {
     PendingBatch pending;
-    pending.bytes.assign(data, batch.position, batch.size);
+    pending.bytes.assign(data.substr(batch.position, batch.size));
     pending.base_offset = p->next_offset;
     pending.last_offset = p->next_offset + batch.header.last_offset_delta;
     pending.max_timestamp = batch.header.max_timestamp;
