@@ -73,6 +73,70 @@ def parse_segment(partition, path):
                    index_path.read_bytes())
 
 
+def _where(segment):
+    return f"partition {segment.partition} segment {segment.name_offset}"
+
+
+def check_batches(segment):
+    """Magic 2, valid CRC32C, and base offsets contiguous with the record counts."""
+    where = _where(segment)
+    assert segment.batches, f"{where}: no batches"
+    expected_base = segment.base_offset
+    for position, header in segment.batches:
+        assert header.magic == 2, f"{where}: batch at {position} has magic {header.magic}"
+        assert wire.batch_crc_is_valid(segment.data, position, header), \
+            f"{where}: batch at {position} fails its CRC32C"
+        assert header.base_offset == expected_base, \
+            f"{where}: batch at {position} starts at {header.base_offset}, " \
+            f"expected {expected_base}"
+        assert header.record_count == header.last_offset_delta + 1, \
+            f"{where}: batch at {position} has {header.record_count} records but " \
+            f"last offset delta {header.last_offset_delta}"
+        expected_base = header.last_offset + 1
+
+
+def check_footer(segment):
+    """The footer's body CRC32C and last offset match the body."""
+    where = _where(segment)
+    body = segment.data[HEADER_SIZE:len(segment.data) - FOOTER_SIZE]
+    assert wire.crc32c(body) == segment.body_crc, f"{where}: footer CRC32C mismatch"
+    assert segment.last_offset == segment.batches[-1][1].last_offset, \
+        f"{where}: footer last offset {segment.last_offset}"
+
+
+def check_index(segment):
+    """The index header is sound and every entry points at the batch it names."""
+    where = f"partition {segment.partition} index {segment.name_offset}"
+    index = segment.index
+    assert len(index) >= INDEX_HEADER_SIZE, f"{where}: only {len(index)} bytes"
+    magic, version, count, interval, reserved = struct.unpack_from(">4sHiiH", index, 0)
+    assert (magic, version, reserved) == (INDEX_MAGIC, 1, 0), \
+        f"{where}: header {magic!r} v{version} reserved {reserved}"
+    assert interval > 0, f"{where}: interval {interval}"
+    assert len(index) == INDEX_HEADER_SIZE + count * INDEX_ENTRY_SIZE, \
+        f"{where}: {count} entries but {len(index)} bytes"
+    batch_at = {position: header.base_offset for position, header in segment.batches}
+    entries = [struct.unpack_from(">qi", index, INDEX_HEADER_SIZE + i * INDEX_ENTRY_SIZE)
+               for i in range(count)]
+    assert entries, f"{where}: no entries"
+    assert entries[0] == (segment.base_offset, HEADER_SIZE), \
+        f"{where}: first entry {entries[0]} is not the first batch"
+    for offset, position in entries:
+        assert batch_at.get(position) == offset, \
+            f"{where}: entry ({offset}, {position}) is not the start of that batch"
+    assert entries == sorted(set(entries)), f"{where}: entries not strictly increasing"
+
+
+def check_all_segments(broker, topic):
+    """Every stored segment of topic is well-formed; returns how many there are."""
+    segments = [s for group in read_topic_segments(broker, topic).values() for s in group]
+    for segment in segments:
+        check_batches(segment)
+        check_footer(segment)
+        check_index(segment)
+    return len(segments)
+
+
 def read_topic_segments(broker, topic):
     """{partition: [Segment, ...]} in offset order, for every partition stored."""
     by_partition = defaultdict(list)

@@ -10,6 +10,7 @@ import pytest
 from clients import confluent_consume, confluent_produce, watermarks
 from conftest import create_topic, unique_topic
 from dataset import make_records
+from segments import check_all_segments
 
 PARTITIONS = 3
 RECORDS_BEFORE_CRASH = 3000
@@ -139,6 +140,8 @@ def test_kill_9_mid_stream_loses_no_acknowledged_record(broker, topic):
     strangers = [v for v in log.values() if v not in producer.produced]
     assert not strangers, f"log holds records nobody produced: {strangers[:3]}"
     assert_offsets_continue(broker.bootstrap, topic, marks)
+    # A crash mid-upload must not leave a torn object behind.
+    assert check_all_segments(broker, topic) > 0
 
 
 def test_kill_9_right_after_acknowledgement(broker, topic):
@@ -173,3 +176,4 @@ def test_repeated_crashes_keep_topics_and_data(broker, topic):
     assert_acked_records_present(
         [(p, o, r.value) for (p, o), r in zip(acks, records)], log)
     assert_offsets_continue(broker.bootstrap, topic, marks)
+    assert check_all_segments(broker, topic) > 0

@@ -186,14 +186,14 @@ def valid_batch(values, timestamp=1_700_000_000_000):
         [wire.Record(b"raw", v, [("h", b"1")], timestamp + i) for i, v in enumerate(values)])
 
 
-def produce_raw(broker, topic, partition_batches, acks=-1):
-    """One Produce v3 request; returns {partition: ProducePartitionResult}."""
+def produce_raw(broker, topic, partition_batches, acks=-1, version=3):
+    """One Produce request; returns {partition: ProducePartitionResult}."""
     with connect(broker) as client:
-        correlation_id = client.request(
-            wire.API_PRODUCE, 3, wire.encode_produce_v3_body(topic, partition_batches, acks))
+        correlation_id = client.request(wire.API_PRODUCE, version, wire.encode_produce_body(
+            topic, partition_batches, acks, version=version))
         got_id, body = client.receive()
     assert got_id == correlation_id
-    results = wire.decode_produce_v3_response(body)
+    results = wire.decode_produce_response(body, version)
     assert list(results) == [topic]
     return results[topic]
 
@@ -415,6 +415,21 @@ def test_record_count_larger_than_records_rejected(broker, background, raw_topic
     assert_rejected(broker, raw_topic, bytes(batch), BAD_BATCH_ERRORS)
 
 
+@pytest.mark.parametrize("version", [0, 1, 2])
+def test_old_produce_versions(broker, background, raw_topic, ledger, version):
+    """Old request versions carrying v2 batches work; pre-0.11 message sets are refused."""
+    before = watermarks(broker.bootstrap, raw_topic, RAW_PARTITIONS)[0][1]
+    value = f"raw-produce-v{version}".encode()
+    results = produce_raw(broker, raw_topic, {0: valid_batch([value])}, version=version)
+    assert (results[0].error_code, results[0].base_offset) == (wire.ERROR_NONE, before)
+    ledger.acknowledged[0].append(value)
+
+    legacy = wire.encode_legacy_message_set(b"raw-legacy", magic=min(version, 1))
+    results = produce_raw(broker, raw_topic, {0: legacy}, version=version)
+    assert results[0].error_code in BAD_MAGIC_ERRORS
+    assert watermarks(broker.bootstrap, raw_topic, RAW_PARTITIONS)[0][1] == before + 1
+
+
 def test_unknown_partition_rejected(broker, background, raw_topic):
     results = produce_raw(broker, raw_topic, {99: valid_batch([b"raw-nowhere"])})
     assert results[99].error_code == 3  # UNKNOWN_TOPIC_OR_PARTITION
@@ -425,7 +440,7 @@ def test_mutated_produce_requests(broker, background, raw_topic, ledger):
     rng = random.Random(99)
     ledger.maybe_stored.add(b"raw-mutant")
     template = bytearray(wire.encode_request(
-        wire.API_PRODUCE, 3, 5, wire.encode_produce_v3_body(
+        wire.API_PRODUCE, 3, 5, wire.encode_produce_body(
             raw_topic, {1: valid_batch([b"raw-mutant"])}, acks=1)))
     for _ in range(100):
         mutant = bytearray(template)

@@ -3,7 +3,6 @@
 See segments.py for the format (DESIGN.md section 4).
 """
 
-import struct
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,8 +13,8 @@ import wire
 from clients import ClientError, confluent_consume, confluent_produce, kafka_python_produce
 from conftest import create_topic, unique_topic
 from dataset import make_records
-from segments import (FOOTER_SIZE, HEADER_SIZE, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE,
-                      INDEX_MAGIC, SEGMENT_NAME, read_topic_segments, topic_objects)
+from segments import (HEADER_SIZE, SEGMENT_NAME, check_batches, check_footer, check_index,
+                      read_topic_segments, topic_objects)
 
 PARTITIONS = 3
 # Each (client, codec, count) produces one stretch of the log.
@@ -91,29 +90,12 @@ def test_segment_headers(segments, produced):
 
 def test_batches_are_valid_and_contiguous(segments):
     for segment in (s for group in segments.values() for s in group):
-        where = f"partition {segment.partition} segment {segment.name_offset}"
-        assert segment.batches, f"{where}: no batches"
-        expected_base = segment.base_offset
-        for position, header in segment.batches:
-            assert header.magic == 2, f"{where}: batch at {position} has magic {header.magic}"
-            assert wire.batch_crc_is_valid(segment.data, position, header), \
-                f"{where}: batch at {position} fails its CRC32C"
-            assert header.base_offset == expected_base, \
-                f"{where}: batch at {position} starts at {header.base_offset}, " \
-                f"expected {expected_base}"
-            assert header.record_count == header.last_offset_delta + 1, \
-                f"{where}: batch at {position} has {header.record_count} records but " \
-                f"last offset delta {header.last_offset_delta}"
-            expected_base = header.last_offset + 1
+        check_batches(segment)
 
 
 def test_footers(segments):
     for segment in (s for group in segments.values() for s in group):
-        where = f"partition {segment.partition} segment {segment.name_offset}"
-        body = segment.data[HEADER_SIZE:len(segment.data) - FOOTER_SIZE]
-        assert wire.crc32c(body) == segment.body_crc, f"{where}: footer CRC32C mismatch"
-        assert segment.last_offset == segment.batches[-1][1].last_offset, \
-            f"{where}: footer last offset {segment.last_offset}"
+        check_footer(segment)
 
 
 def test_segments_tile_each_partition_from_zero(segments, produced):
@@ -156,25 +138,7 @@ def test_records_are_what_was_acknowledged(segments, produced):
 
 def test_index_entries_point_at_batches(segments):
     for segment in (s for group in segments.values() for s in group):
-        where = f"partition {segment.partition} index {segment.name_offset}"
-        index = segment.index
-        assert len(index) >= INDEX_HEADER_SIZE, f"{where}: only {len(index)} bytes"
-        magic, version, count, interval, reserved = struct.unpack_from(">4sHiiH", index, 0)
-        assert (magic, version, reserved) == (INDEX_MAGIC, 1, 0), \
-            f"{where}: header {magic!r} v{version} reserved {reserved}"
-        assert interval > 0, f"{where}: interval {interval}"
-        assert len(index) == INDEX_HEADER_SIZE + count * INDEX_ENTRY_SIZE, \
-            f"{where}: {count} entries but {len(index)} bytes"
-        batch_at = {position: header.base_offset for position, header in segment.batches}
-        entries = [struct.unpack_from(">qi", index, INDEX_HEADER_SIZE + i * INDEX_ENTRY_SIZE)
-                   for i in range(count)]
-        assert entries, f"{where}: no entries"
-        assert entries[0] == (segment.base_offset, HEADER_SIZE), \
-            f"{where}: first entry {entries[0]} is not the first batch"
-        for offset, position in entries:
-            assert batch_at.get(position) == offset, \
-                f"{where}: entry ({offset}, {position}) is not the start of that batch"
-        assert entries == sorted(set(entries)), f"{where}: entries not strictly increasing"
+        check_index(segment)
 
 
 def test_corrupted_segment_is_never_served(broker, produced, segments):

@@ -9,6 +9,7 @@ import gzip
 import socket
 import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import lz4.frame
@@ -270,9 +271,10 @@ def encode_api_versions_v3_body(software_name="kafscale-e2e", software_version="
             + encode_unsigned_varint(0))
 
 
-def encode_produce_v3_body(topic, partition_batches, acks=-1, timeout_ms=10000):
-    """Produce v3 body for one topic; partition_batches maps partition -> records bytes."""
-    body = encode_string(None) + struct.pack(">hi", acks, timeout_ms)
+def encode_produce_body(topic, partition_batches, acks=-1, timeout_ms=10000, version=3):
+    """Produce v0-v4 body for one topic; partition_batches maps partition -> records bytes."""
+    body = encode_string(None) if version >= 3 else b""  # transactional id
+    body += struct.pack(">hi", acks, timeout_ms)
     body += struct.pack(">i", 1) + encode_string(topic)
     body += struct.pack(">i", len(partition_batches))
     for partition, records in partition_batches.items():
@@ -287,8 +289,9 @@ class ProducePartitionResult:
     base_offset: int
 
 
-def decode_produce_v3_response(body):
-    """Returns {topic: {partition: ProducePartitionResult}} from a v3 response body."""
+def decode_produce_response(body, version=3):
+    """Returns {topic: {partition: ProducePartitionResult}} from a v0-v4 response body."""
+    partition_layout = ">ihqq" if version >= 2 else ">ihq"  # v2 added log append time
     pos = 0
     results = {}
     (topic_count,) = struct.unpack_from(">i", body, pos)
@@ -301,12 +304,22 @@ def decode_produce_v3_response(body):
         pos += 4
         partitions = {}
         for _ in range(partition_count):
-            partition, error_code, base_offset, _log_append_time = struct.unpack_from(
-                ">ihqq", body, pos)
-            pos += 22
+            partition, error_code, base_offset = struct.unpack_from(
+                partition_layout, body, pos)[:3]
+            pos += struct.calcsize(partition_layout)
             partitions[partition] = ProducePartitionResult(partition, error_code, base_offset)
         results[topic] = partitions
     return results
+
+
+def encode_legacy_message_set(value, magic=1, timestamp=1_700_000_000_000):
+    """A one-message MessageSet in the pre-0.11 format (magic 0 or 1, CRC32)."""
+    message = struct.pack(">bb", magic, 0)
+    if magic == 1:
+        message += struct.pack(">q", timestamp)
+    message += struct.pack(">i", -1) + struct.pack(">i", len(value)) + value  # null key
+    message = struct.pack(">I", zlib.crc32(message)) + message
+    return struct.pack(">qi", 0, len(message)) + message
 
 
 def decode_api_versions_v0_response(body):
