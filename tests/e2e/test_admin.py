@@ -260,6 +260,13 @@ def test_kafka_python_admin_errors(kafka_python_admin, admin, broker):
     assert len(wait_for_partitions(admin, name, 2).partitions) == 2
 
 
+def test_metadata_advertises_the_configured_address(admin, broker):
+    metadata = admin.list_topics(timeout=10)
+    assert [(b.host, b.port) for b in metadata.brokers.values()] == [(broker.host, broker.port)]
+    assert metadata.controller_id in metadata.brokers
+    assert metadata.cluster_id, "the cluster id must not be empty"
+
+
 def test_metadata_for_unknown_topic_does_not_create_it(admin, broker):
     """With auto-creation off, asking about a topic must not create it."""
     name = unique_topic("admin-nocreate")

@@ -28,7 +28,7 @@ class ContinuousProducer:
     the counters and call stop().
     """
 
-    def __init__(self, bootstrap, topic):
+    def __init__(self, bootstrap, topic, compression="none"):
         self.topic = topic
         self.acked = []
         self.errors = []
@@ -37,6 +37,7 @@ class ContinuousProducer:
         self._producer = confluent_kafka.Producer({
             "bootstrap.servers": bootstrap,
             "acks": "all",
+            "compression.type": compression,
             "linger.ms": 2,
             "message.timeout.ms": WAIT_TIMEOUT_S * 1000,
             "reconnect.backoff.max.ms": 500,
@@ -120,8 +121,9 @@ def topic(broker):
     return create_topic(broker.bootstrap, unique_topic("durable"), PARTITIONS)
 
 
-def test_kill_9_mid_stream_loses_no_acknowledged_record(broker, topic):
-    producer = ContinuousProducer(broker.bootstrap, topic)
+@pytest.mark.parametrize("codec", ["none", "lz4"])
+def test_kill_9_mid_stream_loses_no_acknowledged_record(broker, topic, codec):
+    producer = ContinuousProducer(broker.bootstrap, topic, codec)
     producer.start()
     try:
         producer.wait_for_acks(RECORDS_BEFORE_CRASH)

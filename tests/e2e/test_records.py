@@ -113,6 +113,34 @@ def test_fetch_size_smaller_than_a_batch_still_progresses(broker, topic_factory)
     assert values == [r.value for r in records]
 
 
+@pytest.mark.parametrize("reset,expected_first", [("earliest", 0), ("latest", None)])
+def test_offset_out_of_range_resets(broker, topic_factory, reset, expected_first):
+    """A consumer asking for an offset past the end is reset per auto.offset.reset."""
+    topic = topic_factory(1, prefix=f"reset-{reset}")
+    records = make_records("reset", 20)
+    confluent_produce(broker.bootstrap, topic, records, partition=0)
+    consumer = confluent_kafka.Consumer({
+        "bootstrap.servers": broker.bootstrap, "group.id": f"e2e-reset-{topic}",
+        "enable.auto.commit": False, "auto.offset.reset": reset})
+    try:
+        consumer.assign([confluent_kafka.TopicPartition(topic, 0, 1_000_000)])
+        if expected_first is None:
+            # "latest": nothing old arrives, a record produced now does.
+            assert not [m for m in consumer.consume(num_messages=100, timeout=3)
+                        if not m.error()]
+            confluent_produce(broker.bootstrap, topic, make_records("late", 1), partition=0)
+            expected_first = len(records)
+        deadline = time.monotonic() + 30
+        first = None
+        while first is None and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=1, timeout=0.5):
+                assert not msg.error(), msg.error()
+                first = msg.offset()
+    finally:
+        consumer.close()
+    assert first == expected_first
+
+
 def test_produce_to_unknown_topic_fails_when_auto_create_is_off(broker):
     topic = unique_topic("nowhere")
     producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap,
