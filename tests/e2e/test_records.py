@@ -5,6 +5,7 @@ reading from the middle of a compressed batch, a fetch size smaller than
 one batch, and producing to topics that do not exist.
 """
 
+import threading
 import time
 
 import confluent_kafka
@@ -17,6 +18,7 @@ from dataset import ProducedRecord, make_records
 
 LARGE_VALUE_BYTES = 4 * 1024 * 1024
 AUTO_CREATE_PARTITIONS = 2
+LONG_POLL_MS = 9000
 
 
 def odd_records(null_header_values=True):
@@ -139,6 +141,62 @@ def test_offset_out_of_range_resets(broker, topic_factory, reset, expected_first
     finally:
         consumer.close()
     assert first == expected_first
+
+
+def test_long_poll_fetch_wakes_up_for_new_data(broker, topic_factory):
+    """A consumer waiting in a long fetch gets a new record promptly, not at MaxWaitMs."""
+    topic = topic_factory(1, prefix="long-poll")
+    consumer = confluent_kafka.Consumer({
+        "bootstrap.servers": broker.bootstrap, "group.id": f"e2e-long-poll-{topic}",
+        "enable.auto.commit": False, "fetch.wait.max.ms": LONG_POLL_MS, "fetch.min.bytes": 1})
+    try:
+        consumer.assign([confluent_kafka.TopicPartition(topic, 0, confluent_kafka.OFFSET_END)])
+        consumer.consume(num_messages=1, timeout=1)  # the first fetch is now parked
+        sent = time.monotonic()
+        confluent_produce(broker.bootstrap, topic, make_records("wake", 1), partition=0)
+        received = None
+        while received is None and time.monotonic() - sent < 2 * LONG_POLL_MS / 1000:
+            for msg in consumer.consume(num_messages=1, timeout=0.1):
+                assert not msg.error(), msg.error()
+                received = time.monotonic()
+    finally:
+        consumer.close()
+    assert received is not None, "the record never arrived"
+    assert received - sent < LONG_POLL_MS / 1000 / 3, \
+        f"the record took {received - sent:.1f}s: the fetch was not woken by new data"
+
+
+def test_concurrent_producers_get_unique_dense_offsets(broker, topic_factory):
+    """Several producers racing on one partition: every ack is a distinct offset."""
+    topic = topic_factory(1, prefix="race")
+    batches = [make_records(f"race-{n}", 2000) for n in range(4)]
+    acks = [None] * len(batches)
+    failures = []
+
+    def produce(n):
+        try:
+            acks[n] = confluent_produce(broker.bootstrap, topic, batches[n], partition=0)
+        except Exception as err:  # reported by the test thread below
+            failures.append(err)
+
+    threads = [threading.Thread(target=produce, args=(n,)) for n in range(len(batches))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, f"producers failed: {failures}"
+    assert all(a is not None for a in acks), "a producer hung"
+
+    offsets = sorted(o for producer_acks in acks for _, o in producer_acks)
+    assert offsets == list(range(sum(len(b) for b in batches))), "offsets reused or skipped"
+    for producer_acks in acks:
+        own = [o for _, o in producer_acks]
+        assert own == sorted(own), "one producer's records were reordered"
+    log = {c.offset: c.value
+           for c in confluent_consume(broker.bootstrap, topic, 1, len(offsets))}
+    wrong = [(o, r.value) for records, producer_acks in zip(batches, acks)
+             for r, (_, o) in zip(records, producer_acks) if log[o] != r.value]
+    assert not wrong, f"acknowledged offsets hold other records: {wrong[:3]}"
 
 
 def test_produce_to_unknown_topic_fails_when_auto_create_is_off(broker):
