@@ -196,7 +196,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def node_clients():
     """The Node.js client packages, installed from package-lock.json if missing."""
-    if not (NODE_DIR / "node_modules" / "kafkajs").exists():
+    packages = [NODE_DIR / "node_modules" / name for name in ("kafkajs", "@platformatic/kafka")]
+    if not all(p.exists() for p in packages):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
                        timeout=300)
     return NODE_DIR

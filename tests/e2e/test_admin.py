@@ -2,6 +2,7 @@
 
 import time
 
+import confluent_kafka
 import kafka
 import kafka.admin
 import kafka.errors
@@ -15,6 +16,7 @@ from dataset import make_records
 
 RETENTION_MS = "3600000"
 LONG_NAME = "x" * 300
+MANY_PARTITIONS = 300
 
 
 @pytest.fixture
@@ -92,6 +94,23 @@ def test_created_topic_takes_data_on_every_partition(admin, broker):
     confluent_produce(broker.bootstrap, name, records)
     consumed = confluent_consume(broker.bootstrap, name, 2, len(records))
     assert sorted(c.value for c in consumed) == sorted(r.value for r in records)
+
+
+def test_many_partitions_all_take_data(admin, broker):
+    """One flush covering hundreds of partitions, and metadata for all of them."""
+    name = unique_topic("admin-wide")
+    assert create(admin, name, partitions=MANY_PARTITIONS) is None
+    wait_for_partitions(admin, name, MANY_PARTITIONS)
+    producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "acks": "all",
+                                         "linger.ms": 50})
+    errors = []
+    for partition in range(MANY_PARTITIONS):
+        producer.produce(name, value=f"p{partition}".encode(), partition=partition,
+                         on_delivery=lambda err, _msg: err and errors.append(err))
+    assert producer.flush(ADMIN_TIMEOUT_S) == 0 and not errors, errors[:3]
+    consumed = confluent_consume(broker.bootstrap, name, MANY_PARTITIONS, MANY_PARTITIONS)
+    assert sorted((c.partition, c.offset, c.value) for c in consumed) == \
+        [(p, 0, f"p{p}".encode()) for p in range(MANY_PARTITIONS)]
 
 
 def test_create_partitions_grows_topic(admin, broker):
