@@ -135,10 +135,11 @@ def watermarks(bootstrap, topic, partitions):
 
 # --- kafka-python -------------------------------------------------------------
 
-def kafka_python_produce(bootstrap, topic, records, compression=None):
+def kafka_python_produce(bootstrap, topic, records, compression="none"):
     """Produces with acks=all; returns delivered (partition, offset) in order."""
-    producer = kafka.KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                   compression_type=compression, request_timeout_ms=30000)
+    producer = kafka.KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, request_timeout_ms=30000,
+        compression_type=None if compression == "none" else compression)
     try:
         futures = [producer.send(topic, key=r.key, value=r.value, headers=list(r.headers),
                                  timestamp_ms=r.timestamp) for r in records]

@@ -55,8 +55,7 @@ def test_confluent_kafka(broker, topic_factory, codec):
 def test_kafka_python(broker, topic_factory, codec):
     topic = topic_factory(PARTITIONS, prefix=f"kafka-python-{codec}")
     records = make_records("kafka-python", RECORD_COUNT)
-    acks = kafka_python_produce(broker.bootstrap, topic, records,
-                                None if codec == "none" else codec)
+    acks = kafka_python_produce(broker.bootstrap, topic, records, codec)
     consumed = kafka_python_consume(broker.bootstrap, topic, PARTITIONS, RECORD_COUNT)
     assert_read_back(records, consumed, PARTITIONS)
     assert_acks_match_log(records, acks, consumed)
