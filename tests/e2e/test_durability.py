@@ -1,4 +1,7 @@
-"""Acknowledged records survive kill -9; offsets continue without gaps or reuse."""
+"""Acknowledged records, topics and committed offsets survive kill -9.
+
+Offsets continue without gaps or reuse after the restart.
+"""
 
 import threading
 import time
@@ -6,9 +9,11 @@ from collections import defaultdict
 
 import confluent_kafka
 import pytest
+from confluent_kafka.admin import ConfigResource, NewPartitions
 
-from clients import confluent_consume, confluent_produce, watermarks
-from conftest import create_topic, unique_topic
+from clients import confluent_admin, confluent_consume, confluent_produce, watermarks
+from conftest import (ADMIN_TIMEOUT_S, create_topic, unique_topic, wait_for_futures,
+                      wait_for_partitions)
 from dataset import make_records
 from segments import check_all_segments
 
@@ -179,3 +184,51 @@ def test_repeated_crashes_keep_topics_and_data(broker, topic):
         [(p, o, r.value) for (p, o), r in zip(acks, records)], log)
     assert_offsets_continue(broker.bootstrap, topic, marks)
     assert check_all_segments(broker, topic) > 0
+
+
+def test_admin_changes_survive_kill_9(broker):
+    """Created, grown, reconfigured and deleted topics stay that way after a crash."""
+    admin = confluent_admin(broker.bootstrap)
+    kept, grown, dropped = (unique_topic(p) for p in ("kept", "grown", "dropped"))
+    for name in (kept, grown, dropped):
+        create_topic(broker.bootstrap, name, 2, config={"retention.ms": "3600000"})
+    assert wait_for_futures(admin.create_partitions(
+        [NewPartitions(grown, 5)], operation_timeout=ADMIN_TIMEOUT_S))[grown] is None
+    resource = ConfigResource(ConfigResource.Type.TOPIC, kept,
+                              set_config={"retention.ms": "60000"})
+    assert wait_for_futures(admin.alter_configs([resource]))[resource] is None
+    assert wait_for_futures(admin.delete_topics(
+        [dropped], operation_timeout=ADMIN_TIMEOUT_S))[dropped] is None
+
+    broker.restart(hard=True)
+    admin = confluent_admin(broker.bootstrap)
+    topics = admin.list_topics(timeout=10).topics
+    assert dropped not in topics, "a deleted topic came back after the crash"
+    assert len(wait_for_partitions(admin, kept, 2).partitions) == 2
+    assert len(wait_for_partitions(admin, grown, 5).partitions) == 5
+    described = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, kept)])
+    entries = next(iter(described.values())).result(timeout=ADMIN_TIMEOUT_S)
+    assert entries["retention.ms"].value == "60000"
+
+
+def test_committed_offsets_survive_kill_9(broker, topic):
+    confluent_produce(broker.bootstrap, topic, make_records("commit", 30))
+    group = unique_topic("durable-group")
+    committed = [confluent_kafka.TopicPartition(topic, p, 5 + p) for p in range(PARTITIONS)]
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap,
+                                         "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(offsets=committed, asynchronous=False)
+    finally:
+        consumer.close()
+
+    broker.restart(hard=True)
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap,
+                                         "group.id": group, "enable.auto.commit": False})
+    try:
+        found = consumer.committed(
+            [confluent_kafka.TopicPartition(topic, p) for p in range(PARTITIONS)], timeout=30)
+    finally:
+        consumer.close()
+    assert [(tp.partition, tp.offset) for tp in found] == \
+        [(tp.partition, tp.offset) for tp in committed]
