@@ -25,6 +25,7 @@ PROGRESS_TIMEOUT_S = 20
 SETTLE_TIMEOUT_S = 60
 RSS_LIMIT_BYTES = 512 * 1024 * 1024
 RESPONSE_TIMEOUT_S = 10
+UNREAD_CHUNKS = 100  # up to ~400 MB of responses nobody reads
 BAD_BATCH_ERRORS = {wire.ERROR_CORRUPT_MESSAGE, wire.ERROR_INVALID_RECORD}
 BAD_MAGIC_ERRORS = BAD_BATCH_ERRORS | {wire.ERROR_UNSUPPORTED_FOR_MESSAGE_FORMAT}
 
@@ -316,6 +317,24 @@ def test_pipelined_requests_answered_in_order(broker, background):
         client.send(b"".join(wire.encode_request(wire.API_API_VERSIONS, v % 3, 1000 + v, b"")
                              for v in range(30)))
         assert [client.receive()[0] for _ in range(30)] == list(range(1000, 1030))
+
+
+def test_client_that_never_reads_its_responses(broker, background):
+    """Requests pile up unread: the broker must push back, not buffer without bound."""
+    frame = wire.encode_request(wire.API_API_VERSIONS, 0, 1, b"")
+    chunk = frame * 10_000  # ~200 KB of requests, ~4 MB of responses
+    rss_before = broker_rss_bytes(broker)
+    with connect(broker) as hog:
+        hog.sock.settimeout(2)
+        try:
+            for _ in range(UNREAD_CHUNKS):
+                hog.sock.sendall(chunk)
+        except (TimeoutError, ConnectionError):
+            pass  # the broker stopped reading, or gave up on us: both are fine
+        background.wait_for_progress()
+        assert broker_rss_bytes(broker) < max(RSS_LIMIT_BYTES, 2 * rss_before), \
+            "the broker buffers unread responses without bound"
+    assert_broker_serves(broker)
 
 
 def test_random_bytes(broker, background):
