@@ -8,6 +8,7 @@
 #include "cluster/topic_manager.h"
 #include "group/group_coordinator.h"
 #include "log/log_manager.h"
+#include "metrics/broker_metrics.h"
 
 namespace kafscale::kafka {
 
@@ -25,6 +26,7 @@ struct BrokerServices {
   cluster::TopicManager& topics;
   log::LogManager& logs;
   group::GroupCoordinator& groups;
+  metrics::BrokerMetrics& metrics;
 };
 
 }  // namespace kafscale::kafka

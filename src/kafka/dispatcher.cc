@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "kafka/handlers/handlers.h"
 #include "protocol/messages/api_registry.h"
 #include "protocol/messages/request_header.h"
 #include "protocol/messages/response_header.h"
+#include "storage/record_batch.h"
 
 namespace kafscale::kafka {
 
@@ -29,20 +32,83 @@ ProcessOutcome EncodeResponse(const RequestContext& ctx, const Response& respons
   return outcome;
 }
 
+// Kafka responses nest per-topic and per-partition results under these
+// member names. The first non-zero error code, depth first, is what metrics
+// report as the request's outcome.
+template <typename Message>
+ErrorCode FirstError(const Message& message) {
+  if constexpr (requires { message.error_code; }) {
+    if (message.error_code != 0) return static_cast<ErrorCode>(message.error_code);
+  }
+  ErrorCode found = ErrorCode::kNone;
+  auto scan = [&found](const auto& children) {
+    for (const auto& child : children) {
+      if (found != ErrorCode::kNone) return;
+      found = FirstError(child);
+    }
+  };
+  if constexpr (requires { message.responses.begin(); }) scan(message.responses);
+  if constexpr (requires { message.topics.begin(); }) scan(message.topics);
+  if constexpr (requires { message.results.begin(); }) scan(message.results);
+  if constexpr (requires { message.groups.begin(); }) scan(message.groups);
+  if constexpr (requires { message.partitions.begin(); }) scan(message.partitions);
+  if constexpr (requires { message.partition_responses.begin(); }) scan(message.partition_responses);
+  return found;
+}
+
+// Records in the record batches of `records` (each slice holds whole batches).
+uint64_t CountRecords(const Records& records) {
+  uint64_t total = 0;
+  std::vector<BatchLocation> batches;
+  for (const SharedSlice& slice : records.slices) {
+    batches.clear();
+    ScanBatches(slice.bytes, &batches);
+    for (const BatchLocation& batch : batches) total += static_cast<uint64_t>(batch.record_count);
+  }
+  return total;
+}
+
+// Produce and Fetch traffic for metrics; other APIs carry no records.
+template <typename Request, typename Response>
+void RecordTraffic(metrics::BrokerMetrics&, const Request&, const Response&) {}
+
+// Counts the partitions Produce accepted (durably, unless acks=0); the
+// handler answers topics and partitions in request order.
+void RecordTraffic(metrics::BrokerMetrics& metrics, const ProduceRequest& request, const ProduceResponse& response) {
+  for (size_t t = 0; t < request.topic_data.size() && t < response.responses.size(); ++t) {
+    const auto& partitions_in = request.topic_data[t].partition_data;
+    const auto& partitions_out = response.responses[t].partition_responses;
+    for (size_t p = 0; p < partitions_in.size() && p < partitions_out.size(); ++p) {
+      if (partitions_out[p].error_code != 0 || !partitions_in[p].records) continue;
+      metrics.RecordProduced(partitions_in[p].records->size(), CountRecords(*partitions_in[p].records));
+    }
+  }
+}
+
+void RecordTraffic(metrics::BrokerMetrics& metrics, const FetchRequest&, const FetchResponse& response) {
+  for (const auto& topic : response.responses) {
+    for (const auto& partition : topic.partitions) {
+      if (partition.records) metrics.RecordFetched(partition.records->size(), CountRecords(*partition.records));
+    }
+  }
+}
+
 template <typename Request, typename Response,
           asio::awaitable<void> (*Handler)(RequestContext&, const Request&, Response&)>
-asio::awaitable<ProcessOutcome> Run(RequestContext& ctx, Reader& reader) {
+asio::awaitable<ProcessOutcome> Run(RequestContext& ctx, Reader& reader, ErrorCode* first_error) {
   Request request;
   request.Decode(reader, ctx.api_version);
   Response response;
   co_await Handler(ctx, request, response);
+  *first_error = FirstError(response);
+  RecordTraffic(ctx.services.metrics, request, response);
   if (ctx.suppress_response) co_return ProcessOutcome{ProcessOutcome::Kind::kNoResponse, {}, {}};
   co_return EncodeResponse(ctx, response, ctx.api_version);
 }
 
 struct ApiEntry {
   SupportedApi api;
-  asio::awaitable<ProcessOutcome> (*run)(RequestContext&, Reader&);
+  asio::awaitable<ProcessOutcome> (*run)(RequestContext&, Reader&, ErrorCode*);
 };
 
 #define KAFSCALE_API(Name, min, max) \
@@ -109,10 +175,14 @@ const std::vector<SupportedApi>& SupportedApis() {
   return apis;
 }
 
-asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::string> frame,
-                                                    const net::ConnectionInfo& conn) {
+namespace {
+
+// Decodes and runs one request; *first_error receives the outcome metrics
+// report (the answer's first error, or why the connection is closed).
+asio::awaitable<ProcessOutcome> Dispatch(const std::shared_ptr<const std::string>& frame, RequestContext& ctx,
+                                         ErrorCode* first_error) {
+  const net::ConnectionInfo& conn = ctx.connection;
   Reader reader(frame, *frame);
-  RequestContext ctx{.connection = conn, .services = services_};
   std::string failure;
   try {
     ctx.api_key = reader.ReadInt16("request_api_key");
@@ -120,6 +190,7 @@ asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::s
     ctx.correlation_id = reader.ReadInt32("correlation_id");
     const ApiEntry* entry = FindEntry(ctx.api_key);
     if (!entry) {
+      *first_error = ErrorCode::kUnsupportedVersion;
       co_return Close("unsupported API key " + std::to_string(ctx.api_key) + " version " +
                       std::to_string(ctx.api_version));
     }
@@ -129,8 +200,10 @@ asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::s
         ApiVersionsResponse response;
         FillApiVersions(response);
         response.error_code = static_cast<int16_t>(ErrorCode::kUnsupportedVersion);
+        *first_error = ErrorCode::kUnsupportedVersion;
         co_return EncodeResponse(ctx, response, 0);
       }
+      *first_error = ErrorCode::kUnsupportedVersion;
       co_return Close("unsupported version " + std::to_string(ctx.api_version) + " of API key " +
                       std::to_string(ctx.api_key));
     }
@@ -138,7 +211,7 @@ asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::s
     RequestHeader header;
     header.Decode(header_reader, RequestHeaderVersion(ctx.api_key, ctx.api_version));
     ctx.client_id = header.client_id;
-    co_return co_await entry->run(ctx, header_reader);
+    co_return co_await entry->run(ctx, header_reader, first_error);
   } catch (const DecodeError& e) {
     failure = std::string("malformed request: ") + e.what();
   } catch (const std::exception& e) {
@@ -146,7 +219,24 @@ asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::s
     spdlog::error("request failed api_key={} version={} peer={} error=\"{}\"", ctx.api_key, ctx.api_version,
                   conn.peer, e.what());
   }
+  *first_error = ErrorCode::kInvalidRequest;
   co_return Close(failure);
+}
+
+}  // namespace
+
+asio::awaitable<ProcessOutcome> Dispatcher::Process(std::shared_ptr<const std::string> frame,
+                                                    const net::ConnectionInfo& conn) {
+  const auto started = std::chrono::steady_clock::now();
+  RequestContext ctx{.connection = conn, .services = services_};
+  ErrorCode first_error = ErrorCode::kNone;
+  ProcessOutcome outcome = co_await Dispatch(frame, ctx, &first_error);
+  // Only implemented APIs get their own label, so clients cannot create
+  // label values at will.
+  const ApiInfo* api = FindEntry(ctx.api_key) ? FindApi(ctx.api_key) : nullptr;
+  services_.metrics.RecordRequest(api ? api->name : "Unknown", ErrorCodeName(first_error),
+                                  std::chrono::steady_clock::now() - started);
+  co_return outcome;
 }
 
 }  // namespace kafscale::kafka

@@ -509,6 +509,12 @@ asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic,
   co_return best;
 }
 
+uint64_t LogManager::buffered_bytes() const {
+  uint64_t total = 0;
+  for (const auto& [key, p] : partitions_) total += p->pending_bytes;
+  return total;
+}
+
 bool LogManager::AddWaiter(const std::string& topic, int32_t partition, AsyncEvent* event) {
   Partition* p = Find(topic, partition);
   if (!p) return false;

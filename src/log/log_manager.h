@@ -112,6 +112,9 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
   boost::asio::awaitable<Status> DropTopicData(const cluster::TopicInfo& info) override;
 
   const SegmentCache& cache() const { return cache_; }
+  // Bytes appended and not yet flushed, over every partition (for metrics;
+  // walks the partitions).
+  uint64_t buffered_bytes() const;
 
  private:
   struct Partition;

@@ -42,6 +42,8 @@ class KafkaServer : NonCopyable {
   // Closes every connection.
   void CloseAll();
   size_t connection_count() const { return connections_.size(); }
+  // Connections accepted since construction.
+  uint64_t connections_accepted() const { return next_connection_id_ - 1; }
   // Requests read but not yet answered, over all connections.
   size_t requests_in_flight() const;
 

@@ -17,10 +17,20 @@
 #include "common/config.h"
 #include "common/logging.h"
 #include "group/group_coordinator.h"
+#include "http/broker_state_metrics.h"
+#include "http/health.h"
+#include "http/http_server.h"
+#include "http/periodic_probe.h"
 #include "kafka/dispatcher.h"
 #include "log/log_manager.h"
 #include "metastore/embedded_store.h"
+#include "metastore/instrumented_metadata_store.h"
+#include "metrics/broker_metrics.h"
+#include "metrics/process_stats.h"
+#include "metrics/registry.h"
+#include "metrics/s3_health.h"
 #include "net/kafka_server.h"
+#include "objectstore/instrumented_object_store.h"
 #include "objectstore/local_dir_object_store.h"
 #include "protocol/uuid.h"
 
@@ -35,6 +45,9 @@ constexpr std::chrono::seconds kShutdownGrace{2};
 
 // Not part of the original KafScale layout: this broker's own addition.
 constexpr char kClusterIdKey[] = "/kafscale/cluster-id";
+// Probed with HEAD to learn whether the object store answers; never written,
+// so the answer is "not found".
+constexpr char kObjectProbeName[] = "/.kafscale-health-probe";
 
 // The cluster id is created once and kept in the metadata store.
 Result<std::string> LoadOrCreateClusterId(MetadataStore& store) {
@@ -84,7 +97,18 @@ int main(int argc, char** argv) {
     LogError("cannot open object store", {{"error", objects.status().ToString()}});
     return 1;
   }
-  auto cluster_id = LoadOrCreateClusterId(**metadata);
+  // Every store call is measured; object-store calls also drive S3 health.
+  metrics::Registry registry;
+  metrics::S3HealthTracker s3_health;
+  ObjectStoreMetrics object_store_metrics(registry);
+  InstrumentedObjectStore instrumented_objects(**objects, object_store_metrics, &s3_health);
+  InstrumentedMetadataStore instrumented_metadata(**metadata, registry);
+  registry.AddCollector(metrics::CollectProcessMetrics);
+  registry.AddCollector([&s3_health](std::vector<metrics::FamilySnapshot>& out) {
+    metrics::AppendS3HealthFamilies(s3_health.Snapshot(), out);
+  });
+
+  auto cluster_id = LoadOrCreateClusterId(instrumented_metadata);
   if (!cluster_id.ok()) {
     LogError("cannot read cluster id", {{"error", cluster_id.status().ToString()}});
     return 1;
@@ -92,17 +116,18 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   asio::thread_pool io_pool(kIoThreads);
-  cluster::TopicManager topics(**metadata, io_pool, config.auto_create_partitions);
+  cluster::TopicManager topics(instrumented_metadata, io_pool, config.auto_create_partitions);
   log::LogOptions log_options;
   log_options.object_namespace = config.s3_namespace;
   log_options.segment_bytes = static_cast<uint64_t>(config.segment_bytes);
   log_options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
-  log::LogManager logs(io.get_executor(), io_pool, **objects, **metadata, log_options);
+  log::LogManager logs(io.get_executor(), io_pool, instrumented_objects, instrumented_metadata, log_options);
   topics.set_listener(&logs);
   group::GroupCoordinatorOptions group_options;
   group_options.initial_rebalance_delay = std::chrono::milliseconds(config.group_initial_rebalance_delay_ms);
-  group::GroupCoordinator groups(io.get_executor(), io_pool, **metadata, group_options);
+  group::GroupCoordinator groups(io.get_executor(), io_pool, instrumented_metadata, group_options);
+  metrics::BrokerMetrics broker_metrics(registry);
 
   kafka::BrokerServices services{
       .identity = {.node_id = config.broker_id,
@@ -114,6 +139,7 @@ int main(int argc, char** argv) {
       .topics = topics,
       .logs = logs,
       .groups = groups,
+      .metrics = broker_metrics,
   };
   kafka::Dispatcher dispatcher(services);
   net::ServerOptions server_options;
@@ -121,6 +147,35 @@ int main(int argc, char** argv) {
   server_options.listen_port = config.listen_addr.port;
   server_options.max_request_bytes = static_cast<size_t>(config.max_request_bytes);
   net::KafkaServer server(io, server_options, dispatcher);
+  http::AddBrokerStateCollector(registry, {topics, logs, groups, server});
+
+  // The HTTP endpoints answer from the start, so /readyz can say why the
+  // broker is not ready yet.
+  http::ReadinessFlag startup("startup", "recovering partitions and groups");
+  http::ObjectStoreHealthCheck object_store_check(s3_health);
+  const std::string object_probe_key = config.s3_namespace + kObjectProbeName;
+  http::PeriodicProbe object_store_probe("object_store_probe", io.get_executor(), io_pool, [&] {
+    ObjectInfo info;
+    Status status = instrumented_objects.Head(object_probe_key, &info);
+    return status.IsNotFound() ? Status::OK() : status;
+  });
+  http::PeriodicProbe metadata_store_probe("metadata_store", io.get_executor(), io_pool, [&] {
+    KeyValue cluster_id_value;
+    return instrumented_metadata.Get(kClusterIdKey, &cluster_id_value);
+  });
+  http::HttpServerOptions http_options;
+  http_options.listen_host = config.metrics_addr.host;
+  http_options.listen_port = config.metrics_addr.port;
+  http::HttpServer http_server(io, http_options);
+  http::AddMetricsRoute(http_server, registry);
+  http::AddHealthRoutes(http_server, {&startup, &object_store_check, &metadata_store_probe});
+  if (Status status = http_server.Listen(); !status.ok()) {
+    LogError("cannot start the HTTP server", {{"error", status.ToString()}});
+    return 1;
+  }
+  http_server.Start();
+  object_store_probe.Start();
+  metadata_store_probe.Start();
 
   int exit_code = 0;
   asio::co_spawn(
@@ -141,6 +196,7 @@ int main(int argc, char** argv) {
         if (services.identity.port == 0) services.identity.port = server.port();
         logs.Start();
         server.Start();
+        startup.Set(true, "partitions and groups recovered; accepting Kafka connections");
         LogInfo("broker ready", {{"listen", config.listen_addr.ToString()},
                                  {"advertised", services.identity.host + ":" + std::to_string(services.identity.port)},
                                  {"node_id", std::to_string(config.broker_id)},
@@ -152,6 +208,9 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     LogInfo("shutting down", {{"signal", std::to_string(signal_number)}});
+    startup.Set(false, "shutting down");
+    object_store_probe.Stop();
+    metadata_store_probe.Stop();
     server.StopAccepting();
     groups.Shutdown();
     asio::co_spawn(
@@ -167,6 +226,7 @@ int main(int argc, char** argv) {
             co_await pause.async_wait(asio::use_awaitable);
           }
           server.CloseAll();
+          http_server.Stop();
           io.stop();
         },
         asio::detached);
