@@ -79,6 +79,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session>, NonCop
       response.keep_alive(request.keep_alive());
       response.body() = answer.body;
       response.prepare_payload();
+      // A HEAD answer announces the body's length but carries no body.
+      if (request.method() == bhttp::verb::head) response.body().clear();
       stream_.expires_after(idle_timeout_);
       co_await bhttp::async_write(stream_, response, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !response.keep_alive()) break;

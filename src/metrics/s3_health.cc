@@ -49,7 +49,7 @@ void S3HealthTracker::Record(std::chrono::steady_clock::duration latency, bool f
   } else {
     ++consecutive_successes_;
     consecutive_failures_ = 0;
-    if (state_ == HealthState::kUnavailable && consecutive_successes_ >= options_.recovery_consecutive_successes) {
+    if (unavailable_from_failures_ && consecutive_successes_ >= options_.recovery_consecutive_successes) {
       for (Bucket& bucket : buckets_) bucket = Bucket{};
     }
   }
@@ -66,31 +66,31 @@ void S3HealthTracker::Evaluate(int64_t second, std::string* reason) const {
   const double average_ms = totals.average_latency_ms();
   const double error_rate = totals.error_rate();
   const bool enough = totals.requests >= options_.min_requests;
-  const auto window_stats = [&] {
-    return fmt::format("{:.1f} ms average latency and {:.0f}% errors over {} requests in the last {} s", average_ms,
-                       error_rate * 100, totals.requests, options_.window.count());
-  };
   HealthState state = HealthState::kHealthy;
-  std::string why;
-  if (consecutive_failures_ >= options_.unavailable_after_consecutive_failures) {
+  bool from_failures = false;
+  if (consecutive_failures_ >= options_.unavailable_after_consecutive_failures ||
+      (enough && error_rate >= options_.unavailable_error_rate)) {
     state = HealthState::kUnavailable;
-    if (reason) why = fmt::format("the last {} object-store requests failed", consecutive_failures_);
-  } else if (enough && (error_rate >= options_.unavailable_error_rate ||
-                        average_ms >= static_cast<double>(options_.unavailable_latency.count()))) {
+    from_failures = true;
+  } else if (enough && average_ms >= static_cast<double>(options_.unavailable_latency.count())) {
     state = HealthState::kUnavailable;
-    if (reason) why = window_stats();
   } else if (enough && (error_rate >= options_.degraded_error_rate ||
                         average_ms >= static_cast<double>(options_.degraded_latency.count()))) {
     state = HealthState::kDegraded;
-    if (reason) why = window_stats();
-  } else if (reason) {
-    why = window_stats();
   }
   if (state != state_) {
     state_ = state;
     state_since_ = now_();
   }
-  if (reason) *reason = std::move(why);
+  unavailable_from_failures_ = from_failures;
+  // Only readers want words; Record skips the formatting.
+  if (!reason) return;
+  if (consecutive_failures_ >= options_.unavailable_after_consecutive_failures) {
+    *reason = fmt::format("the last {} object-store requests failed", consecutive_failures_);
+  } else {
+    *reason = fmt::format("{:.1f} ms average latency and {:.0f}% errors over {} requests in the last {} s", average_ms,
+                          error_rate * 100, totals.requests, options_.window.count());
+  }
 }
 
 S3HealthSnapshot S3HealthTracker::Snapshot() const {

@@ -39,8 +39,9 @@ struct S3HealthOptions {
   // This many failures in a row make the store unavailable at once, without
   // waiting for the window's error rate to climb.
   uint32_t unavailable_after_consecutive_failures = 3;
-  // While unavailable, this many successes in a row start a fresh window, so
-  // a store that came back is not held down by the errors of its outage.
+  // While unavailable because requests failed, this many successes in a row
+  // start a fresh window, so a store that came back is not held down by the
+  // errors of its outage.
   uint32_t recovery_consecutive_successes = 3;
 };
 
@@ -95,6 +96,8 @@ class S3HealthTracker : NonCopyable {
   // Evaluated lazily by readers too, hence mutable.
   mutable HealthState state_ = HealthState::kHealthy;
   mutable std::chrono::steady_clock::time_point state_since_;
+  // Whether state_ is unavailable because of failed requests (not latency).
+  mutable bool unavailable_from_failures_ = false;
 };
 
 // The original KafScale's health gauges: kafscale_s3_health_state{state}
