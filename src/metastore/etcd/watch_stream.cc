@@ -119,16 +119,16 @@ WatchStream::Outcome WatchStream::RunConnection(size_t endpoint_index) {
   curl_multi_add_handle(multi_, curl);
   bool created = false;
   bool ended = false;
-  bool keep = true;
+  std::string why;  // set when a stream message ends the connection
   int running = 1;
-  while (keep && !stopping()) {
+  while (why.empty() && !stopping()) {
     curl_multi_perform(multi_, &running);
     std::string object;
-    while (keep && !stopping() && parser_.Next(&object)) {
-      keep = HandleObject(object, endpoint_index, token, &created, &ended);
+    while (why.empty() && !stopping() && parser_.Next(&object)) {
+      HandleObject(object, endpoint_index, token, &created, &ended, &why);
     }
     if (running == 0) break;
-    if (keep && !stopping()) curl_multi_poll(multi_, nullptr, 0, kPollMillis, nullptr);
+    if (why.empty() && !stopping()) curl_multi_poll(multi_, nullptr, 0, kPollMillis, nullptr);
   }
   CURLcode result = CURLE_OK;
   int queued = 0;
@@ -142,23 +142,25 @@ WatchStream::Outcome WatchStream::RunConnection(size_t endpoint_index) {
   if (ended) return Outcome::kEnded;
   if (stopping()) return Outcome::kReconnect;
   if (!created) client_->endpoints().ReportFailure(endpoint_index);
-  std::string why;
-  if (running != 0) {
-    why = "dropped after a bad message";
-  } else if (result != CURLE_OK) {
-    why = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(result);
-  } else if (http_status != 200) {
-    why = "HTTP " + std::to_string(http_status);
-  } else {
-    why = "closed by the server";
+  if (why.empty()) {
+    if (result != CURLE_OK) {
+      why = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(result);
+    } else if (http_status != 200) {
+      why = "HTTP " + std::to_string(http_status);
+    } else {
+      why = "closed by the server";
+    }
   }
-  spdlog::warn("etcd watch of {} on {}: {}; resuming from revision {}", prefix_, endpoint, why,
-               resume_revision_.load());
+  // The first failure is worth a warning; retries while etcd stays away are not.
+  spdlog::log(in_trouble_ ? spdlog::level::debug : spdlog::level::warn,
+              "etcd watch of {} on {}: {}; resuming from revision {}", prefix_, endpoint, why,
+              resume_revision_.load());
+  in_trouble_ = true;
   return created ? Outcome::kConnected : Outcome::kReconnect;
 }
 
-bool WatchStream::HandleObject(const std::string& text, size_t endpoint_index, const std::string& token,
-                               bool* created, bool* ended) {
+void WatchStream::HandleObject(const std::string& text, size_t endpoint_index, const std::string& token,
+                               bool* created, bool* ended, std::string* why) {
   const json object = json::parse(text, nullptr, /*allow_exceptions=*/false);
   WatchMessage message;
   EtcdError error;
@@ -166,8 +168,8 @@ bool WatchStream::HandleObject(const std::string& text, size_t endpoint_index, c
                                         : DecodeWatchMessage(object, &message, &error);
   if (!status.ok()) {
     if (IsInvalidToken(error)) client_->InvalidateToken(token);
-    spdlog::warn("etcd watch of {}: {}", prefix_, status.ToString());
-    return false;
+    *why = status.ToString();
+    return;
   }
   if (message.canceled) {
     if (message.compact_revision > 0) {
@@ -176,24 +178,29 @@ bool WatchStream::HandleObject(const std::string& text, size_t endpoint_index, c
           "lost, so the watch ends here",
           prefix_, resume_revision_.load(), message.compact_revision);
       *ended = true;
-      return false;
+      *why = "compacted";
+      return;
     }
     // Canceled at creation for a refused token: "rpc error: code =
     // Unauthenticated desc = etcdserver: invalid auth token".
     if (Contains(message.cancel_reason, "Unauthenticated")) client_->InvalidateToken(token);
-    spdlog::warn("etcd watch of {}: canceled by etcd: {}", prefix_, message.cancel_reason);
-    return false;
+    *why = "canceled by etcd: " + message.cancel_reason;
+    return;
   }
   if (message.created) {
     *created = true;
     client_->endpoints().ReportSuccess(endpoint_index);
+    if (in_trouble_) {
+      spdlog::info("etcd watch of {}: resumed on {} from revision {}", prefix_, client_->endpoints().at(endpoint_index),
+                   resume_revision_.load());
+      in_trouble_ = false;
+    }
   }
   if (!message.events.empty()) {
     Deliver(std::move(message.events));
   } else if (message.IsProgressNotify() && message.header_revision >= resume_revision_.load()) {
     resume_revision_ = message.header_revision + 1;
   }
-  return true;
 }
 
 void WatchStream::Deliver(std::vector<WatchEvent> events) {

@@ -74,9 +74,10 @@ class WatchStream : NonCopyable {
   // One connection from connect to close. kConnected if etcd accepted the
   // watch before the connection ended (the backoff restarts).
   Outcome RunConnection(size_t endpoint_index);
-  // Handles one stream object; false when the connection must be dropped.
-  bool HandleObject(const std::string& text, size_t endpoint_index, const std::string& token,
-                    bool* created, bool* ended);
+  // Handles one stream object. Sets *why when the connection must be
+  // dropped, and *ended too when the watch cannot go on.
+  void HandleObject(const std::string& text, size_t endpoint_index, const std::string& token,
+                    bool* created, bool* ended, std::string* why);
   void Deliver(std::vector<WatchEvent> events);
   // Sleeps up to `duration`, returning early when stopping.
   void Sleep(std::chrono::milliseconds duration);
@@ -91,6 +92,7 @@ class WatchStream : NonCopyable {
   JsonObjectStream parser_;
   int64_t connection_start_revision_ = 0;     // the revision the current connection asked for
   std::atomic<int64_t> resume_revision_{0};   // where a reconnect starts
+  bool in_trouble_ = false;  // a connection failed and none has worked since
 };
 
 }  // namespace kafscale::etcd
