@@ -34,29 +34,36 @@ print(" ".join(str(s.getsockname()[1]) for s in sockets))
 PY
 }
 
-running_pids() {  # DIR
+# PIDs of live daemons whose pid files match DIR/run/PATTERN.pid.
+running_pids() {  # DIR, PATTERN
   local pid_file pid
-  for pid_file in "$1"/run/*.pid; do
+  for pid_file in "$1"/run/$2.pid; do
     [[ -f "$pid_file" ]] || continue
     pid=$(<"$pid_file")
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
   done
 }
 
+# SIGTERM, then SIGKILL after 10 s; returns when all have exited.
+stop_pids() {  # PID...
+  (($#)) || return 0
+  kill "$@" 2>/dev/null || true
+  local pid waited=0
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((waited == 100)); then kill -9 "$@" 2>/dev/null || true; fi
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  done
+}
+
 stop_cluster() {  # DIR
-  local dir=$1 pids pid
-  pids=$(running_pids "$dir")
-  [[ -z "$pids" ]] && return 0
-  kill $pids 2>/dev/null || true
-  for _ in $(seq 1 100); do  # up to 10 s, then SIGKILL
-    pids=$(running_pids "$dir")
-    [[ -z "$pids" ]] && return 0
-    sleep 0.1
-  done
-  kill -9 $pids 2>/dev/null || true
-  for pid in $pids; do
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  done
+  # Clients before the OSD before the monitor: each stalls on exit while the
+  # next one down is already gone.
+  stop_pids $(running_pids "$1" 'client.*')
+  stop_pids $(running_pids "$1" 'osd.*')
+  stop_pids $(running_pids "$1" '*')
 }
 
 fail_start() {  # DIR, message
@@ -115,7 +122,7 @@ CONF
 
 start_cluster() {  # DIR
   local dir=$1
-  if [[ -n "$(running_pids "$dir")" ]]; then
+  if [[ -n "$(running_pids "$dir" '*')" ]]; then
     echo "rgw.sh: a cluster is already running in $dir; stop it first" >&2
     exit 1
   fi
@@ -152,7 +159,8 @@ start_cluster() {  # DIR
     sleep 0.2
   done
   timeout $((deadline - SECONDS > 5 ? deadline - SECONDS : 5)) \
-    radosgw-admin -c "$conf" -n client.rgw.a user create --uid=kafscale-test --display-name=kafscale-test \
+    radosgw-admin -c "$conf" -n client.rgw.a --admin-socket= --log-file="$dir/log/radosgw-admin.log" \
+    user create --uid=kafscale-test --display-name=kafscale-test \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$dir/log/setup.log" 2>&1 ||
     fail_start "$dir" "radosgw-admin user create failed"
 
