@@ -27,11 +27,20 @@ for s in sockets:
 PY
 }
 
+# True while the process exists and is not a zombie (a stopped etcd whose
+# parent has not reaped it yet is gone for our purposes).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
 # Waits up to 20 s until etcd answers /health with "true".
 wait_healthy() {
   local url=$1 pid=$2
   for _ in $(seq 200); do
-    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    if ! alive "$pid"; then return 1; fi
     if curl -fsS --max-time 1 "$url/health" 2>/dev/null | grep -q '"health":"true"'; then return 0; fi
     sleep 0.1
   done
@@ -55,7 +64,7 @@ start() {
   local dir=$1 auth=$2
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  if [[ -f "$dir/etcd.pid" ]] && kill -0 "$(cat "$dir/etcd.pid")" 2>/dev/null; then
+  if [[ -f "$dir/etcd.pid" ]] && alive "$(cat "$dir/etcd.pid")"; then
     echo "etcd already running in $dir (pid $(cat "$dir/etcd.pid"))" >&2
     exit 1
   fi
@@ -97,18 +106,18 @@ start() {
 
 stop() {
   local dir=$1
-  [[ -f "$dir/etcd.pid" ]] || { echo "no etcd.pid in $dir" >&2; exit 1; }
+  [[ -f "$dir/etcd.pid" ]] || { echo "etcd is not running in $dir (no etcd.pid)"; return 0; }
   local pid
   pid=$(cat "$dir/etcd.pid")
+  # etcd is our child only in the shell that started it, so poll rather than wait.
   if kill "$pid" 2>/dev/null; then
     for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
+      alive "$pid" || break
+      sleep 0.05
     done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
-  # etcd is our child only in the shell that started it; poll until it is gone.
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  while alive "$pid"; do sleep 0.05; done
   rm -f "$dir/etcd.pid"
 }
 

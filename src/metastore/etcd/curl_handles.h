@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -37,6 +38,14 @@ class CurlHeaders : NonCopyable {
 // non-empty. "Expect:" stops curl from waiting for 100-continue on large
 // bodies, which the gateway never sends.
 void AddRequestHeaders(const std::string& token, CurlHeaders* headers);
+
+// Sets what every etcd request shares: a JSON POST of `body` to `url` with
+// `headers`, errors described in `error_buffer` (CURL_ERROR_SIZE bytes),
+// no signals (threads), TCP keepalive, and no proxy: etcd is reached
+// directly even where http_proxy is set for the outside world. Every
+// argument must outlive the transfer.
+void SetPostOptions(CURL* curl, const std::string& url, const std::string& body, const CurlHeaders& headers,
+                    char* error_buffer, std::chrono::milliseconds dial_timeout);
 
 // CURLOPT_WRITEFUNCTION appending to the std::string in CURLOPT_WRITEDATA.
 size_t AppendToString(char* data, size_t size, size_t count, void* target);

@@ -324,6 +324,32 @@ TEST(EtcdStoreTest, ConcurrentCompareAndSwapIncrementsLoseNothing) {
   ASSERT_TRUE(store->Delete(counter).ok());
 }
 
+TEST(EtcdStoreTest, LargeRangesArriveWholeAndInOrder) {
+  auto store = MustOpen(etcd_test::SharedEtcdOptions());
+  ASSERT_NE(store, nullptr);
+  const std::string prefix = UniquePrefix();
+  // More keys than one Range page holds, written 128 per transaction.
+  constexpr int kKeys = 2300;
+  auto key = [&](int i) {
+    std::string number = std::to_string(i);
+    return prefix + std::string(6 - number.size(), '0') + number;
+  };
+  for (int first = 0; first < kKeys; first += 128) {
+    std::vector<TxnOp> puts;
+    for (int i = first; i < std::min(first + 128, kKeys); ++i) puts.push_back(TxnOp::Put(key(i), "v"));
+    TxnResult ignored;
+    ASSERT_TRUE(store->Txn({}, puts, {}, &ignored).ok());
+  }
+  std::vector<KeyValue> kvs;
+  int64_t revision = 0;
+  ASSERT_TRUE(store->Range(prefix, &kvs, &revision).ok());
+  ASSERT_EQ(kvs.size(), static_cast<size_t>(kKeys));
+  for (int i = 0; i < kKeys; ++i) ASSERT_EQ(kvs[i].key, key(i));
+  EXPECT_GE(revision, kvs.back().mod_revision);
+  TxnResult cleanup;
+  ASSERT_TRUE(store->Txn({}, {TxnOp::DeletePrefix(prefix)}, {}, &cleanup).ok());
+}
+
 // ---------------------------------------------------------------------------
 // Endpoints and authentication
 
