@@ -211,7 +211,11 @@ Status S3ObjectStore::CheckBucket() {
     return recorder.Finish(Status::NotFound(where + " does not exist: " + detail +
                                             " (create it, or allow creating it)"));
   }
-  return recorder.Finish(WithMessage(s, "checking " + where + ": " + s.message()));
+  std::string bucket_region = response.Header("x-amz-bucket-region");
+  if (!bucket_region.empty() && bucket_region != options_.region) {
+    detail += "; the bucket is in region " + bucket_region + ", not " + options_.region;
+  }
+  return recorder.Finish(WithMessage(s, "checking " + where + ": " + s.message() + ": " + detail));
 }
 
 Status S3ObjectStore::CreateBucket() {
@@ -294,11 +298,17 @@ Status S3ObjectStore::Get(const std::string& key, std::string* out, uint64_t off
     return recorder.Finish(readable.status());
   }
   Request request{.method = "GET", .key = key, .response_sink = out};
-  if (std::optional<std::string> range = s3::RangeHeaderValue(offset, length)) {
-    request.headers.emplace_back("range", *range);
-  }
+  std::optional<std::string> range = s3::RangeHeaderValue(offset, length);
+  if (range) request.headers.emplace_back("range", *range);
   s3::HttpResponse response;
   Status s = Execute(request, &response, recorder);
+  if (s.ok() && range && response.status == 200) {
+    // The service ignored Range (HTTP allows that) and sent the whole object.
+    Result<uint64_t> readable = RangeLength(key, out->size(), offset, length);
+    if (!readable.ok()) return recorder.Finish(readable.status());
+    out->erase(0, offset);
+    out->resize(*readable);
+  }
   if (response.status == 416) {
     out->clear();
     // Every range from offset 0 of a non-empty object is satisfiable.

@@ -106,7 +106,8 @@ class S3ObjectStore final : public ObjectStore {
   Status DeleteBatch(const std::vector<std::string>& keys) override;
 
   // A snapshot of the counters. Thread-safe; counters of calls in flight
-  // may be partly included.
+  // may be partly included. Open's bucket check counts as a head, creating
+  // the bucket as a put.
   S3Stats stats() const;
 
   const S3Options& options() const { return options_; }

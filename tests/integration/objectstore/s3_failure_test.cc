@@ -172,6 +172,27 @@ TEST(S3FailureTest, UnsatisfiableRanges) {
               ElementsAre(StartsWith("GET /bucket/empty "), StartsWith("GET /bucket/k "), StartsWith("HEAD /bucket/k ")));
 }
 
+TEST(S3FailureTest, RangeIgnoredByTheServerIsCutLocally) {
+  ScriptedHttpServer server({Reply{}, Reply{200, "0123456789"}, Reply{200, "0123456789"}, Reply{200, "0123456789"}});
+  std::unique_ptr<S3ObjectStore> store = MustOpen(OptionsFor(server));
+  ASSERT_NE(store, nullptr);
+  std::string out;
+  ASSERT_TRUE(store->Get("k", &out, 3, 4).ok());
+  EXPECT_EQ(out, "3456");
+  ASSERT_TRUE(store->Get("k", &out, 8).ok());
+  EXPECT_EQ(out, "89");
+  EXPECT_EQ(store->Get("k", &out, 10, 1).code(), Status::Code::kInvalidArgument);
+}
+
+TEST(S3FailureTest, BucketInAnotherRegionIsNamed) {
+  ScriptedHttpServer server({Reply{301, "", {{"x-amz-bucket-region", "eu-north-1"}}},
+                             Reply{301, ErrorDocument("PermanentRedirect")}});
+  Result<std::unique_ptr<S3ObjectStore>> store = S3ObjectStore::Open(OptionsFor(server));
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("PermanentRedirect"));
+  EXPECT_THAT(store.status().message(), HasSubstr("the bucket is in region eu-north-1, not us-east-1"));
+}
+
 TEST(S3FailureTest, MissingBucketIsCreatedInTheRegion) {
   ScriptedHttpServer server({Reply{404}, Reply{404, ErrorDocument("NoSuchBucket")}, Reply{200}});
   S3Options options = OptionsFor(server);
