@@ -49,8 +49,9 @@ void S3HealthTracker::Record(std::chrono::steady_clock::duration latency, bool f
   } else {
     ++consecutive_successes_;
     consecutive_failures_ = 0;
-    if (unavailable_from_failures_ && consecutive_successes_ >= options_.recovery_consecutive_successes) {
+    if (recovering_from_outage_ && consecutive_successes_ >= options_.recovery_consecutive_successes) {
       for (Bucket& bucket : buckets_) bucket = Bucket{};
+      recovering_from_outage_ = false;
     }
   }
   Bucket& bucket = buckets_[static_cast<size_t>(second) % buckets_.size()];
@@ -67,11 +68,10 @@ void S3HealthTracker::Evaluate(int64_t second, std::string* reason) const {
   const double error_rate = totals.error_rate();
   const bool enough = totals.requests >= options_.min_requests;
   HealthState state = HealthState::kHealthy;
-  bool from_failures = false;
   if (consecutive_failures_ >= options_.unavailable_after_consecutive_failures ||
       (enough && error_rate >= options_.unavailable_error_rate)) {
     state = HealthState::kUnavailable;
-    from_failures = true;
+    recovering_from_outage_ = true;
   } else if (enough && average_ms >= static_cast<double>(options_.unavailable_latency.count())) {
     state = HealthState::kUnavailable;
   } else if (enough && (error_rate >= options_.degraded_error_rate ||
@@ -82,7 +82,6 @@ void S3HealthTracker::Evaluate(int64_t second, std::string* reason) const {
     state_ = state;
     state_since_ = now_();
   }
-  unavailable_from_failures_ = from_failures;
   // Only readers want words; Record skips the formatting.
   if (!reason) return;
   if (consecutive_failures_ >= options_.unavailable_after_consecutive_failures) {

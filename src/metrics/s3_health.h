@@ -39,9 +39,9 @@ struct S3HealthOptions {
   // This many failures in a row make the store unavailable at once, without
   // waiting for the window's error rate to climb.
   uint32_t unavailable_after_consecutive_failures = 3;
-  // While unavailable because requests failed, this many successes in a row
-  // start a fresh window, so a store that came back is not held down by the
-  // errors of its outage.
+  // After the store was unavailable because requests failed, this many
+  // successes in a row start a fresh window, so a store that came back is
+  // not held degraded by the errors of its outage.
   uint32_t recovery_consecutive_successes = 3;
 };
 
@@ -96,8 +96,9 @@ class S3HealthTracker : NonCopyable {
   // Evaluated lazily by readers too, hence mutable.
   mutable HealthState state_ = HealthState::kHealthy;
   mutable std::chrono::steady_clock::time_point state_since_;
-  // Whether state_ is unavailable because of failed requests (not latency).
-  mutable bool unavailable_from_failures_ = false;
+  // Set when failed requests made the store unavailable; cleared when a run
+  // of successes starts a fresh window.
+  mutable bool recovering_from_outage_ = false;
 };
 
 // The original KafScale's health gauges: kafscale_s3_health_state{state}

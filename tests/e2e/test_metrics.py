@@ -1,5 +1,6 @@
 """The broker's HTTP surface: /metrics in strict Prometheus text format whose
-counters match the traffic a test sends, and /healthz and /readyz."""
+counters match the traffic a test sends, and /healthz and /readyz, which
+follows the object store's health."""
 
 import json
 import time
@@ -10,8 +11,9 @@ import confluent_kafka
 from prometheus_client.parser import text_string_to_metric_families
 
 from clients import confluent_consume, confluent_produce
+from conftest import start_broker
 from dataset import make_records
-from segments import read_topic_segments
+from segments import NAMESPACE, read_topic_segments
 from wire import (RawClient, Record, decode_produce_response, encode_produce_body,
                   encode_record_batch)
 
@@ -22,6 +24,9 @@ PRODUCE_API_KEY = 0
 PRODUCE_VERSION = 3
 UNKNOWN_TOPIC_OR_PARTITION = 3
 COMMITTED_OFFSET = 5
+# The broker probes the object store every 2 s; three failures in a row make
+# it unavailable and three successes healthy again.
+HEALTH_CHANGE_TIMEOUT_S = 30
 
 
 def http_get(broker, path, method="GET"):
@@ -177,10 +182,47 @@ def test_request_rate_gauges(broker, topic_factory):
     assert scrape.value("kafscale_broker_uptime_seconds") > 0
 
 
-def test_readyz_stays_ready_under_scrapes(broker):
-    """Scraping repeatedly neither fails nor leaves connections behind."""
-    deadline = time.monotonic() + HTTP_TIMEOUT_S
-    for _ in range(20):
-        Scrape(broker)
-        assert time.monotonic() < deadline
-    assert http_get(broker, "/readyz")[0] == 200
+def wait_for_readiness(broker, status, timeout_s=HEALTH_CHANGE_TIMEOUT_S):
+    """Polls /readyz until it answers status; returns its report."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer, _, body = http_get(broker, "/readyz")
+        if answer == status:
+            return json.loads(body)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/readyz still answers {answer} after {timeout_s}s: {body}")
+        time.sleep(0.2)
+
+
+def test_readyz_follows_an_object_store_outage(tmp_path_factory):
+    """/readyz fails while the object store cannot answer and recovers with it.
+
+    The local store's namespace directory becomes a symlink to itself, so
+    every object lookup fails with ELOOP, as requests to an unreachable S3
+    fail; removing it brings the store back.
+    """
+    broker = start_broker(tmp_path_factory, "metrics-outage")
+    try:
+        wait_for_readiness(broker, 200)
+        namespace_dir = broker.objects_dir / NAMESPACE
+        assert not namespace_dir.exists(), "a fresh broker has stored nothing yet"
+        namespace_dir.symlink_to(NAMESPACE)
+        report = wait_for_readiness(broker, 503)
+        assert report["ready"] is False
+        assert report["checks"]["object_store"]["ok"] is False
+        assert report["checks"]["object_store"]["reason"].startswith("unavailable"), report
+        assert report["checks"]["startup"]["ok"] and report["checks"]["metadata_store"]["ok"]
+        scrape = Scrape(broker)
+        assert scrape.value("kafscale_s3_health_state", state="unavailable") == 1
+        assert scrape.value("kafscale_object_store_errors_total", op="head", code="io_error") >= 3
+
+        namespace_dir.unlink()
+        wait_for_readiness(broker, 200)
+        # A few successful probes later the outage no longer counts at all.
+        deadline = time.monotonic() + HEALTH_CHANGE_TIMEOUT_S
+        while Scrape(broker).value("kafscale_s3_health_state", state="healthy") != 1:
+            assert time.monotonic() < deadline, "object store never became healthy again"
+            time.sleep(0.2)
+        assert Scrape(broker).value("kafscale_s3_error_rate") == 0
+    finally:
+        broker.close()

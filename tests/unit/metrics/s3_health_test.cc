@@ -82,6 +82,25 @@ TEST_F(S3HealthTrackerTest, RecoversAfterASuccessfulRunInsteadOfAWholeWindow) {
   EXPECT_EQ(snapshot.requests, 1u);  // a fresh window
 }
 
+TEST_F(S3HealthTrackerTest, ABriefOutageDoesNotLeaveTheStoreDegraded) {
+  RecordMany(5, milliseconds(5), false);
+  RecordMany(3, milliseconds(5), true);
+  EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);
+  tracker_.Record(milliseconds(5), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kDegraded);  // 3 of 9 failed
+  RecordMany(2, milliseconds(5), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kHealthy);
+  EXPECT_EQ(tracker_.Snapshot().requests, 1u);
+}
+
+TEST_F(S3HealthTrackerTest, SlowSuccessesDoNotResetTheWindow) {
+  RecordMany(20, milliseconds(4000), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);
+  RecordMany(5, milliseconds(5), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);  // average still above 3 s
+  EXPECT_EQ(tracker_.Snapshot().requests, 25u);
+}
+
 TEST_F(S3HealthTrackerTest, OldRequestsLeaveTheWindow) {
   for (int i = 0; i < 10; ++i) tracker_.Record(milliseconds(4000), false);
   EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);
