@@ -26,7 +26,7 @@ const std::vector<TopicConfigDef> kDefs = [] {
       {"message.timestamp.after.max.ms", Type::kLong, "9223372036854775807", false, ""},
       {"message.timestamp.before.max.ms", Type::kLong, "9223372036854775807", false, ""},
       {"message.timestamp.difference.max.ms", Type::kLong, "9223372036854775807", false, ""},
-      {"message.timestamp.type", Type::kString, "CreateTime", false, "Only CreateTime is applied."},
+      {"message.timestamp.type", Type::kString, "CreateTime", true, "Only CreateTime is supported."},
       {"min.cleanable.dirty.ratio", Type::kDouble, "0.5", false, ""},
       {"min.compaction.lag.ms", Type::kLong, "0", false, ""},
       {"min.insync.replicas", Type::kInt, "1", false, "Durability comes from the object store."},
@@ -86,8 +86,8 @@ std::optional<std::string> ValidateTopicConfig(const std::string& name, const st
     return "cleanup.policy '" + value + "' is not supported: KafScale does not compact logs (use 'delete')";
   }
   if (name == "max.message.bytes" && !ParsesAsInteger(value, 0, INT32_MAX)) return invalid("a non-negative integer");
-  if (name == "message.timestamp.type" && value != "CreateTime" && value != "LogAppendTime") {
-    return invalid("CreateTime or LogAppendTime");
+  if (name == "message.timestamp.type" && value != "CreateTime") {
+    return "message.timestamp.type '" + value + "' is not supported: batches keep the producer's timestamps (CreateTime)";
   }
   return std::nullopt;
 }
