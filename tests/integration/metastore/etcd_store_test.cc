@@ -248,6 +248,40 @@ TEST(EtcdStoreTest, DestroyingAWatchIsPromptEvenWhileItReconnects) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 300ms) << "a reconnecting watch stops at once";
 }
 
+TEST(EtcdStoreTest, CallbackMayDestroyItsOwnWatchAndThenTheStoreGoes) {
+  auto store = MustOpen(etcd_test::SharedEtcdOptions());
+  ASSERT_NE(store, nullptr);
+  const std::string prefix = UniquePrefix();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_ptr<Watch> watch;
+  int calls = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_TRUE(store
+                    ->WatchPrefix(prefix, 0,
+                                  [&](const std::vector<WatchEvent>&) {
+                                    std::lock_guard<std::mutex> guard(mu);
+                                    ++calls;
+                                    watch.reset();
+                                    cv.notify_all();
+                                  },
+                                  &watch)
+                    .ok());
+  }
+  ASSERT_TRUE(store->Put(prefix + "a", "1").ok());
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return calls > 0; }));
+  lock.unlock();
+  ASSERT_TRUE(store->Put(prefix + "b", "2").ok());
+  ASSERT_TRUE(store->Delete(prefix + "a").ok());
+  ASSERT_TRUE(store->Delete(prefix + "b").ok());
+  // The watch's thread may still be finishing; the store waits for it.
+  store.reset();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(watch, nullptr);
+}
+
 // ---------------------------------------------------------------------------
 // Leases and transactions
 
