@@ -15,6 +15,7 @@
 #include "metastore/etcd/client.h"
 #include "private_etcd.h"
 #include "tcp_proxy.h"
+#include "unhealthy_server.h"
 
 namespace kafscale {
 namespace {
@@ -23,6 +24,7 @@ using namespace std::chrono_literals;
 using etcd_test::MustOpen;
 using etcd_test::PrivateEtcd;
 using etcd_test::TcpProxy;
+using etcd_test::UnhealthyServer;
 
 // A key prefix no other test (or run) uses.
 std::string UniquePrefix() {
@@ -409,6 +411,38 @@ TEST(EtcdStoreTest, FailoverPastADeadFirstEndpoint) {
   ASSERT_TRUE(store->RevokeLease(lease).ok());
   EXPECT_EQ(events.WaitFor(1).size(), 1u) << "the watch found the live endpoint too";
   ASSERT_TRUE(store->Delete(prefix + "a").ok());
+}
+
+TEST(EtcdStoreTest, UnavailableMemberIsSkippedForReadsButNotResentWrites) {
+  // Without auth, so that no authentication call picks the endpoint first.
+  PrivateEtcd healthy;
+  ASSERT_TRUE(healthy.started());
+  UnhealthyServer unhealthy;
+  etcd::ClientOptions options;
+  options.endpoints = {unhealthy.endpoint(), healthy.endpoint()};
+  const std::string key = UniquePrefix() + "k";
+  nlohmann::json response;
+
+  etcd::EtcdClient reader(options);
+  Status read = reader.Call("/v3/kv/range", etcd::RangeRequest(key), etcd::RetryPolicy::kIdempotent, &response);
+  EXPECT_TRUE(read.ok()) << "a read moves on to the healthy member: " << read.ToString();
+  EXPECT_GE(unhealthy.requests(), 1);
+
+  // A write that reached a member may have been applied there, so it is
+  // not sent again elsewhere; the caller sees a retriable error.
+  const int before = unhealthy.requests();
+  etcd::EtcdClient writer(options);
+  Status write = writer.Call("/v3/kv/put", etcd::PutRequest(key, "v", 0), etcd::RetryPolicy::kUnsentOnly, &response);
+  EXPECT_EQ(write.code(), Status::Code::kUnavailable) << write.ToString();
+  EXPECT_GT(unhealthy.requests(), before);
+  auto store = MustOpen(healthy.options());
+  ASSERT_NE(store, nullptr);
+  KeyValue kv;
+  EXPECT_TRUE(store->Get(key, &kv).IsNotFound());
+  // The failure moved the preference: the next write goes to the healthy member.
+  write = writer.Call("/v3/kv/put", etcd::PutRequest(key, "v", 0), etcd::RetryPolicy::kUnsentOnly, &response);
+  EXPECT_TRUE(write.ok()) << write.ToString();
+  ASSERT_TRUE(store->Delete(key).ok());
 }
 
 TEST(EtcdStoreTest, CallsFailRetriablyWhileEtcdIsDown) {
