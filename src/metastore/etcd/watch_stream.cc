@@ -95,7 +95,7 @@ WatchStream::Outcome WatchStream::RunConnection(size_t endpoint_index) {
   if (handle == nullptr) return Outcome::kReconnect;
   CURL* curl = handle.get();
   const std::string url = endpoint + "/v3/watch";
-  connection_start_revision_ = resume_revision_.load();
+  connection_start_revision_ = resume_revision_;
   const std::string body = WatchCreateRequest(prefix_, connection_start_revision_).dump();
   CurlHeaders headers;
   AddRequestHeaders(token, &headers);
@@ -145,7 +145,7 @@ WatchStream::Outcome WatchStream::RunConnection(size_t endpoint_index) {
   // The first failure is worth a warning; retries while etcd stays away are not.
   spdlog::log(in_trouble_ ? spdlog::level::debug : spdlog::level::warn,
               "etcd watch of {} on {}: {}; resuming from revision {}", prefix_, endpoint, why,
-              resume_revision_.load());
+              resume_revision_);
   in_trouble_ = true;
   return created ? Outcome::kConnected : Outcome::kReconnect;
 }
@@ -167,7 +167,7 @@ void WatchStream::HandleObject(const std::string& text, size_t endpoint_index, c
       spdlog::error(
           "etcd watch of {}: cannot resume from revision {}, compacted up to {}; changes in between are "
           "lost, so the watch ends here",
-          prefix_, resume_revision_.load(), message.compact_revision);
+          prefix_, resume_revision_, message.compact_revision);
       *ended = true;
       *why = "compacted";
       return;
@@ -183,13 +183,13 @@ void WatchStream::HandleObject(const std::string& text, size_t endpoint_index, c
     client_->endpoints().ReportSuccess(endpoint_index);
     if (in_trouble_) {
       spdlog::info("etcd watch of {}: resumed on {} from revision {}", prefix_, client_->endpoints().at(endpoint_index),
-                   resume_revision_.load());
+                   resume_revision_);
       in_trouble_ = false;
     }
   }
   if (!message.events.empty()) {
     Deliver(std::move(message.events));
-  } else if (message.IsProgressNotify() && message.header_revision >= resume_revision_.load()) {
+  } else if (message.IsProgressNotify() && message.header_revision >= resume_revision_) {
     resume_revision_ = message.header_revision + 1;
   }
 }
@@ -202,7 +202,7 @@ void WatchStream::Deliver(std::vector<WatchEvent> events) {
                 [this](const WatchEvent& event) { return event.kv.mod_revision < connection_start_revision_; });
   if (events.empty() || stopping()) return;
   const int64_t last_revision = events.back().kv.mod_revision;
-  if (last_revision >= resume_revision_.load()) resume_revision_ = last_revision + 1;
+  if (last_revision >= resume_revision_) resume_revision_ = last_revision + 1;
   callback_(events);
 }
 

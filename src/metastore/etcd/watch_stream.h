@@ -64,9 +64,6 @@ class WatchStream : NonCopyable {
   // callback; after it, Run calls the callback no more.
   void RequestStop();
 
-  // First revision not yet known to be delivered; for tests and logs.
-  int64_t resume_revision() const { return resume_revision_.load(); }
-
  private:
   enum class Outcome { kReconnect, kConnected, kEnded };
 
@@ -91,7 +88,7 @@ class WatchStream : NonCopyable {
   std::atomic<bool> stop_{false};
   JsonObjectStream parser_;
   int64_t connection_start_revision_ = 0;     // the revision the current connection asked for
-  std::atomic<int64_t> resume_revision_{0};   // where a reconnect starts
+  int64_t resume_revision_ = 0;               // where a reconnect starts
   bool in_trouble_ = false;  // a connection failed and none has worked since
 };
 
