@@ -156,7 +156,7 @@ void ClusterClient::RememberMetadata(const kafka::MetadataResponse& metadata) {
   }
 }
 
-Result<BrokerConnection*> ClusterClient::Leader(const std::string& topic, int32_t partition) {
+Result<int32_t> ClusterClient::LeaderId(const std::string& topic, int32_t partition) {
   const auto key = std::make_pair(topic, partition);
   if (!leaders_.contains(key)) {
     Result<kafka::MetadataResponse> metadata = Metadata(std::vector<std::string>{topic});
@@ -172,7 +172,13 @@ Result<BrokerConnection*> ClusterClient::Leader(const std::string& topic, int32_
       return Status::Unavailable("partition " + PartitionName(topic, partition) + " has no leader");
     }
   }
-  return Broker(leaders_.at(key));
+  return leaders_.at(key);
+}
+
+Result<BrokerConnection*> ClusterClient::Leader(const std::string& topic, int32_t partition) {
+  Result<int32_t> leader = LeaderId(topic, partition);
+  if (!leader.ok()) return leader.status();
+  return Broker(*leader);
 }
 
 Result<BrokerConnection*> ClusterClient::Coordinator(const std::string& group) {
@@ -213,35 +219,54 @@ Result<std::map<int32_t, ListedOffset>> ClusterClient::ListOffsets(const std::st
                                                                    const std::vector<int32_t>& partitions,
                                                                    int64_t timestamp) {
   std::map<int32_t, ListedOffset> offsets;
-  for (int32_t partition : partitions) {
-    // One partition per request keeps routing simple; tools list few partitions.
-    Status status = WithRetries([&]() -> Status {
-      Result<BrokerConnection*> leader = Leader(topic, partition);
+  Status status = WithRetries([&]() -> Status {
+    // One request per leader for the partitions not answered yet; answers
+    // kept from earlier attempts are not asked again.
+    std::map<int32_t, std::vector<int32_t>> by_leader;
+    for (int32_t partition : partitions) {
+      if (offsets.contains(partition)) continue;
+      Result<int32_t> leader = LeaderId(topic, partition);
+      if (!leader.ok()) return leader.status();
+      by_leader[*leader].push_back(partition);
+    }
+    Status retriable;
+    for (const auto& [leader_id, ids] : by_leader) {
+      Result<BrokerConnection*> leader = Broker(leader_id);
       if (!leader.ok()) return leader.status();
       kafka::ListOffsetsRequest request;
       request.replica_id = -1;
-      request.topics.emplace_back();
-      request.topics.back().name = topic;
-      request.topics.back().partitions.emplace_back();
-      request.topics.back().partitions.back().partition_index = partition;
-      request.topics.back().partitions.back().timestamp = timestamp;
+      auto& topic_request = request.topics.emplace_back();
+      topic_request.name = topic;
+      for (int32_t partition : ids) {
+        auto& partition_request = topic_request.partitions.emplace_back();
+        partition_request.partition_index = partition;
+        partition_request.timestamp = timestamp;
+      }
       Result<kafka::ListOffsetsResponse> response = (*leader)->Call<kafka::ListOffsetsResponse>(request);
       if (!response.ok()) return response.status();
       for (const auto& t : response->topics) {
         for (const auto& p : t.partitions) {
-          if (p.partition_index != partition) continue;
-          if (Status error = KafkaErrorStatus(p.error_code, "listing offsets of " + PartitionName(topic, partition));
-              !error.ok()) {
+          const Status error =
+              KafkaErrorStatus(p.error_code, "listing offsets of " + PartitionName(topic, p.partition_index));
+          if (error.ok()) {
+            offsets[p.partition_index] = ListedOffset{p.offset, p.timestamp};
+          } else if (error.IsRetriable()) {
+            retriable = error;
+          } else {
             return error;
           }
-          offsets[partition] = ListedOffset{p.offset, p.timestamp};
-          return Status::OK();
         }
       }
-      return Status::Corruption("ListOffsets response lacks " + PartitionName(topic, partition));
-    });
-    if (!status.ok()) return status;
-  }
+    }
+    if (!retriable.ok()) return retriable;
+    for (int32_t partition : partitions) {
+      if (!offsets.contains(partition)) {
+        return Status::Corruption("ListOffsets response lacks " + PartitionName(topic, partition));
+      }
+    }
+    return Status::OK();
+  });
+  if (!status.ok()) return status;
   return offsets;
 }
 

@@ -107,7 +107,7 @@ class ClusterClient : NonCopyable {
   }
 
   // Offsets for `timestamp` (or kLatestOffsetTimestamp /
-  // kEarliestOffsetTimestamp) of each partition, asked of each leader.
+  // kEarliestOffsetTimestamp) of each partition, one request per leader.
   // Errors: the first partition error after retries, network errors.
   Result<std::map<int32_t, ListedOffset>> ListOffsets(const std::string& topic,
                                                       const std::vector<int32_t>& partitions,
@@ -125,6 +125,8 @@ class ClusterClient : NonCopyable {
 
  private:
   void PrepareRetry();
+  // The leader's node id, from cached metadata or a refresh (errors as Leader).
+  Result<int32_t> LeaderId(const std::string& topic, int32_t partition);
   Result<BrokerConnection*> Connect(std::unique_ptr<BrokerConnection>& slot, const HostPort& address);
   void RememberMetadata(const kafka::MetadataResponse& metadata);
 

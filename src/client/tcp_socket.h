@@ -16,6 +16,7 @@ namespace kafscale::client {
 
 using Clock = std::chrono::steady_clock;
 
+// None of the methods may run concurrently on one socket.
 class TcpSocket : NonCopyable {
  public:
   // Resolves `host` and connects to the first address that accepts before
@@ -37,8 +38,6 @@ class TcpSocket : NonCopyable {
   // Reads at least one and at most `capacity` bytes, or returns 0 at end of
   // stream. Errors: IOError, Timeout.
   Result<size_t> ReadSome(char* out, size_t capacity, Clock::time_point deadline);
-
-  // None of the methods may run concurrently on one socket.
 
  private:
   TcpSocket(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {}

@@ -37,7 +37,7 @@ const CLI::Validator kTimestampText(
       Result<int64_t> parsed = ParseTimestamp(text);
       return parsed.ok() ? std::string() : parsed.status().message();
     },
-    "TIMESTAMP", "timestamp");
+    "", "timestamp");
 
 // The arguments bound to options while parsing, converted afterwards.
 struct RawArguments {
@@ -60,7 +60,6 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
 
   CLI::App app{"kafscale: administer a KafScale (or any Kafka) cluster over the Kafka protocol", "kafscale"};
   app.require_subcommand(1);
-  app.option_defaults()->always_capture_default();
   app.add_option("-b,--bootstrap", line.global.bootstrap,
                  "Broker(s) to contact, host:port[,host:port] (env KAFSCALE_BOOTSTRAP)")
       ->check(CLI::Validator(
@@ -68,11 +67,16 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
             Result<std::vector<client::HostPort>> servers = client::ParseBootstrapServers(text);
             return servers.ok() ? std::string() : servers.status().message();
           },
-          "HOST:PORT[,...]", "servers"));
-  app.add_option("-o,--output", raw.output, "Output format")->check(CLI::IsMember({"table", "json"}));
+          "", "servers"))
+      ->type_name("HOST:PORT[,...]")
+      ->capture_default_str();
+  app.add_option("-o,--output", raw.output, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
   app.add_option("--timeout-ms", line.global.timeout_ms, "Timeout of each request to a broker")
-      ->check(CLI::Range(1, 3600000));
-  app.add_option("--client-id", line.global.client_id, "Client id sent to the brokers");
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  app.add_option("--client-id", line.global.client_id, "Client id sent to the brokers")->capture_default_str();
 
   // Subcommands see the global options too, so they may come after the noun.
   auto noun = [&app](const char* name, const char* description) {
@@ -93,9 +97,11 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
   CLI::App* create = verb(topics, "create", "Create a topic", Command::kTopicsCreate);
   create->add_option("topic", line.topics_create.topic, "Topic name")->required();
   create->add_option("-p,--partitions", line.topics_create.partitions, "Partition count")
-      ->check(CLI::Range(1, 1000000));
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   create->add_option("-r,--replication-factor", line.topics_create.replication_factor, "Replication factor")
-      ->check(CLI::Range(1, 32767));
+      ->check(CLI::Range(1, 32767))
+      ->capture_default_str();
   create->add_option("-c,--config", raw.create_configs, "Topic config KEY=VALUE (repeatable)");
   CLI::App* describe = verb(topics, "describe", "Partitions, leaders, offsets and configs of a topic",
                             Command::kTopicsDescribe);
@@ -129,7 +135,8 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
   CLI::Option* to_latest = strategy->add_flag("--to-latest", latest_flag, "The high watermark");
   CLI::Option* to_timestamp =
       strategy->add_option("--to-timestamp", raw.reset_timestamp, "First offset at or after TIMESTAMP")
-          ->check(kTimestampText);
+          ->check(kTimestampText)
+          ->type_name("TIMESTAMP");
   CLI::Option* to_offset =
       strategy->add_option("--to-offset", reset_args.value, "This offset")->check(CLI::NonNegativeNumber);
   strategy->require_option(1);
@@ -154,7 +161,9 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
   std::string produce_separator;
   CLI::Option* produce_separator_option = produce->add_option(
       "-K,--key-separator", produce_separator, "Read each line as KEY<SEP>VALUE (no separator: the line is the value)");
-  produce->add_option("--acks", raw.acks, "Acknowledgement required")->check(CLI::IsMember({"all", "-1", "1"}));
+  produce->add_option("--acks", raw.acks, "Acknowledgement required")
+      ->check(CLI::IsMember({"all", "-1", "1"}))
+      ->capture_default_str();
 
   CLI::App* consume = app.add_subcommand("consume", "Print records as lines on stdout");
   consume->fallthrough();
@@ -163,7 +172,8 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
   consume->add_option("-p,--partition", line.consume.partitions, "Partitions to read (default: all)")
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber);
-  consume->add_option("--from", raw.consume_from, "Start at: beginning, end, or an offset");
+  consume->add_option("--from", raw.consume_from, "Start at: beginning, end, or an offset")
+      ->capture_default_str();
   int64_t max_messages = 0;
   CLI::Option* max_option =
       consume->add_option("-n,--max-messages", max_messages, "Stop after this many records")
@@ -181,7 +191,8 @@ ParseOutcome ParseCommandLine(int argc, const char* const* argv, const std::opti
   restore->add_option("--to", line.restore.destination, "New topic to create (must not exist)")->required();
   restore->add_option("--until", raw.restore_until, "Last timestamp to copy (ms or RFC 3339)")
       ->required()
-      ->check(kTimestampText);
+      ->check(kTimestampText)
+      ->type_name("TIMESTAMP");
 
   try {
     app.parse(argc, argv);

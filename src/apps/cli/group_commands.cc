@@ -206,14 +206,16 @@ Result<CommandResult> RunGroupsDescribe(ClusterClient& client, const std::string
       std::optional<int64_t> lag;
       if (committed_offset && end_offset) lag = std::max<int64_t>(0, *end_offset - *committed_offset);
       const auto owner = owners.find({topic, partition});
+      const std::optional<std::string> owner_id =
+          owner == owners.end() ? std::nullopt : std::optional<std::string>(owner->second);
       offsets_json.push_back({{"topic", topic},
                               {"partition", partition},
                               {"committed_offset", OptionalOffset(committed_offset)},
                               {"end_offset", OptionalOffset(end_offset)},
                               {"lag", OptionalOffset(lag)},
-                              {"member_id", owner == owners.end() ? nlohmann::json(nullptr) : nlohmann::json(owner->second)}});
+                              {"member_id", OptionalText(owner_id)}});
       offsets.rows.push_back({topic, std::to_string(partition), OffsetText(committed_offset), OffsetText(end_offset),
-                              OffsetText(lag), owner == owners.end() ? "-" : owner->second});
+                              OffsetText(lag), owner_id.value_or("-")});
     }
   }
   result.json = {{"group", group},
@@ -273,7 +275,9 @@ Result<CommandResult> RunGroupsResetOffsets(ClusterClient& client, const ResetOf
         case ResetStrategy::kEarliest: target = low; break;
         case ResetStrategy::kLatest: target = high; break;
         // No record at or after the timestamp: the end, as Kafka's tool does.
-        case ResetStrategy::kTimestamp: target = by_time[partition].offset < 0 ? high : by_time[partition].offset; break;
+        case ResetStrategy::kTimestamp:
+          target = by_time[partition].offset < 0 ? high : by_time[partition].offset;
+          break;
         // Offsets outside the log are clamped into it, as Kafka's tool does.
         case ResetStrategy::kOffset: target = std::clamp(args.value, low, high); break;
       }

@@ -16,7 +16,9 @@ void RenderTable(const Table& table, std::ostream& out) {
     std::string line;
     for (size_t i = 0; i < widths.size(); ++i) {
       std::string cell = i < cells.size() ? cells[i] : "";
-      if (header) std::transform(cell.begin(), cell.end(), cell.begin(), [](unsigned char c) { return std::toupper(c); });
+      if (header) {
+        std::transform(cell.begin(), cell.end(), cell.begin(), [](unsigned char c) { return std::toupper(c); });
+      }
       line += cell;
       // The last column is not padded, so lines carry no trailing blanks.
       if (i + 1 < widths.size()) line += std::string(widths[i] - cell.size() + 2, ' ');
