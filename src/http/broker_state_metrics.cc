@@ -19,6 +19,7 @@ std::vector<double> LagBuckets() {
   return bounds;
 }
 
+// One walk over the partitions gives their offsets and the buffered total.
 void CollectPartitions(const BrokerState& state, std::vector<FamilySnapshot>& out) {
   FamilySnapshot high_watermark{"kafscale_partition_high_watermark",
                                 "Next offset to be made durable (log end) per partition.",
@@ -26,18 +27,18 @@ void CollectPartitions(const BrokerState& state, std::vector<FamilySnapshot>& ou
                                 {}};
   FamilySnapshot log_start{
       "kafscale_partition_log_start_offset", "First offset still readable per partition.", MetricType::kGauge, {}};
-  for (const cluster::TopicInfo* topic : state.topics.List()) {
-    for (int32_t partition = 0; partition < topic->partitions; ++partition) {
-      const log::OffsetLookup latest = state.logs.Latest(topic->name, partition);
-      const log::OffsetLookup earliest = state.logs.Earliest(topic->name, partition);
-      if (latest.error != kafka::ErrorCode::kNone || earliest.error != kafka::ErrorCode::kNone) continue;
-      const metrics::Labels labels{{"topic", topic->name}, {"partition", std::to_string(partition)}};
-      high_watermark.samples.push_back(Sample{high_watermark.name, labels, static_cast<double>(latest.offset)});
-      log_start.samples.push_back(Sample{log_start.name, labels, static_cast<double>(earliest.offset)});
-    }
-  }
+  uint64_t buffered_bytes = 0;
+  state.logs.ForEachPartition([&](const log::LogManager::PartitionStats& partition) {
+    const metrics::Labels labels{{"topic", partition.topic}, {"partition", std::to_string(partition.partition)}};
+    high_watermark.samples.push_back(
+        Sample{high_watermark.name, labels, static_cast<double>(partition.high_watermark)});
+    log_start.samples.push_back(Sample{log_start.name, labels, static_cast<double>(partition.log_start_offset)});
+    buffered_bytes += partition.buffered_bytes;
+  });
   out.push_back(std::move(high_watermark));
   out.push_back(std::move(log_start));
+  out.push_back(SingleSampleFamily("kafscale_buffered_bytes", "Produced bytes buffered and not yet uploaded.",
+                                   MetricType::kGauge, static_cast<double>(buffered_bytes)));
 }
 
 void CollectConsumerLag(const BrokerState& state, std::vector<FamilySnapshot>& out) {
@@ -76,8 +77,6 @@ void CollectConsumerLag(const BrokerState& state, std::vector<FamilySnapshot>& o
 
 void CollectResources(const BrokerState& state, std::vector<FamilySnapshot>& out) {
   const log::SegmentCache& cache = state.logs.cache();
-  out.push_back(SingleSampleFamily("kafscale_buffered_bytes", "Produced bytes buffered and not yet uploaded.",
-                                   MetricType::kGauge, static_cast<double>(state.logs.buffered_bytes())));
   out.push_back(SingleSampleFamily("kafscale_cache_bytes", "Bytes held by the segment cache.", MetricType::kGauge,
                                    static_cast<double>(cache.size_bytes())));
   out.push_back(SingleSampleFamily("kafscale_cache_hits_total", "Segment reads served by the cache.",

@@ -2,7 +2,6 @@
 // consumer lag, buffers and cache, connections.
 #pragma once
 
-#include "cluster/topic_manager.h"
 #include "group/group_coordinator.h"
 #include "log/log_manager.h"
 #include "metrics/registry.h"
@@ -11,7 +10,6 @@
 namespace kafscale::http {
 
 struct BrokerState {
-  const cluster::TopicManager& topics;
   const log::LogManager& logs;
   group::GroupCoordinator& groups;  // FetchOffsets and List are not const, but only read
   const net::KafkaServer& server;

@@ -509,10 +509,10 @@ asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic,
   co_return best;
 }
 
-uint64_t LogManager::buffered_bytes() const {
-  uint64_t total = 0;
-  for (const auto& [key, p] : partitions_) total += p->pending_bytes;
-  return total;
+void LogManager::ForEachPartition(const std::function<void(const PartitionStats&)>& visit) const {
+  for (const auto& [key, p] : partitions_) {
+    visit(PartitionStats{p->topic, p->index, p->log_start_offset, p->high_watermark, p->pending_bytes});
+  }
 }
 
 bool LogManager::AddWaiter(const std::string& topic, int32_t partition, AsyncEvent* event) {

@@ -112,9 +112,17 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
   boost::asio::awaitable<Status> DropTopicData(const cluster::TopicInfo& info) override;
 
   const SegmentCache& cache() const { return cache_; }
-  // Bytes appended and not yet flushed, over every partition (for metrics;
-  // walks the partitions).
-  uint64_t buffered_bytes() const;
+  // What metrics report about one partition.
+  struct PartitionStats {
+    const std::string& topic;
+    int32_t partition;
+    int64_t log_start_offset;
+    int64_t high_watermark;
+    uint64_t buffered_bytes;  // appended, not yet flushed
+  };
+  // Calls `visit` for every partition in (topic, partition) order. `visit`
+  // must not call back into the LogManager.
+  void ForEachPartition(const std::function<void(const PartitionStats&)>& visit) const;
 
  private:
   struct Partition;

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,8 +112,10 @@ class Family : NonCopyable {
 
   // The child for `values` (one per label name, in order), created on first
   // use. The reference stays valid as long as the family; callers on hot
-  // paths may keep it.
+  // paths may keep it. A wrong number of values throws
+  // std::invalid_argument (a programming error).
   Metric& WithLabels(const std::vector<std::string>& values) {
+    if (values.size() != label_names_.size()) throw std::invalid_argument("wrong number of label values");
     std::lock_guard lock(mutex_);
     auto& slot = children_[values];
     if (!slot) slot = factory_();
@@ -125,7 +128,7 @@ class Family : NonCopyable {
     std::lock_guard lock(mutex_);
     for (const auto& [values, metric] : children_) {
       Labels labels;
-      for (size_t i = 0; i < label_names_.size() && i < values.size(); ++i) {
+      for (size_t i = 0; i < label_names_.size(); ++i) {
         labels.emplace_back(label_names_[i], values[i]);
       }
       visit(labels, *metric);

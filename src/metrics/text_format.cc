@@ -22,40 +22,30 @@ const char* TypeName(MetricType type) {
   return "untyped";
 }
 
-void AppendEscapedHelp(std::string& out, std::string_view help) {
-  for (char c : help) {
+// Help text escapes '\' and newline; label values also '"'.
+void AppendEscaped(std::string& out, std::string_view text, bool escape_quotes) {
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-}
-
-}  // namespace
-
-std::string EscapeLabelValue(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '"' && escape_quotes) {
       out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
     } else {
       out += c;
     }
   }
-  return out;
 }
 
-std::string FormatSampleValue(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+void AppendSampleValue(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value > 0 ? "+Inf" : "-Inf";
+    return;
+  }
   char buffer[32];
   std::to_chars_result result;
   if (value == std::trunc(value) && std::fabs(value) < kExactIntegerLimit) {
@@ -63,7 +53,21 @@ std::string FormatSampleValue(double value) {
   } else {
     result = std::to_chars(buffer, buffer + sizeof buffer, value);
   }
-  return std::string(buffer, result.ptr);
+  out.append(buffer, result.ptr);
+}
+
+}  // namespace
+
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  AppendEscaped(out, value, true);
+  return out;
+}
+
+std::string FormatSampleValue(double value) {
+  std::string out;
+  AppendSampleValue(out, value);
+  return out;
 }
 
 std::string WriteText(const std::vector<FamilySnapshot>& families) {
@@ -72,7 +76,7 @@ std::string WriteText(const std::vector<FamilySnapshot>& families) {
     out += "# HELP ";
     out += family.name;
     out += ' ';
-    AppendEscapedHelp(out, family.help);
+    AppendEscaped(out, family.help, false);
     out += "\n# TYPE ";
     out += family.name;
     out += ' ';
@@ -86,13 +90,13 @@ std::string WriteText(const std::vector<FamilySnapshot>& families) {
           if (i > 0) out += ',';
           out += sample.labels[i].first;
           out += "=\"";
-          out += EscapeLabelValue(sample.labels[i].second);
+          AppendEscaped(out, sample.labels[i].second, true);
           out += '"';
         }
         out += '}';
       }
       out += ' ';
-      out += FormatSampleValue(sample.value);
+      AppendSampleValue(out, sample.value);
       out += '\n';
     }
   }

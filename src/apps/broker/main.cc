@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   server_options.listen_port = config.listen_addr.port;
   server_options.max_request_bytes = static_cast<size_t>(config.max_request_bytes);
   net::KafkaServer server(io, server_options, dispatcher);
-  http::AddBrokerStateCollector(registry, {topics, logs, groups, server});
+  http::AddBrokerStateCollector(registry, {logs, groups, server});
 
   // The HTTP endpoints answer from the start, so /readyz can say why the
   // broker is not ready yet.

@@ -94,6 +94,8 @@ TEST(RegistryTest, RejectsDuplicateAndMalformedNames) {
   EXPECT_THROW(registry.AddCounterFamily("y_total", "bad label", {"le"}), std::invalid_argument);
   EXPECT_THROW(registry.AddCounterFamily("z_total", "bad label", {"a:b"}), std::invalid_argument);
   EXPECT_THROW(registry.AddCounterFamily("w_total", "reserved label", {"__name"}), std::invalid_argument);
+  Family<Counter>& family = registry.AddCounterFamily("v_total", "Two labels.", {"a", "b"});
+  EXPECT_THROW(family.WithLabels({"only-one"}), std::invalid_argument);
   EXPECT_TRUE(IsValidMetricName("ns:sub_name9"));
   EXPECT_TRUE(IsValidLabelName("_partition"));
 }
