@@ -44,7 +44,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
 
   client::ClientOptions options;
   // The parser already checked the list, so this cannot fail.
-  options.bootstrap = std::move(*client::ParseBootstrapServers(line.global.bootstrap));
+  options.bootstrap = client::ParseBootstrapServers(line.global.bootstrap).value();
   options.connection.client_id = line.global.client_id;
   options.connection.request_timeout = std::chrono::milliseconds(line.global.timeout_ms);
   ClusterClient client(std::move(options));

@@ -14,7 +14,7 @@ namespace kafscale::cli {
 namespace {
 
 // A batch is sent when it reaches either bound, or when input pauses.
-constexpr size_t kMaxBatchRecords = 1000;
+constexpr size_t kMaxBatchRecords = 10000;
 constexpr size_t kMaxBatchBytes = 1 << 20;
 
 int64_t NowMillis() {

@@ -2,6 +2,8 @@
 // topic, partition by partition, over the Kafka protocol (so it works with
 // any store behind the brokers). Each partition is copied in offset order
 // and stops at its first record stamped after the cut-off.
+#include <algorithm>
+
 #include "apps/cli/commands.h"
 #include "apps/cli/timestamps.h"
 #include "client/fetched_batches.h"
@@ -21,7 +23,7 @@ struct PartitionRestore {
   int32_t partition = 0;
   int64_t copied = 0;
   int64_t last_source_offset = -1;
-  int64_t last_timestamp = -1;
+  int64_t max_timestamp = -1;  // of the records copied
   bool reached_cutoff = false;
 };
 
@@ -44,7 +46,6 @@ class PartitionCopier {
   Status Run(int64_t start, int64_t end, Progress& progress) {
     int64_t next_offset = start;
     int32_t max_bytes = kFetchMaxBytes;
-    std::vector<Record> records;
     while (next_offset < end && !state_.reached_cutoff) {
       Result<client::FetchedPartition> fetched =
           client_.Fetch(args_.source, state_.partition, next_offset, max_bytes, std::chrono::milliseconds(100));
@@ -72,10 +73,8 @@ class PartitionCopier {
           if (Status status = Append(batch.bytes); !status.ok()) return status;
           state_.copied += batch.header.record_count;
           state_.last_source_offset = batch.header.last_offset();
-          // The newest record may not be the last one; report the last one's time.
-          if (Status decoded = DecodeRecords(batch.bytes, &records); !decoded.ok()) return decoded;
-          if (!records.empty()) state_.last_timestamp = client::RecordTimestamp(batch.header, records.back());
-        } else if (Status status = CopyRecords(batch, next_offset, end, records); !status.ok()) {
+          state_.max_timestamp = std::max(state_.max_timestamp, batch.header.max_timestamp);
+        } else if (Status status = CopyRecords(batch, next_offset, end); !status.ok()) {
           return status;
         }
         next_offset = batch.header.last_offset() + 1;
@@ -93,12 +92,11 @@ class PartitionCopier {
  private:
   // Re-encodes the records of `batch` at or after `next_offset` and before
   // `end`, up to the first one past the cut-off.
-  Status CopyRecords(const client::FetchedBatch& batch, int64_t next_offset, int64_t end,
-                     std::vector<Record>& records) {
-    if (Status decoded = DecodeRecords(batch.bytes, &records); !decoded.ok()) return decoded;
+  Status CopyRecords(const client::FetchedBatch& batch, int64_t next_offset, int64_t end) {
+    if (Status decoded = DecodeRecords(batch.bytes, &decoded_); !decoded.ok()) return decoded;
     std::vector<Record> kept;
     int64_t base_timestamp = 0;
-    for (Record& record : records) {
+    for (Record& record : decoded_) {
       const int64_t offset = batch.header.base_offset + record.offset_delta;
       if (offset < next_offset) continue;
       if (offset >= end) break;
@@ -111,7 +109,7 @@ class PartitionCopier {
       record.offset_delta = static_cast<int32_t>(kept.size());
       record.timestamp_delta = timestamp - base_timestamp;
       state_.last_source_offset = offset;
-      state_.last_timestamp = timestamp;
+      state_.max_timestamp = std::max(state_.max_timestamp, timestamp);
       kept.push_back(std::move(record));
     }
     if (kept.empty()) return Status::OK();
@@ -144,7 +142,8 @@ class PartitionCopier {
   ClusterClient& client_;
   const RestoreArgs& args_;
   PartitionRestore state_;
-  std::string pending_;  // whole batches not yet produced
+  std::string pending_;          // whole batches not yet produced
+  std::vector<Record> decoded_;  // reused from batch to batch
 };
 
 // The source topic's own config overrides, so the copy behaves the same.
@@ -196,7 +195,7 @@ Result<CommandResult> RunRestore(ClusterClient& client, const RestoreArgs& args,
   if (!latest.ok()) return latest.status();
 
   CommandResult result;
-  Table table{"", {"partition", "records copied", "last source offset", "last timestamp", "stopped at"}, {}};
+  Table table{"", {"partition", "records copied", "last source offset", "newest timestamp", "stopped at"}, {}};
   nlohmann::json partitions_json = nlohmann::json::array();
   int64_t total = 0;
   for (int32_t partition : partitions) {
@@ -213,11 +212,11 @@ Result<CommandResult> RunRestore(ClusterClient& client, const RestoreArgs& args,
     partitions_json.push_back({{"partition", partition},
                                {"records", state.copied},
                                {"last_source_offset", state.last_source_offset},
-                               {"last_timestamp", state.last_timestamp},
+                               {"max_timestamp", state.max_timestamp},
                                {"stopped_at", state.reached_cutoff ? "cutoff" : "end"}});
     table.rows.push_back({std::to_string(partition), std::to_string(state.copied),
                           state.last_source_offset < 0 ? "-" : std::to_string(state.last_source_offset),
-                          FormatTimestamp(state.last_timestamp), stopped});
+                          FormatTimestamp(state.max_timestamp), stopped});
   }
   progress.Finish();
   result.json = {{"source", args.source},
