@@ -51,6 +51,9 @@ CheckResult PeriodicProbe::Check() const {
       return CheckResult{false, "no answer for " + std::to_string(waited.count()) + " ms"};
     }
   }
+  if (!options_.judge_answers) {
+    return CheckResult{true, "probes answer within " + std::to_string(options_.timeout.count()) + " ms"};
+  }
   if (!last_status_) return CheckResult{false, "not probed yet"};
   if (!last_status_->ok()) return CheckResult{false, "last probe failed: " + last_status_->ToString()};
   return CheckResult{true, "answering"};

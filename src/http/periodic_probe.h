@@ -1,8 +1,9 @@
 // PeriodicProbe: asks a store a cheap question every interval on the I/O
 // pool, so its health is known even when no traffic reaches it. Through an
 // instrumented store the answers also feed its metrics and health tracker.
-// As a HealthCheck it is ready while the latest probe succeeded and none has
-// been waiting longer than the timeout.
+// As a HealthCheck it is ready while the latest probe succeeded (see
+// ProbeOptions::judge_answers) and none has been waiting longer than the
+// timeout.
 //
 // Threading: construct, Start, Stop and Check on the executor given; the
 // probe function runs on the pool.
@@ -27,6 +28,10 @@ struct ProbeOptions {
   std::chrono::milliseconds interval{2000};
   // A probe still unanswered after this long makes the check fail.
   std::chrono::milliseconds timeout{5000};
+  // When false, only a probe hanging past the timeout fails the check: what
+  // the store answers is judged elsewhere (the object store's answers by its
+  // health tracker, which a hanging store never reaches).
+  bool judge_answers = true;
 };
 
 class PeriodicProbe final : public HealthCheck, NonCopyable {

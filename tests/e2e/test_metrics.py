@@ -86,7 +86,7 @@ def test_healthz_and_readyz(broker):
     status, _, body = http_get(broker, "/readyz")
     report = json.loads(body)
     assert status == 200 and report["ready"] is True, report
-    assert set(report["checks"]) == {"startup", "object_store", "metadata_store"}
+    assert set(report["checks"]) == {"startup", "object_store", "object_store_probe", "metadata_store"}
     assert all(check["ok"] and check["reason"] for check in report["checks"].values()), report
 
 

@@ -154,11 +154,18 @@ int main(int argc, char** argv) {
   http::ReadinessFlag startup("startup", "recovering partitions and groups");
   http::ObjectStoreHealthCheck object_store_check(s3_health);
   const std::string object_probe_key = config.s3_namespace + kObjectProbeName;
-  http::PeriodicProbe object_store_probe("object_store_probe", io.get_executor(), io_pool, [&] {
-    ObjectInfo info;
-    Status status = instrumented_objects.Head(object_probe_key, &info);
-    return status.IsNotFound() ? Status::OK() : status;
-  });
+  // The tracker judges the object store's answers; the probe's own check
+  // catches a store that hangs and so never answers.
+  http::ProbeOptions object_probe_options;
+  object_probe_options.judge_answers = false;
+  http::PeriodicProbe object_store_probe(
+      "object_store_probe", io.get_executor(), io_pool,
+      [&] {
+        ObjectInfo info;
+        Status status = instrumented_objects.Head(object_probe_key, &info);
+        return status.IsNotFound() ? Status::OK() : status;
+      },
+      object_probe_options);
   http::PeriodicProbe metadata_store_probe("metadata_store", io.get_executor(), io_pool, [&] {
     KeyValue cluster_id_value;
     return instrumented_metadata.Get(kClusterIdKey, &cluster_id_value);
@@ -168,7 +175,7 @@ int main(int argc, char** argv) {
   http_options.listen_port = config.metrics_addr.port;
   http::HttpServer http_server(io, http_options);
   http::AddMetricsRoute(http_server, registry);
-  http::AddHealthRoutes(http_server, {&startup, &object_store_check, &metadata_store_probe});
+  http::AddHealthRoutes(http_server, {&startup, &object_store_check, &object_store_probe, &metadata_store_probe});
   if (Status status = http_server.Listen(); !status.ok()) {
     LogError("cannot start the HTTP server", {{"error", status.ToString()}});
     return 1;

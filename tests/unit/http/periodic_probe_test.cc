@@ -74,15 +74,33 @@ TEST_F(PeriodicProbeTest, ReportsTheLastFailure) {
   probe.Stop();
 }
 
-TEST_F(PeriodicProbeTest, AProbeThatHangsFailsAfterTheTimeout) {
+TEST_F(PeriodicProbeTest, WithoutJudgingAnswersOnlyHangingFails) {
+  ProbeOptions options = FastOptions();
+  options.judge_answers = false;
+  PeriodicProbe probe(
+      "store", io_.get_executor(), pool_, [] { return Status::Unavailable("refused"); }, options);
+  EXPECT_TRUE(probe.Check().ok);
+  probe.Start();
+  io_.run_for(milliseconds(50));
+  const CheckResult result = probe.Check();
+  EXPECT_TRUE(result.ok);
+  EXPECT_EQ(result.reason, "probes answer within 50 ms");
+  probe.Stop();
+}
+
+class HangingProbeTest : public PeriodicProbeTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(HangingProbeTest, FailsAfterTheTimeout) {
   std::atomic<bool> release{false};
+  ProbeOptions options = FastOptions();
+  options.judge_answers = GetParam();
   PeriodicProbe probe(
       "store", io_.get_executor(), pool_,
       [&release] {
         while (!release) std::this_thread::sleep_for(milliseconds(5));
         return Status::OK();
       },
-      FastOptions());
+      options);
   probe.Start();
   io_.run_for(milliseconds(150));
   const CheckResult result = probe.Check();
@@ -92,6 +110,8 @@ TEST_F(PeriodicProbeTest, AProbeThatHangsFailsAfterTheTimeout) {
   release = true;
   pool_.join();
 }
+
+INSTANTIATE_TEST_SUITE_P(JudgingAnswersOrNot, HangingProbeTest, ::testing::Bool());
 
 }  // namespace
 }  // namespace kafscale::http
