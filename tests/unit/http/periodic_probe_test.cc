@@ -53,6 +53,7 @@ TEST_F(PeriodicProbeTest, ReadyWhileTheStoreAnswersAndProbesRepeatedly) {
   EXPECT_EQ(probe.Check().reason, "answering");
   EXPECT_GE(calls.load(), 3);
   probe.Stop();
+  pool_.join();  // a probe still running on the pool must not outlive this test's locals
 }
 
 TEST_F(PeriodicProbeTest, ReportsTheLastFailure) {
@@ -72,6 +73,7 @@ TEST_F(PeriodicProbeTest, ReportsTheLastFailure) {
   io_.run_for(milliseconds(100));
   EXPECT_TRUE(probe.Check().ok);
   probe.Stop();
+  pool_.join();  // a probe still running on the pool must not outlive this test's locals
 }
 
 TEST_F(PeriodicProbeTest, WithoutJudgingAnswersOnlyHangingFails) {
@@ -86,6 +88,7 @@ TEST_F(PeriodicProbeTest, WithoutJudgingAnswersOnlyHangingFails) {
   EXPECT_TRUE(result.ok);
   EXPECT_EQ(result.reason, "probes answer within 50 ms");
   probe.Stop();
+  pool_.join();  // a probe still running on the pool must not outlive this test's locals
 }
 
 class HangingProbeTest : public PeriodicProbeTest, public ::testing::WithParamInterface<bool> {};
@@ -107,6 +110,7 @@ TEST_P(HangingProbeTest, FailsAfterTheTimeout) {
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.reason.rfind("no answer for ", 0), 0u) << result.reason;
   probe.Stop();
+  pool_.join();  // a probe still running on the pool must not outlive this test's locals
   release = true;
   pool_.join();
 }
