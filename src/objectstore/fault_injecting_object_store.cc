@@ -67,12 +67,20 @@ std::optional<FaultInjectingObjectStore::FaultRule> FaultInjectingObjectStore::B
 }
 
 Status FaultInjectingObjectStore::Put(const std::string& key, std::string_view data) {
+  return FaultyPut(&ObjectStore::Put, key, data);
+}
+
+Status FaultInjectingObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+  return FaultyPut(&ObjectStore::PutIfAbsent, key, data);
+}
+
+Status FaultInjectingObjectStore::FaultyPut(PutFunction put, const std::string& key, std::string_view data) {
   std::optional<FaultRule> fault = BeginCall(ObjectStoreOp::kPut, std::span(&key, 1));
-  if (!fault) return inner_.Put(key, data);
+  if (!fault) return (inner_.*put)(key, data);
   if (fault->torn_bytes) {
     // The torn object's own write result does not matter: the caller sees
     // the injected error either way.
-    inner_.Put(key, data.substr(0, std::min(*fault->torn_bytes, data.size())));
+    (inner_.*put)(key, data.substr(0, std::min(*fault->torn_bytes, data.size())));
   }
   return fault->error;
 }

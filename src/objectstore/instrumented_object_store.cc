@@ -5,10 +5,12 @@ namespace kafscale {
 using Clock = std::chrono::steady_clock;
 
 ObjectStoreMetrics::ObjectStoreMetrics(metrics::Registry& registry)
-    : calls_(registry, "kafscale_object_store", "Object-store", {"put", "get", "head", "list", "delete_batch"}),
+    : calls_(registry, "kafscale_object_store", "Object-store", {"put", "put_if_absent", "get", "head", "list", "delete_batch"}),
       bytes_(registry.AddCounterFamily("kafscale_object_store_bytes_total",
-                                       "Object bytes uploaded (put) and downloaded (get).", {"op"})),
+                                       "Object bytes uploaded (put, put_if_absent) and downloaded (get).",
+                                       {"op"})),
       put_bytes_(bytes_.WithLabels({"put"})),
+      put_if_absent_bytes_(bytes_.WithLabels({"put_if_absent"})),
       get_bytes_(bytes_.WithLabels({"get"})) {}
 
 InstrumentedObjectStore::InstrumentedObjectStore(ObjectStore& inner, ObjectStoreMetrics& metrics,
@@ -27,10 +29,19 @@ Status InstrumentedObjectStore::Finish(Op op, Clock::time_point started, Status 
 }
 
 Status InstrumentedObjectStore::Put(const std::string& key, std::string_view data) {
+  return Upload(kPut, &ObjectStore::Put, metrics_.put_bytes_, key, data);
+}
+
+Status InstrumentedObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+  return Upload(kPutIfAbsent, &ObjectStore::PutIfAbsent, metrics_.put_if_absent_bytes_, key, data);
+}
+
+Status InstrumentedObjectStore::Upload(Op op, PutFunction put, metrics::Counter& stored_bytes, const std::string& key,
+                                       std::string_view data) {
   const Clock::time_point started = Clock::now();
-  Status status = inner_.Put(key, data);
-  if (status.ok()) metrics_.put_bytes_.Increment(data.size());
-  return Finish(kPut, started, std::move(status));
+  Status status = (inner_.*put)(key, data);
+  if (status.ok()) stored_bytes.Increment(data.size());
+  return Finish(op, started, std::move(status));
 }
 
 Status InstrumentedObjectStore::Get(const std::string& key, std::string* out, uint64_t offset, uint64_t length) {

@@ -177,20 +177,42 @@ fs::path LocalDirObjectStore::TempPathFor(const fs::path& target) {
 }
 
 Status LocalDirObjectStore::Put(const std::string& key, std::string_view data) {
+  return Store(key, data, /*replace_existing=*/true);
+}
+
+Status LocalDirObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+  return Store(key, data, /*replace_existing=*/false);
+}
+
+Status LocalDirObjectStore::Store(const std::string& key, std::string_view data, bool replace_existing) {
   if (Status s = ValidateLocalKey(key); !s.ok()) return s;
   fs::path target = root_ / key;
   fs::path dir = target.parent_path();
   if (Status s = MakeDirectories(dir); !s.ok()) return s;
   fs::path temp = TempPathFor(target);
   Status status = WriteDurably(temp, data);
-  if (status.ok() && ::rename(temp.c_str(), target.c_str()) != 0) {
-    status = errno == EISDIR ? Status::InvalidArgument(key + " is a prefix of other keys, so it cannot be an object")
-                             : ErrnoStatus("rename to", target, errno);
+  if (status.ok()) {
+    // link(2) never replaces an existing name, so of racing PutIfAbsent
+    // calls exactly one links its file; the others get EEXIST.
+    int rc = replace_existing ? ::rename(temp.c_str(), target.c_str()) : ::link(temp.c_str(), target.c_str());
+    if (rc != 0) {
+      int error = errno;
+      std::error_code stat_error;  // a failed check reads as "not a directory"
+      bool is_directory = error == EISDIR || (error == EEXIST && fs::is_directory(target, stat_error));
+      if (is_directory) {
+        status = Status::InvalidArgument(key + " is a prefix of other keys, so it cannot be an object");
+      } else if (error == EEXIST) {
+        status = Status::AlreadyExists("object " + key + " already exists");
+      } else {
+        status = ErrnoStatus(replace_existing ? "rename to" : "link to", target, error);
+      }
+    }
   }
-  if (!status.ok()) {
-    ::unlink(temp.c_str());
-    return status;
-  }
+  // After a rename the temporary name is gone already; after a link (or a
+  // failure) it must go, and a crash before this unlink leaves a temporary
+  // file that Open removes.
+  if (!status.ok() || !replace_existing) ::unlink(temp.c_str());
+  if (!status.ok()) return status;
   return SyncDirectory(dir);
 }
 

@@ -4,7 +4,10 @@
 //
 // Crash safety: Put writes a temporary file beside the target, fsyncs it,
 // renames it over the target and fsyncs the directory, so after a crash the
-// key holds the old object or the new one, never a torn one. Temporary files
+// key holds the old object or the new one, never a torn one. PutIfAbsent
+// does the same but hard-links the temporary file to the target instead of
+// renaming it, which fails (EEXIST) rather than replace an existing object,
+// then removes the temporary name. Temporary files
 // (names starting with kTempFilePrefix) are never listed and are removed by
 // Open. Only one store may use a root directory at a time.
 //
@@ -38,6 +41,7 @@ class LocalDirObjectStore final : public ObjectStore {
   // ETags are empty. List reads the directories under the prefix on each
   // call, so a page costs a walk of those directories.
   Status Put(const std::string& key, std::string_view data) override;
+  Status PutIfAbsent(const std::string& key, std::string_view data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,
@@ -58,6 +62,9 @@ class LocalDirObjectStore final : public ObjectStore {
   // so the new entries are durable.
   Status MakeDirectories(const std::filesystem::path& dir) const;
   std::filesystem::path TempPathFor(const std::filesystem::path& target);
+  // Put (replace_existing) and PutIfAbsent: writes a durable temporary file
+  // and moves it into place.
+  Status Store(const std::string& key, std::string_view data, bool replace_existing);
 
   const std::filesystem::path root_;
   std::atomic<uint64_t> temp_counter_{0};

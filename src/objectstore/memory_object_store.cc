@@ -11,6 +11,14 @@ Status MemoryObjectStore::Put(const std::string& key, std::string_view data) {
   return Status::OK();
 }
 
+Status MemoryObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+  if (Status s = ValidateObjectKey(key); !s.ok()) return s;
+  std::lock_guard lock(mutex_);
+  if (objects_.contains(key)) return Status::AlreadyExists("object " + key + " already exists");
+  objects_.emplace(key, StoredObject{std::string(data), std::to_string(++puts_)});
+  return Status::OK();
+}
+
 Status MemoryObjectStore::Get(const std::string& key, std::string* out, uint64_t offset, uint64_t length) {
   if (Status s = ValidateObjectKey(key); !s.ok()) return s;
   std::lock_guard lock(mutex_);

@@ -6,8 +6,9 @@
 // never on the network thread.
 // Keys: '/'-separated, no leading '/', no ".." segments, at most 1024 bytes
 // (the full rules are ValidateObjectKey's, below).
-// Errors: NotFound when the object does not exist; PermissionDenied for bad
-// credentials; Unavailable/Timeout/IOError for retriable transport trouble;
+// Errors: NotFound when the object does not exist; AlreadyExists when
+// PutIfAbsent finds one; PermissionDenied for bad credentials;
+// Unavailable/Timeout/IOError for retriable transport trouble;
 // InvalidArgument for a bad key or range; Corruption when the store detects
 // that an object's bytes are damaged.
 #pragma once
@@ -47,6 +48,14 @@ class ObjectStore : NonCopyable {
   // returned the object is durable (it survives a crash of this process or
   // machine).
   virtual Status Put(const std::string& key, std::string_view data) = 0;
+
+  // Stores `data` under `key` only if no object exists there, atomically:
+  // of any number of racing callers exactly one gets OK. AlreadyExists
+  // (naming the key) when an object is there, which is left unchanged;
+  // otherwise Put's errors, and OK means durable as for Put. Segments are
+  // uploaded with this so a paused former partition owner (a zombie) can
+  // never replace a segment a newer owner has committed.
+  virtual Status PutIfAbsent(const std::string& key, std::string_view data) = 0;
 
   // Reads bytes [offset, offset+length) of `key` into *out (replacing its
   // contents). length == kToEnd reads to the end. A range that extends past

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kMinPartSize = uint64_t{5} << 20;  // S3's limits
 constexpr uint64_t kMaxPartSize = uint64_t{5} << 30;
 constexpr uint64_t kMaxParts = 10000;
+constexpr uint64_t kMaxSinglePutBytes = uint64_t{5} << 30;
 // SHA-256 of nothing: the payload hash of every request without a body.
 constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -90,6 +91,7 @@ std::string CredentialHint(const std::string& code) {
 std::string_view S3OperationName(S3Operation operation) {
   switch (operation) {
     case S3Operation::kPut: return "put";
+    case S3Operation::kPutIfAbsent: return "put_if_absent";
     case S3Operation::kGet: return "get";
     case S3Operation::kHead: return "head";
     case S3Operation::kList: return "list";
@@ -110,7 +112,12 @@ class S3ObjectStore::CallRecorder : ::kafscale::NonCopyable {
   void OnResponse(uint64_t bytes_received) {
     stats_.bytes_received.fetch_add(bytes_received, std::memory_order_relaxed);
   }
-  void OnRetry() { stats_.retries.fetch_add(1, std::memory_order_relaxed); }
+  void OnRetry() {
+    stats_.retries.fetch_add(1, std::memory_order_relaxed);
+    retried_ = true;
+  }
+  // Whether a request of this call was sent more than once.
+  bool retried() const { return retried_; }
 
   // Records the end of the call and passes its outcome through.
   Status Finish(Status status) {
@@ -128,6 +135,7 @@ class S3ObjectStore::CallRecorder : ::kafscale::NonCopyable {
  private:
   AtomicOperationStats& stats_;
   const Clock::time_point start_;
+  bool retried_ = false;
 };
 
 Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Open(const S3Options& options) {
@@ -239,6 +247,35 @@ Status S3ObjectStore::Put(const std::string& key, std::string_view data) {
 Status S3ObjectStore::PutSingle(const std::string& key, std::string_view data, CallRecorder& recorder) {
   s3::HttpResponse response;
   return Execute({.method = "PUT", .key = key, .body = data}, &response, recorder);
+}
+
+Status S3ObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+  CallRecorder recorder(stats_[static_cast<size_t>(S3Operation::kPutIfAbsent)]);
+  if (Status s = ValidateObjectKey(key); !s.ok()) return recorder.Finish(s);
+  // Never multipart: the retry check below relies on the ETag of one PUT.
+  if (data.size() > kMaxSinglePutBytes) {
+    return recorder.Finish(Status::InvalidArgument("PutIfAbsent of " + key + ": " + std::to_string(data.size()) +
+                                                   " bytes exceed S3's single-PUT limit of 5 GiB"));
+  }
+  s3::HttpResponse response;
+  Status s = Execute({.method = "PUT", .key = key, .headers = {{"if-none-match", "*"}}, .body = data}, &response,
+                     recorder);
+  // Conflict comes only from an HTTP answer, so response.status is that answer's.
+  if (!s.IsConflict() || response.status != 412) return recorder.Finish(s);
+  Status taken = Status::AlreadyExists("object " + key + " already exists in S3 bucket " + options_.bucket);
+  if (!recorder.retried()) return recorder.Finish(taken);
+  ObjectInfo stored;
+  Status head = HeadObject(key, &stored, recorder);
+  // A retriable failure leaves the question open for the caller to retry;
+  // any other (the object deleted meanwhile, say) cannot show it was ours.
+  if (head.IsRetriable()) {
+    return recorder.Finish(WithMessage(head, "PutIfAbsent of " + key + " got 412 after a retry; checking whether "
+                                                 "an earlier attempt stored it failed: " + head.message()));
+  }
+  if (head.ok() && stored.size == data.size() && stored.etag == s3::Md5Hex(data)) {
+    return recorder.Finish(Status::OK());
+  }
+  return recorder.Finish(taken);
 }
 
 Status S3ObjectStore::PutMultipart(const std::string& key, std::string_view data, CallRecorder& recorder) {

@@ -6,7 +6,17 @@
 // retried with exponential backoff and full jitter; other 4xx answers are
 // final. Puts larger than the multipart threshold are uploaded in parts
 // (and the upload aborted if a part fails), so no single request carries
-// more than a part.
+// more than a part. PutIfAbsent is always one conditional PUT.
+//
+// PutIfAbsent sends `If-None-Match: *`; S3 answers 412 when the key exists.
+// A 412 to the first attempt is AlreadyExists. A 412 after a retry may
+// answer our own earlier attempt, which stored the object but whose answer
+// was lost (a timeout, a 500), so the store then HEADs the key: the ETag of
+// an object from one PUT is the hex MD5 of its body, and when ETag and size
+// match `data` the call reports OK (the key holds exactly these bytes,
+// whoever wrote them); otherwise AlreadyExists. With SSE-KMS or SSE-C the
+// ETag is not the MD5, so that case reports AlreadyExists: a false
+// "someone else owns it", never a false success.
 #pragma once
 
 #include <array>
@@ -50,10 +60,11 @@ struct S3Options {
 };
 
 // What the store has done, per operation, since it was opened.
-enum class S3Operation { kPut, kGet, kHead, kList, kDeleteBatch };
-inline constexpr size_t kS3OperationCount = 5;
+enum class S3Operation { kPut, kPutIfAbsent, kGet, kHead, kList, kDeleteBatch };
+inline constexpr size_t kS3OperationCount = 6;
 
-// "put", "get", "head", "list", "delete_batch": for metric labels.
+// "put", "put_if_absent", "get", "head", "list", "delete_batch": for metric
+// labels.
 std::string_view S3OperationName(S3Operation operation);
 
 struct S3OperationStats {
@@ -93,12 +104,15 @@ class S3ObjectStore final : public ObjectStore {
   // (max_retries + 1) request timeouts plus backoff (times the part count
   // for a multipart Put). ETags are S3's, without quotes. Errors as in
   // object_store.h; S3's answers map as 404 -> NotFound, 403 ->
-  // PermissionDenied, 416 -> InvalidArgument, 409/412 -> Conflict, 5xx and
-  // 429 after the retries -> Unavailable, timeouts -> Timeout, connection
-  // failures -> Unavailable, unreadable XML -> IOError. DeleteBatch sends
+  // PermissionDenied, 416 -> InvalidArgument, 409/412 -> Conflict (but 412
+  // -> AlreadyExists for PutIfAbsent, as described above), 5xx and 429
+  // after the retries -> Unavailable, timeouts -> Timeout, connection
+  // failures -> Unavailable, unreadable XML -> IOError. PutIfAbsent of more
+  // than 5 GiB (S3's single-PUT limit) is InvalidArgument. DeleteBatch sends
   // up to 1,000 keys per DeleteObjects request, except keys with control
   // characters XML cannot carry, which get one DELETE each.
   Status Put(const std::string& key, std::string_view data) override;
+  Status PutIfAbsent(const std::string& key, std::string_view data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,

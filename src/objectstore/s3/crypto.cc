@@ -56,4 +56,6 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
 
 std::string Md5Base64(std::string_view data) { return Base64Encode(Digest(EVP_md5(), data)); }
 
+std::string Md5Hex(std::string_view data) { return HexEncode(Digest(EVP_md5(), data)); }
+
 }  // namespace kafscale::s3

@@ -25,4 +25,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 // Base64 of the raw MD5 of `data`: the Content-MD5 value.
 std::string Md5Base64(std::string_view data);
 
+// Lower-case hex MD5 of `data`: the ETag S3 gives an object stored by one
+// (not multipart) unencrypted or SSE-S3 PUT.
+std::string Md5Hex(std::string_view data);
+
 }  // namespace kafscale::s3

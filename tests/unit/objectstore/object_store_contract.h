@@ -163,6 +163,64 @@ TEST_P(ObjectStoreContractTest, PutOverwrites) {
   EXPECT_EQ(ListKeys(prefix_), std::vector<std::string>{Key("k")});
 }
 
+TEST_P(ObjectStoreContractTest, PutIfAbsentStoresANewObject) {
+  std::string data = BinaryBytes(50000);
+  ASSERT_TRUE(store_->PutIfAbsent(Key("new/segment.kfs"), data).ok());
+  EXPECT_EQ(MustGet(Key("new/segment.kfs")), data);
+  ASSERT_TRUE(store_->PutIfAbsent(Key("new/empty"), "").ok());
+  EXPECT_EQ(MustGet(Key("new/empty")), "");
+  EXPECT_EQ(ListKeys(prefix_), (std::vector<std::string>{Key("new/empty"), Key("new/segment.kfs")}));
+}
+
+TEST_P(ObjectStoreContractTest, PutIfAbsentLeavesAnExistingObjectAlone) {
+  MustPut(Key("taken"), "committed by the new owner");
+  Status s = store_->PutIfAbsent(Key("taken"), "written by a zombie");
+  EXPECT_TRUE(s.IsAlreadyExists()) << s.ToString();
+  EXPECT_THAT(s.message(), ::testing::HasSubstr(Key("taken")));
+  EXPECT_EQ(MustGet(Key("taken")), "committed by the new owner");
+
+  ASSERT_TRUE(store_->PutIfAbsent(Key("once"), "first").ok());
+  EXPECT_TRUE(store_->PutIfAbsent(Key("once"), "first").IsAlreadyExists());  // even with the same bytes
+  EXPECT_EQ(MustGet(Key("once")), "first");
+
+  // A deleted key is absent again.
+  ASSERT_TRUE(store_->DeleteBatch({Key("once")}).ok());
+  ASSERT_TRUE(store_->PutIfAbsent(Key("once"), "second").ok());
+  EXPECT_EQ(MustGet(Key("once")), "second");
+  EXPECT_EQ(ListKeys(prefix_), (std::vector<std::string>{Key("once"), Key("taken")}));
+}
+
+TEST_P(ObjectStoreContractTest, PutIfAbsentRacersExactlyOneWins) {
+  constexpr int kRounds = 5;
+  constexpr int kRacers = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string key = Key("raced/" + std::to_string(round));
+    std::atomic<int> ready{0};
+    std::vector<Status> results(kRacers);
+    std::vector<std::thread> racers;
+    for (int r = 0; r < kRacers; ++r) {
+      racers.emplace_back([&, r] {
+        // Start together so the calls overlap.
+        ++ready;
+        while (ready.load() < kRacers) std::this_thread::yield();
+        results[r] = store_->PutIfAbsent(key, "racer " + std::to_string(r) + std::string(10000, 'x'));
+      });
+    }
+    for (std::thread& racer : racers) racer.join();
+    int winner = -1;
+    for (int r = 0; r < kRacers; ++r) {
+      if (results[r].ok()) {
+        EXPECT_EQ(winner, -1) << "round " << round << ": racers " << winner << " and " << r << " both won";
+        winner = r;
+      } else {
+        EXPECT_TRUE(results[r].IsAlreadyExists()) << "round " << round << ": " << results[r].ToString();
+      }
+    }
+    ASSERT_NE(winner, -1) << "round " << round << ": nobody won";
+    EXPECT_EQ(MustGet(key), "racer " + std::to_string(winner) + std::string(10000, 'x')) << "round " << round;
+  }
+}
+
 TEST_P(ObjectStoreContractTest, RangedGet) {
   const std::string data = "0123456789abcdefghij";
   MustPut(Key("r"), data);
@@ -293,6 +351,7 @@ TEST_P(ObjectStoreContractTest, InvalidKeysAreRejected) {
     std::string out;
     ObjectInfo info;
     EXPECT_EQ(store_->Put(key, "v").code(), Status::Code::kInvalidArgument) << key;
+    EXPECT_EQ(store_->PutIfAbsent(key, "v").code(), Status::Code::kInvalidArgument) << key;
     EXPECT_EQ(store_->Get(key, &out).code(), Status::Code::kInvalidArgument) << key;
     EXPECT_EQ(store_->Head(key, &info).code(), Status::Code::kInvalidArgument) << key;
     EXPECT_EQ(store_->DeleteBatch({Key("fine"), key}).code(), Status::Code::kInvalidArgument) << key;
