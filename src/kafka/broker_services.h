@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <string>
 
+#include "cluster/broker_membership.h"
 #include "cluster/topic_manager.h"
 #include "group/group_coordinator.h"
 #include "log/log_manager.h"
@@ -23,6 +24,7 @@ struct BrokerServices {
   BrokerIdentity identity;
   bool auto_create_topics = true;
   boost::asio::any_io_executor executor;
+  cluster::BrokerMembership& membership;
   cluster::TopicManager& topics;
   log::LogManager& logs;
   group::GroupCoordinator& groups;

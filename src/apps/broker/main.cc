@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cluster/broker_membership.h"
 #include "cluster/topic_manager.h"
 #include "common/async.h"
 #include "common/config.h"
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   asio::thread_pool io_pool(kIoThreads);
+  cluster::BrokerMembership membership(io.get_executor(), io_pool, instrumented_metadata, config.lease_ttl_seconds);
   cluster::TopicManager topics(instrumented_metadata, io_pool, config.auto_create_partitions);
   log::LogOptions log_options;
   log_options.object_namespace = config.s3_namespace;
@@ -136,6 +138,7 @@ int main(int argc, char** argv) {
                    .cluster_id = *cluster_id},
       .auto_create_topics = config.auto_create_topics,
       .executor = io.get_executor(),
+      .membership = membership,
       .topics = topics,
       .logs = logs,
       .groups = groups,
@@ -193,14 +196,16 @@ int main(int argc, char** argv) {
         if (status.ok()) status = co_await logs.Recover(recovered_topics);
         if (status.ok()) status = co_await groups.Load();
         if (status.ok()) status = server.Listen();
+        // Listening on port 0 picks a free port; advertise the one bound.
+        if (status.ok() && services.identity.port == 0) services.identity.port = server.port();
+        const cluster::BrokerEndpoint self{services.identity.node_id, services.identity.host, services.identity.port};
+        if (status.ok()) status = co_await membership.Join(self);
         if (!status.ok()) {
           LogError("start-up failed", {{"error", status.ToString()}});
           exit_code = 1;
           io.stop();
           co_return;
         }
-        // Listening on port 0 picks a free port; advertise the one bound.
-        if (services.identity.port == 0) services.identity.port = server.port();
         logs.Start();
         server.Start();
         startup.Set(true, "partitions and groups recovered; accepting Kafka connections");
@@ -224,6 +229,7 @@ int main(int argc, char** argv) {
         io,
         [&]() -> asio::awaitable<void> {
           co_await logs.Shutdown();
+          co_await membership.Leave();
           // Let answered requests reach their clients; long polls may take
           // up to kShutdownGrace to give up.
           const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
