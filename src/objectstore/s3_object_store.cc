@@ -123,7 +123,8 @@ class S3ObjectStore::CallRecorder : ::kafscale::NonCopyable {
   Status Finish(Status status) {
     uint64_t latency = MicrosecondsSince(start_);
     stats_.calls.fetch_add(1, std::memory_order_relaxed);
-    bool callers_fault = status.IsNotFound() || status.code() == Status::Code::kInvalidArgument;
+    bool callers_fault =
+        status.IsNotFound() || status.IsAlreadyExists() || status.code() == Status::Code::kInvalidArgument;
     if (!status.ok() && !callers_fault) stats_.failures.fetch_add(1, std::memory_order_relaxed);
     stats_.latency_total_us.fetch_add(latency, std::memory_order_relaxed);
     uint64_t max = stats_.latency_max_us.load(std::memory_order_relaxed);

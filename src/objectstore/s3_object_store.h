@@ -69,8 +69,8 @@ std::string_view S3OperationName(S3Operation operation);
 
 struct S3OperationStats {
   uint64_t calls = 0;     // ObjectStore calls
-  // Calls that failed for another reason than the caller's (NotFound and
-  // InvalidArgument are the caller's).
+  // Calls that failed for another reason than the caller's (NotFound,
+  // AlreadyExists and InvalidArgument are the caller's).
   uint64_t failures = 0;
   uint64_t http_requests = 0;  // HTTP attempts, retries and multipart parts included
   uint64_t retries = 0;        // attempts repeated after a retriable failure

@@ -1,6 +1,7 @@
 // How S3ObjectStore handles failures, against a scripted HTTP server: which
 // answers are retried and how often, timeouts, errors inside 200 answers,
-// aborted multipart uploads, unsatisfiable ranges, bucket creation.
+// aborted multipart uploads, unsatisfiable ranges, bucket creation, and
+// how PutIfAbsent reads a 412.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -218,6 +219,75 @@ TEST(S3FailureTest, BucketOwnedByAnotherAccountIsReported) {
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(store.status().IsConflict()) << store.status().ToString();
   EXPECT_THAT(store.status().message(), HasSubstr("creating S3 bucket \"bucket\""));
+}
+
+TEST(S3FailureTest, PutIfAbsentIsOneConditionalPutAnd412IsAlreadyExists) {
+  ScriptedHttpServer server({Reply{}, Reply{412, ErrorDocument("PreconditionFailed")}});
+  S3Options options = OptionsFor(server);
+  options.multipart_threshold = 1;  // not for PutIfAbsent
+  std::unique_ptr<S3ObjectStore> store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  Status s = store->PutIfAbsent("seg/1", "segment bytes");
+  EXPECT_TRUE(s.IsAlreadyExists()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("seg/1"));
+  // Not retried, and no HEAD: nothing but this call could have written the key.
+  EXPECT_THAT(RequestLinesAfterOpen(server), ElementsAre("PUT /bucket/seg/1 HTTP/1.1"));
+  std::vector<ScriptedHttpServer::Recorded> requests = server.requests();
+  EXPECT_THAT(requests[1].headers, HasSubstr("if-none-match: *\r\n"));
+  EXPECT_EQ(requests[1].body, "segment bytes");
+  S3OperationStats stats = store->stats()[S3Operation::kPutIfAbsent];
+  EXPECT_EQ(stats.calls, 1u);
+  EXPECT_EQ(stats.failures, 0u);  // an answer, not a failure of the store
+  EXPECT_EQ(store->stats()[S3Operation::kPut].calls, 0u);
+}
+
+// The ETag S3 gives "segment bytes" stored by one PUT: its hex MD5.
+constexpr char kSegmentBytesMd5[] = "88eac7445d5af879fd1a5cbd96db5df3";
+
+TEST(S3FailureTest, PutIfAbsentWhose412AnswersItsOwnEarlierAttemptIsOk) {
+  // The first attempt stored the object but its answer was lost (a 500
+  // here); the retry finds the key taken, and the HEAD shows our bytes.
+  ScriptedHttpServer server({Reply{}, Reply{500, ErrorDocument("InternalError")},
+                             Reply{412, ErrorDocument("PreconditionFailed")},
+                             Reply{200, "", {{"ETag", std::string("\"") + kSegmentBytesMd5 + "\""},
+                                             {"Content-Length", "13"}}}});
+  std::unique_ptr<S3ObjectStore> store = MustOpen(OptionsFor(server));
+  ASSERT_NE(store, nullptr);
+  Status s = store->PutIfAbsent("seg/1", "segment bytes");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_THAT(RequestLinesAfterOpen(server),
+              ElementsAre("PUT /bucket/seg/1 HTTP/1.1", "PUT /bucket/seg/1 HTTP/1.1", StartsWith("HEAD /bucket/seg/1 ")));
+  EXPECT_EQ(store->stats()[S3Operation::kPutIfAbsent].failures, 0u);
+}
+
+TEST(S3FailureTest, PutIfAbsentWhose412AfterARetryFindsOtherBytesIsAlreadyExists) {
+  ScriptedHttpServer server({Reply{}, Reply{500, ErrorDocument("InternalError")},
+                             Reply{412, ErrorDocument("PreconditionFailed")},
+                             Reply{200, "", {{"ETag", "\"0123456789abcdef0123456789abcdef\""}, {"Content-Length", "13"}}},
+                             Reply{500, ErrorDocument("InternalError")},
+                             Reply{412, ErrorDocument("PreconditionFailed")},
+                             Reply{200, "", {{"ETag", std::string("\"") + kSegmentBytesMd5 + "\""},
+                                             {"Content-Length", "14"}}}});
+  std::unique_ptr<S3ObjectStore> store = MustOpen(OptionsFor(server));
+  ASSERT_NE(store, nullptr);
+  Status other_etag = store->PutIfAbsent("seg/1", "segment bytes");
+  EXPECT_TRUE(other_etag.IsAlreadyExists()) << other_etag.ToString();
+  Status other_size = store->PutIfAbsent("seg/1", "segment bytes");
+  EXPECT_TRUE(other_size.IsAlreadyExists()) << other_size.ToString();
+  EXPECT_EQ(RequestLinesAfterOpen(server).size(), 6u);
+}
+
+TEST(S3FailureTest, PutIfAbsentThatCannotCheckItsEarlierAttemptIsRetriable) {
+  ScriptedHttpServer server({Reply{}, Reply{500, ErrorDocument("InternalError")},
+                             Reply{412, ErrorDocument("PreconditionFailed")}, Reply{503}, Reply{503}});
+  S3Options options = OptionsFor(server);
+  options.max_retries = 1;
+  std::unique_ptr<S3ObjectStore> store = MustOpen(options);
+  ASSERT_NE(store, nullptr);
+  Status s = store->PutIfAbsent("seg/1", "segment bytes");
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("412 after a retry"));
+  EXPECT_EQ(RequestLinesAfterOpen(server).size(), 4u);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // S3ObjectStore behaviour beyond the ObjectStore contract, on a real S3
-// service (radosgw from scripts/rgw.sh): multipart upload, start-up checks
-// and their messages, awkward keys, statistics.
+// service (radosgw from scripts/rgw.sh): multipart upload, PutIfAbsent's
+// single PUT, start-up checks and their messages, awkward keys, statistics.
 #include "objectstore/s3_object_store.h"
 
 #include <gmock/gmock.h>
@@ -11,6 +11,7 @@
 
 #include <random>
 
+#include "objectstore/s3/crypto.h"
 #include "objectstore/s3_test_env.h"
 
 namespace kafscale::testing {
@@ -99,6 +100,30 @@ TEST_F(S3ObjectStoreTest, MultipartUploadAboveTheThresholdReadsBackIdentical) {
   EXPECT_EQ(store->stats()[S3Operation::kPut].http_requests - requests_before, 1u);
   ASSERT_TRUE(store->Head(key, &info).ok());
   EXPECT_EQ(info.size, uint64_t{5} << 20);
+  DeleteEverythingUnderPrefix(*store);
+}
+
+TEST_F(S3ObjectStoreTest, PutIfAbsentIsOnePutWhoseETagIsTheBodyMd5) {
+  options_.multipart_threshold = 5 << 20;
+  options_.multipart_part_size = 5 << 20;
+  std::unique_ptr<S3ObjectStore> store = MustOpen(options_);
+  ASSERT_NE(store, nullptr);
+  const std::string key = prefix_ + "segment.kfs";
+  const std::string data = RandomBytes(6 << 20);
+  ASSERT_TRUE(store->PutIfAbsent(key, data).ok());
+  S3OperationStats stats = store->stats()[S3Operation::kPutIfAbsent];
+  EXPECT_EQ(stats.http_requests, 1u);  // above the multipart threshold, still one PUT
+  // What PutIfAbsent's retry check relies on.
+  ObjectInfo info;
+  ASSERT_TRUE(store->Head(key, &info).ok());
+  EXPECT_EQ(info.etag, s3::Md5Hex(data));
+
+  Status again = store->PutIfAbsent(key, "a zombie's segment");
+  EXPECT_TRUE(again.IsAlreadyExists()) << again.ToString();
+  EXPECT_EQ(store->stats()[S3Operation::kPutIfAbsent].http_requests, 2u);  // no retry, no HEAD
+  std::string read;
+  ASSERT_TRUE(store->Get(key, &read).ok());
+  EXPECT_TRUE(read == data);
   DeleteEverythingUnderPrefix(*store);
 }
 

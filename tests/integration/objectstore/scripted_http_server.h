@@ -34,6 +34,7 @@ class ScriptedHttpServer : NonCopyable {
   };
   struct Recorded {
     std::string request_line;  // "PUT /bucket/key?x=y HTTP/1.1"
+    std::string headers;       // the header lines, lower-cased, "\r\n"-separated
     std::string body;
   };
 
@@ -100,7 +101,10 @@ class ScriptedHttpServer : NonCopyable {
     Reply reply;
     {
       std::lock_guard lock(mutex_);
-      requests_.push_back({received.substr(0, received.find("\r\n")), received.substr(header_end + 4, body_size)});
+      size_t request_line_end = head.find("\r\n");
+      requests_.push_back({received.substr(0, request_line_end),
+                           request_line_end == std::string::npos ? "" : head.substr(request_line_end + 2),
+                           received.substr(header_end + 4, body_size)});
       if (!script_.empty()) {
         reply = std::move(script_.front());
         script_.pop_front();
