@@ -5,6 +5,7 @@
 #include "objectstore/fault_injecting_object_store.h"
 #include "objectstore/local_dir_object_store.h"
 #include "objectstore/memory_object_store.h"
+#include "objectstore/read_replica_object_store.h"
 #include "objectstore/temp_dir.h"
 
 namespace kafscale::testing {
@@ -42,6 +43,18 @@ class PassThroughFaultInjectorUnderTest : public ObjectStoreUnderTest {
   FaultInjectingObjectStore wrapper_{inner_};
 };
 
+// With an empty replica every read falls back to the primary, so the
+// decorator must be transparent.
+class ReadReplicaOverEmptyReplicaUnderTest : public ObjectStoreUnderTest {
+ public:
+  ObjectStore& store() override { return store_; }
+
+ private:
+  MemoryObjectStore primary_;
+  MemoryObjectStore replica_;
+  ReadReplicaObjectStore store_{primary_, replica_};
+};
+
 template <typename UnderTest>
 ObjectStoreContractParam Param(const std::string& name) {
   return {name, [] { return std::unique_ptr<ObjectStoreUnderTest>(new UnderTest()); }};
@@ -49,7 +62,8 @@ ObjectStoreContractParam Param(const std::string& name) {
 
 INSTANTIATE_TEST_SUITE_P(Stores, ObjectStoreContractTest,
                          ::testing::Values(Param<MemoryUnderTest>("Memory"), Param<LocalDirUnderTest>("LocalDir"),
-                                           Param<PassThroughFaultInjectorUnderTest>("FaultInjectorPassThrough")),
+                                           Param<PassThroughFaultInjectorUnderTest>("FaultInjectorPassThrough"),
+                                           Param<ReadReplicaOverEmptyReplicaUnderTest>("ReadReplicaOverEmptyReplica")),
                          ObjectStoreContractName);
 
 }  // namespace
