@@ -1,12 +1,16 @@
 # KafScale: `make run` starts one broker on the embedded default; `make test`
-# installs what the tests need, builds, and runs every test.
+# installs what the tests need, builds, and runs every test; `make cluster`
+# starts radosgw, etcd and CLUSTER_BROKERS brokers under ./cluster-data
+# (`make cluster-stop` stops them).
 BUILD_DIR ?= build
 SANITIZE_DIR ?= build-sanitize
 JOBS ?= 2
+CLUSTER_DIR ?= cluster-data
+CLUSTER_BROKERS ?= 3
 # Lets ccache reuse objects across clones of the repository.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps test-deps build build-sanitize run test unit e2e clean
+.PHONY: all deps test-deps build build-sanitize run test unit e2e cluster cluster-stop clean
 
 all: build
 
@@ -40,6 +44,13 @@ e2e: build
 
 test: test-deps build build-sanitize
 	./scripts/run-tests.sh $(BUILD_DIR) $(SANITIZE_DIR)
+
+# The cluster needs the test servers' packages (radosgw, etcd).
+cluster: test-deps build
+	KAFSCALE_BROKER_BIN=$(CURDIR)/$(BUILD_DIR)/bin/kafscale-broker ./scripts/cluster.sh start ./$(CLUSTER_DIR) $(CLUSTER_BROKERS)
+
+cluster-stop:
+	./scripts/cluster.sh stop ./$(CLUSTER_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
