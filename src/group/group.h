@@ -165,6 +165,9 @@ class Group : public std::enable_shared_from_this<Group>, NonCopyable {
   Clock::time_point sync_deadline;
 
   std::map<TopicPartition, CommittedOffsetRecord> offsets;
+  // The create revision of the group lease under which the coordinator
+  // created this object; every store write of the group is fenced on it.
+  int64_t lease_revision = 0;
 
   boost::asio::steady_timer timer;  // armed for NextDeadline()
   Clock::time_point timer_expiry = Clock::time_point::max();

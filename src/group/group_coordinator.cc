@@ -84,46 +84,165 @@ JoinResult CurrentGeneration(const Group& group, const std::string& member_id, b
 }  // namespace
 
 GroupCoordinator::GroupCoordinator(asio::any_io_executor executor, asio::thread_pool& pool, MetadataStore& store,
-                                   GroupCoordinatorOptions options)
-    : executor_(std::move(executor)), pool_(pool), store_(store), options_(options) {}
+                                   cluster::BrokerMembership& membership, GroupCoordinatorOptions options)
+    : executor_(std::move(executor)), pool_(pool), store_(store), membership_(membership), options_(options) {
+  std::weak_ptr<bool> alive = alive_;
+  membership_.add_listener([this, alive](bool lease_replaced) {
+    if (alive.lock()) OnMembershipChange(lease_replaced);
+  });
+}
 
 GroupCoordinator::~GroupCoordinator() { Shutdown(); }
 
-asio::awaitable<Status> GroupCoordinator::Load() {
-  auto work = [this] {
-    std::vector<KeyValue> kvs;
-    Status status = store_.Range(keys::GroupsPrefix(), &kvs);
-    return std::make_pair(status, std::move(kvs));
-  };
-  auto [status, kvs] = co_await RunBlocking(pool_, work);
-  if (!status.ok()) co_return status;
-  Result<std::map<std::string, StoredGroup>> stored = DecodeStoredGroups(kvs);
-  if (!stored.ok()) co_return stored.status();
-  size_t offsets = 0;
-  for (auto& [id, record] : *stored) {
-    auto group = std::make_shared<Group>(id, executor_);
-    group->protocol_type = record.protocol_type;
-    group->generation = record.generation;
-    group->offsets = std::move(record.offsets);
-    offsets += group->offsets.size();
-    groups_[id] = std::move(group);
-  }
-  spdlog::info("consumer groups loaded groups={} committed_offsets={}", groups_.size(), offsets);
-  co_return Status::OK();
-}
-
 void GroupCoordinator::Shutdown() {
   shut_down_ = true;
-  for (auto& [id, group] : groups_) {
-    group->timer.cancel();
-    group->timer_expiry = Clock::time_point::max();
-    for (const auto& [member_id, unused] : group->members()) {
-      ResolvePendingCalls(*group->FindMember(member_id), ErrorCode::kNotCoordinator);
-    }
+  for (auto& [id, group] : groups_) StopGroup(*group);
+}
+
+void GroupCoordinator::StopGroup(Group& group) {
+  group.timer.cancel();
+  group.timer_expiry = Clock::time_point::max();
+  for (const auto& [member_id, unused] : group.members()) {
+    ResolvePendingCalls(*group.FindMember(member_id), ErrorCode::kNotCoordinator);
   }
 }
 
-bool GroupCoordinator::IsCoordinatorFor(const std::string&) const { return true; }
+// --- Group leases ---------------------------------------------------------------
+
+asio::awaitable<CoordinatorLookup> GroupCoordinator::FindCoordinator(const std::string& group_id) {
+  CoordinatorLookup lookup;
+  const int32_t self_id = membership_.self_id();
+  const LeaseId broker_lease = membership_.lease();
+  const cluster::BrokerEndpoint* self = membership_.Find(self_id);
+  if (shut_down_ || broker_lease == 0 || !self) {
+    lookup.error = ErrorCode::kCoordinatorNotAvailable;
+    lookup.message = shut_down_ ? "this broker is shutting down" : "this broker has not joined the cluster yet";
+    co_return lookup;
+  }
+  if (group_id.empty()) {
+    // Every broker refuses group requests without a group id
+    // (INVALID_GROUP_ID), so any broker can answer for it; no lease needed.
+    lookup.coordinator = *self;
+    co_return lookup;
+  }
+  auto work = [this, &group_id, self_id, broker_lease] {
+    std::pair<Status, GroupLeaseHolder> out;
+    out.first = ClaimGroupLease(store_, group_id, self_id, broker_lease, &out.second);
+    return out;
+  };
+  auto [status, holder] = co_await RunBlocking(pool_, work);
+  if (!status.ok()) {
+    spdlog::warn("group lease lookup failed group={} error=\"{}\"", group_id, status.ToString());
+    lookup.error = StoreError(status);
+    lookup.message = status.ToString();
+    co_return lookup;
+  }
+  if (holder.broker_id == self_id && holder.lease == broker_lease) co_return co_await TakeOver(group_id, holder);
+  if (leases_.count(group_id) > 0) {
+    DropGroup(group_id, fmt::format("its lease is held by broker {}", holder.broker_id));
+  }
+  const cluster::BrokerEndpoint* coordinator = membership_.Find(holder.broker_id);
+  if (holder.broker_id == self_id || !coordinator) {
+    // The holder is gone (or is this broker under a lease since replaced):
+    // the store frees the group when that broker lease expires.
+    lookup.error = ErrorCode::kCoordinatorNotAvailable;
+    lookup.message = fmt::format("group '{}' is held by broker {}, which is not live", group_id, holder.broker_id);
+    co_return lookup;
+  }
+  lookup.coordinator = *coordinator;
+  co_return lookup;
+}
+
+asio::awaitable<CoordinatorLookup> GroupCoordinator::TakeOver(const std::string& group_id,
+                                                             const GroupLeaseHolder& lease) {
+  CoordinatorLookup lookup;
+  lookup.coordinator = *membership_.Find(membership_.self_id());
+  if (HoldsLease(group_id, lease.create_revision)) co_return lookup;
+  // Another broker may have coordinated the group since this one last did:
+  // only the store's state now counts.
+  auto work = [this, &group_id] {
+    std::pair<Status, std::vector<KeyValue>> out;
+    out.first = store_.Range(keys::GroupPrefix(group_id), &out.second);
+    return out;
+  };
+  auto [status, kvs] = co_await RunBlocking(pool_, work);
+  Result<std::map<std::string, StoredGroup>> stored =
+      status.ok() ? DecodeStoredGroups(kvs) : Result<std::map<std::string, StoredGroup>>(status);
+  if (!stored.ok()) {
+    spdlog::warn("group load failed group={} error=\"{}\"", group_id, stored.status().ToString());
+    lookup.error = StoreError(stored.status());
+    lookup.message = stored.status().ToString();
+    co_return lookup;
+  }
+  if (membership_.lease() != lease.lease) {
+    lookup.error = ErrorCode::kCoordinatorNotAvailable;
+    lookup.message = "this broker's lease was replaced while it took the group over";
+    co_return lookup;
+  }
+  // A concurrent lookup of the same group may have finished first.
+  if (HoldsLease(group_id, lease.create_revision)) co_return lookup;
+  if (leases_.count(group_id) > 0) DropGroup(group_id, "its lease was taken anew");
+  leases_[group_id] = {lease.create_revision, lease.lease};
+  size_t offsets = 0;
+  // The prefix also covers groups named "<group_id>/...": pick this one.
+  if (auto it = stored->find(group_id); it != stored->end()) {
+    std::shared_ptr<Group> group = GetOrCreateGroup(group_id);
+    group->protocol_type = it->second.protocol_type;
+    group->generation = it->second.generation;
+    group->offsets = std::move(it->second.offsets);
+    offsets = group->offsets.size();
+  }
+  spdlog::info("group coordination taken group={} lease_revision={} committed_offsets={}", group_id,
+               lease.create_revision, offsets);
+  co_return lookup;
+}
+
+bool GroupCoordinator::HoldsLease(const std::string& group_id, int64_t create_revision) const {
+  auto it = leases_.find(group_id);
+  return it != leases_.end() && it->second.create_revision == create_revision &&
+         it->second.broker_lease == membership_.lease();
+}
+
+bool GroupCoordinator::IsCoordinatorFor(const std::string& group_id) const {
+  auto it = leases_.find(group_id);
+  return it != leases_.end() && it->second.broker_lease == membership_.lease();
+}
+
+void GroupCoordinator::DropGroup(const std::string& group_id, const std::string& reason) {
+  leases_.erase(group_id);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return;
+  std::shared_ptr<Group> group = std::move(it->second);
+  groups_.erase(it);
+  StopGroup(*group);
+  // Dead, so that calls waiting to write it give up.
+  group->state = GroupState::kDead;
+  spdlog::info("group coordination dropped group={} reason=\"{}\"", group_id, reason);
+}
+
+void GroupCoordinator::OnMembershipChange(bool lease_replaced) {
+  if (!lease_replaced) return;
+  std::vector<std::string> held;
+  for (const auto& [id, unused] : leases_) held.push_back(id);
+  for (const std::string& id : held) DropGroup(id, "the broker lease was lost");
+}
+
+ErrorCode GroupCoordinator::GoneError(const Group& group, ErrorCode if_deleted) const {
+  return HoldsLease(group.id(), group.lease_revision) ? if_deleted : ErrorCode::kNotCoordinator;
+}
+
+asio::awaitable<ErrorCode> GroupCoordinator::WriteFenced(const std::shared_ptr<Group>& group,
+                                                         const std::vector<TxnOp>& ops) {
+  const Compare fence = GroupLeaseFence(group->id(), group->lease_revision);
+  auto work = [this, &fence, &ops] { return ApplyFenced(store_, fence, ops); };
+  Status status = co_await RunBlocking(pool_, work);
+  if (status.ok()) co_return ErrorCode::kNone;
+  spdlog::warn("group write failed group={} error=\"{}\"", group->id(), status.ToString());
+  if (!status.IsConflict()) co_return StoreError(status);
+  // Another broker coordinates the group now (or nobody, until one takes it).
+  if (HoldsLease(group->id(), group->lease_revision)) DropGroup(group->id(), "its lease was lost");
+  co_return ErrorCode::kNotCoordinator;
+}
 
 ErrorCode GroupCoordinator::CheckGroupRequest(const std::string& group_id) const {
   if (shut_down_) return ErrorCode::kNotCoordinator;
@@ -139,7 +258,10 @@ std::shared_ptr<Group> GroupCoordinator::FindGroup(const std::string& group_id) 
 
 std::shared_ptr<Group> GroupCoordinator::GetOrCreateGroup(const std::string& group_id) {
   std::shared_ptr<Group>& slot = groups_[group_id];
-  if (!slot) slot = std::make_shared<Group>(group_id, executor_);
+  if (!slot) {
+    slot = std::make_shared<Group>(group_id, executor_);
+    slot->lease_revision = leases_.at(group_id).create_revision;
+  }
   return slot;
 }
 
@@ -586,15 +708,12 @@ asio::awaitable<std::vector<ErrorCode>> GroupCoordinator::CommitOffsets(const Co
   WriteTurn turn(group->writes);
   ErrorCode outcome = ErrorCode::kNone;
   if (group->state == GroupState::kDead) {
-    outcome = ErrorCode::kCoordinatorNotAvailable;  // deleted meanwhile; the retry finds a fresh group
+    // Deleted meanwhile: the retry finds a fresh group.
+    outcome = GoneError(*group, ErrorCode::kCoordinatorNotAvailable);
   } else {
-    auto work = [this, &ops] { return ApplyInBatches(store_, ops); };
-    Status status = co_await RunBlocking(pool_, work);
-    if (status.ok()) {
+    outcome = co_await WriteFenced(group, ops);
+    if (outcome == ErrorCode::kNone) {
       for (auto& [tp, record] : records) group->offsets[tp] = std::move(record);
-    } else {
-      spdlog::warn("offset commit failed group={} error=\"{}\"", group->id(), status.ToString());
-      outcome = StoreError(status);
     }
   }
   for (size_t i : written) errors[i] = outcome;
@@ -666,16 +785,11 @@ asio::awaitable<OffsetDeleteResult> GroupCoordinator::DeleteOffsets(const std::s
   co_await group->writes.Acquire();
   WriteTurn turn(group->writes);
   if (group->state == GroupState::kDead) {
-    result.error = ErrorCode::kGroupIdNotFound;
+    result.error = GoneError(*group, ErrorCode::kGroupIdNotFound);
     co_return result;
   }
-  auto work = [this, &ops] { return ApplyInBatches(store_, ops); };
-  Status status = co_await RunBlocking(pool_, work);
-  if (!status.ok()) {
-    spdlog::warn("offset delete failed group={} error=\"{}\"", group->id(), status.ToString());
-    result.error = StoreError(status);
-    co_return result;
-  }
+  result.error = co_await WriteFenced(group, ops);
+  if (result.error != ErrorCode::kNone) co_return result;
   for (const TopicPartition& tp : doomed) group->offsets.erase(tp);
   co_return result;
 }
@@ -721,6 +835,7 @@ std::vector<GroupListing> GroupCoordinator::List(const std::vector<std::string>&
   const bool type_matches = types.empty() || std::any_of(types.begin(), types.end(), IsClassicGroupType);
   if (!type_matches) return out;
   for (const auto& [id, group] : groups_) {
+    if (!IsCoordinatorFor(id)) continue;  // the broker lease was just replaced
     const bool state_matches = states.empty() || std::any_of(states.begin(), states.end(), [&](const std::string& s) {
                                  return ParseGroupState(s) == group->state;
                                });
@@ -745,14 +860,15 @@ asio::awaitable<ErrorCode> GroupCoordinator::DeleteGroup(const std::string& grou
   }
   co_await group->writes.Acquire();
   WriteTurn turn(group->writes);
-  auto work = [this, &ops] { return ApplyInBatches(store_, ops); };
-  Status status = co_await RunBlocking(pool_, work);
-  if (!status.ok()) {
-    // Some records may remain: keep serving the group rather than lose track of them.
-    spdlog::warn("group delete failed group={} error=\"{}\"", group_id, status.ToString());
-    group->state = GroupState::kEmpty;
-    groups_.try_emplace(group_id, group);
-    co_return StoreError(status);
+  const ErrorCode outcome = co_await WriteFenced(group, ops);
+  if (outcome != ErrorCode::kNone) {
+    // Some records may remain: keep serving the group rather than lose
+    // track of them, unless another broker coordinates it by now.
+    if (HoldsLease(group_id, group->lease_revision)) {
+      group->state = GroupState::kEmpty;
+      groups_.try_emplace(group_id, group);
+    }
+    co_return outcome;
   }
   spdlog::info("group deleted group={} committed_offsets={}", group_id, group->offsets.size());
   co_return ErrorCode::kNone;
@@ -815,13 +931,8 @@ asio::awaitable<void> GroupCoordinator::PersistGroup(std::shared_ptr<Group> grou
   WriteTurn turn(group->writes);
   group->persist_queued = false;
   if (group->state == GroupState::kDead) co_return;
-  const std::string key = keys::GroupMetadataKey(group->id());
-  const std::string value = EncodeGroupRecord(*group);
-  auto work = [this, &key, &value] { return store_.Put(key, value); };
-  Status status = co_await RunBlocking(pool_, work);
-  if (!status.ok()) {
-    spdlog::warn("group metadata write failed group={} error=\"{}\"", group->id(), status.ToString());
-  }
+  const std::vector<TxnOp> ops = {TxnOp::Put(keys::GroupMetadataKey(group->id()), EncodeGroupRecord(*group))};
+  co_await WriteFenced(group, ops);  // failures are logged there; the next change writes again
 }
 
 }  // namespace kafscale::group

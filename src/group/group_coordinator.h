@@ -1,8 +1,17 @@
 // GroupCoordinator: Kafka's classic consumer-group protocol (JoinGroup,
 // SyncGroup, Heartbeat, LeaveGroup) and committed offsets, for the groups
 // this broker coordinates. Group metadata and committed offsets are kept in
-// the MetadataStore; after a restart groups come back Empty with their
-// offsets and generation, and members rejoin.
+// the MetadataStore.
+//
+// Across brokers each group has exactly one coordinator: the broker holding
+// the group's lease (keys::GroupLeaseKey, bound to the broker's membership
+// lease). FindCoordinator takes a lease nobody holds; taking it loads the
+// group's stored state (Empty, with its generation and committed offsets;
+// members rejoin). Every group request on a broker without the lease is
+// NOT_COORDINATOR, and every store write is fenced on the lease's create
+// revision, so a broker that lost the lease (paused past the TTL, say)
+// cannot overwrite its successor's commits. A lost lease drops the group's
+// in-memory state.
 //
 // Threading: every method runs on the executor given at construction (the
 // broker's core executor) and is not thread-safe; store calls run on the
@@ -25,9 +34,11 @@
 #include <string>
 #include <vector>
 
+#include "cluster/broker_membership.h"
 #include "common/noncopyable.h"
 #include "common/status.h"
 #include "group/group.h"
+#include "group/group_records.h"
 #include "group/requests.h"
 #include "metastore/metadata_store.h"
 
@@ -45,25 +56,36 @@ struct GroupCoordinatorOptions {
   size_t max_offset_metadata_bytes = 4096;
 };
 
+// FindCoordinator's answer for one group.
+struct CoordinatorLookup {
+  ErrorCode error = ErrorCode::kNone;
+  std::string message;                  // why, when error is set
+  cluster::BrokerEndpoint coordinator;  // when error is kNone
+};
+
 class GroupCoordinator : NonCopyable {
  public:
-  // `store` and `pool` must outlive the coordinator.
+  // `store`, `pool` and `membership` must outlive the coordinator, and
+  // `membership` must not have joined yet (the coordinator listens to it for
+  // lost broker leases). Groups are coordinated once membership has joined.
   GroupCoordinator(boost::asio::any_io_executor executor, boost::asio::thread_pool& pool, MetadataStore& store,
-                   GroupCoordinatorOptions options);
+                   cluster::BrokerMembership& membership, GroupCoordinatorOptions options);
   ~GroupCoordinator();
 
-  // Reads every stored group and its committed offsets. Call once, before
-  // any other method. Corruption if a stored value cannot be decoded;
-  // store errors as the store reports them.
-  boost::asio::awaitable<Status> Load();
-
   // Answers every waiting JoinGroup/SyncGroup with NOT_COORDINATOR and stops
-  // the timers; later calls answer NOT_COORDINATOR. Metadata writes already
-  // queued still run.
+  // the timers; later calls answer NOT_COORDINATOR (FindCoordinator:
+  // COORDINATOR_NOT_AVAILABLE). Metadata writes already queued still run.
   void Shutdown();
 
-  // Whether this broker coordinates `group_id`. Today the single broker
-  // coordinates every group; with group leases this consults the lease.
+  // FindCoordinator for a group: the live broker holding its lease. If no
+  // broker holds it, this broker takes it and loads the group's state from
+  // the store. COORDINATOR_NOT_AVAILABLE (retriable) when the holder is not
+  // live (its lease has yet to expire), before this broker joined, or on
+  // retriable store trouble; UNKNOWN_SERVER_ERROR for undecodable records.
+  boost::asio::awaitable<CoordinatorLookup> FindCoordinator(const std::string& group_id);
+
+  // Whether this broker holds the group's lease under its current broker
+  // lease and has loaded the group.
   bool IsCoordinatorFor(const std::string& group_id) const;
 
   // JoinGroup: waits until the join phase of the next generation ends (or
@@ -90,7 +112,8 @@ class GroupCoordinator : NonCopyable {
                                                            const std::vector<TopicPartition>& partitions);
 
   GroupDescription Describe(const std::string& group_id);
-  // Groups whose state is in `states` (any, if empty) and whose type is in
+  // The groups this broker coordinates whose state is in `states` (any, if
+  // empty) and whose type is in
   // `types` (any, if empty; these groups are all "classic"), by id.
   // Matching is case-insensitive.
   std::vector<GroupListing> List(const std::vector<std::string>& states, const std::vector<std::string>& types);
@@ -99,9 +122,16 @@ class GroupCoordinator : NonCopyable {
   boost::asio::awaitable<ErrorCode> DeleteGroup(const std::string& group_id);
 
  private:
+  // A group lease this broker holds.
+  struct HeldLease {
+    int64_t create_revision = 0;  // fences every write of the group
+    LeaseId broker_lease = 0;     // the membership lease it is bound to
+  };
+
   // Request checks shared by every group operation; kNone if it may proceed.
   ErrorCode CheckGroupRequest(const std::string& group_id) const;
   std::shared_ptr<Group> FindGroup(const std::string& group_id) const;
+  // Requires IsCoordinatorFor(group_id).
   std::shared_ptr<Group> GetOrCreateGroup(const std::string& group_id);
   // OffsetCommit's membership and generation checks; kNone if the commit may proceed.
   ErrorCode AdmitCommit(Group& group, const CommitRequest& request);
@@ -132,6 +162,25 @@ class GroupCoordinator : NonCopyable {
   void OnTimer(const std::shared_ptr<Group>& group);
   void ExpireJoinPhase(Group& group);
 
+  // Group leases. TakeOver loads the group's stored state under a lease
+  // this broker has just been found to hold; kNone once it coordinates.
+  boost::asio::awaitable<CoordinatorLookup> TakeOver(const std::string& group_id, const GroupLeaseHolder& lease);
+  bool HoldsLease(const std::string& group_id, int64_t create_revision) const;
+  // Forgets the lease and the group's in-memory state; waiting calls are
+  // answered NOT_COORDINATOR (their members rejoin at the new coordinator).
+  void DropGroup(const std::string& group_id, const std::string& reason);
+  void OnMembershipChange(bool lease_replaced);
+  // Stops the group's timer and answers its waiting calls with NOT_COORDINATOR.
+  void StopGroup(Group& group);
+  // What a write answers when its group went away while it waited for its
+  // turn: `if_deleted` if this broker still coordinates the group (it was
+  // deleted), NOT_COORDINATOR if the group was dropped.
+  ErrorCode GoneError(const Group& group, ErrorCode if_deleted) const;
+  // Writes `ops` fenced on the group's lease. A failed fence drops the group
+  // and answers NOT_COORDINATOR; store trouble is StoreError's. The caller
+  // holds the group's write turn.
+  boost::asio::awaitable<ErrorCode> WriteFenced(const std::shared_ptr<Group>& group, const std::vector<TxnOp>& ops);
+
   // Writes the group record in the background (latest state wins).
   void PersistInBackground(const std::shared_ptr<Group>& group);
   boost::asio::awaitable<void> PersistGroup(std::shared_ptr<Group> group);
@@ -141,9 +190,15 @@ class GroupCoordinator : NonCopyable {
   boost::asio::any_io_executor executor_;
   boost::asio::thread_pool& pool_;
   MetadataStore& store_;
+  cluster::BrokerMembership& membership_;
   GroupCoordinatorOptions options_;
   bool shut_down_ = false;
+  std::map<std::string, HeldLease> leases_;
+  // Only groups whose lease is in leases_ (a deleted group keeps its lease).
   std::map<std::string, std::shared_ptr<Group>> groups_;
+  // The membership keeps its listeners for its lifetime; the one this
+  // coordinator adds checks that the coordinator still exists.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace kafscale::group

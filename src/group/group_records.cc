@@ -1,6 +1,7 @@
 #include "group/group_records.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "group/consumer_protocol.h"
 #include "metastore/proto/kafscale_metadata.pb.h"
@@ -65,14 +66,46 @@ Result<std::map<std::string, StoredGroup>> DecodeStoredGroups(const std::vector<
   return groups;
 }
 
-Status ApplyInBatches(MetadataStore& store, const std::vector<TxnOp>& ops) {
+Status ClaimGroupLease(MetadataStore& store, const std::string& group_id, int32_t broker_id, LeaseId lease,
+                       GroupLeaseHolder* holder) {
+  const std::string key = keys::GroupLeaseKey(group_id);
+  TxnResult result;
+  Status status = store.Txn({Compare::Absent(key)}, {TxnOp::Put(key, std::to_string(broker_id), lease), TxnOp::Get(key)},
+                            {TxnOp::Get(key)}, &result);
+  if (!status.ok()) return status;
+  const std::vector<KeyValue>& found = result.results.back();
+  // Absent after the failure branch's compare said present: released in
+  // between; the caller's retry claims it.
+  if (found.empty()) return Status::Unavailable("group lease of " + group_id + " changed while being claimed");
+  const KeyValue& kv = found.front();
+  int32_t id = -1;
+  const char* end = kv.value.data() + kv.value.size();
+  auto [parsed_to, error] = std::from_chars(kv.value.data(), end, id);
+  if (error != std::errc() || parsed_to != end || kv.value.empty()) {
+    return Status::Corruption("group lease at " + key + " does not name a broker: '" + kv.value + "'");
+  }
+  *holder = {id, kv.create_revision, kv.lease};
+  return Status::OK();
+}
+
+Compare GroupLeaseFence(const std::string& group_id, int64_t lease_revision) {
+  Compare fence;
+  fence.key = keys::GroupLeaseKey(group_id);
+  fence.target = Compare::Target::kCreateRevision;
+  fence.op = Compare::Op::kEqual;
+  fence.number = lease_revision;
+  return fence;
+}
+
+Status ApplyFenced(MetadataStore& store, const Compare& fence, const std::vector<TxnOp>& ops) {
   for (size_t begin = 0; begin < ops.size(); begin += kMaxOpsPerTxn) {
     const size_t end = std::min(ops.size(), begin + kMaxOpsPerTxn);
     const std::vector<TxnOp> batch(ops.begin() + static_cast<std::ptrdiff_t>(begin),
                                    ops.begin() + static_cast<std::ptrdiff_t>(end));
     TxnResult result;
-    Status status = store.Txn({}, batch, {}, &result);
+    Status status = store.Txn({fence}, batch, {}, &result);
     if (!status.ok()) return status;
+    if (!result.succeeded) return Status::Conflict("the group lease at " + fence.key + " is no longer held");
   }
   return Status::OK();
 }

@@ -1,29 +1,24 @@
 // The classic group protocol state machine, driven through the
-// GroupCoordinator on an io_context with the embedded metadata store.
+// GroupCoordinator of one broker on the embedded metadata store.
 #include "group/group_coordinator.h"
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_future.hpp>
 #include <deque>
 #include <future>
 
 #include "group_test_support.h"
 #include "metastore/embedded_store.h"
 #include "objectstore/temp_dir.h"
+#include "test_broker.h"
 
 namespace kafscale::group {
 namespace {
 
-namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 constexpr char kGroup[] = "g";
-constexpr auto kWaitLimit = 5s;
 
 OffsetCommit At(const std::string& topic, int32_t partition, int64_t offset, const std::string& metadata = "",
                 int32_t leader_epoch = -1) {
@@ -31,73 +26,35 @@ OffsetCommit At(const std::string& topic, int32_t partition, int64_t offset, con
                       .metadata = metadata};
 }
 
-class GroupCoordinatorTest : public ::testing::Test {
+class GroupCoordinatorTest : public ::testing::Test, public TestLoop {
  protected:
+  using TestLoop::Run;  // not ::testing::Test's
+
   GroupCoordinatorTest() {
     options_.initial_rebalance_delay = 0ms;
     options_.min_session_timeout = 10ms;
     auto opened = EmbeddedMetadataStore::Open((dir_.path() / "meta").string());
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    StartCoordinator();
+    StartBroker();
   }
 
-  ~GroupCoordinatorTest() override {
-    coordinator_.reset();
-    pool_.join();
-  }
-
-  void StartCoordinator() {
-    coordinator_ = std::make_unique<GroupCoordinator>(io_.get_executor(), pool_, *store_, options_);
-    Status loaded = Run(coordinator_->Load());
-    ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+  // The broker joins and, as clients' FindCoordinator calls would, takes
+  // the lease of every group the tests use.
+  void StartBroker() {
+    broker_ = std::make_unique<TestBroker>(*this, *store_, 1, options_);
+    coordinator_ = &broker_->coordinator();
+    for (const char* group : {kGroup, "solo", "ordered", "never-seen", "no-such-group", "unknown", "unknown-group"}) {
+      broker_->Coordinate(group);
+    }
   }
 
   // A broker restart on the same store, after background writes finished.
-  void RestartCoordinator() {
+  void RestartBroker() {
     RunFor(100ms);
-    coordinator_.reset();
-    RunFor(10ms);
-    StartCoordinator();
-  }
-
-  template <typename T>
-  std::future<T> Start(asio::awaitable<T> operation) {
-    return asio::co_spawn(io_, std::move(operation), asio::use_future);
-  }
-
-  // Runs the event loop until `future` is ready (failing after kWaitLimit).
-  template <typename T>
-  T Finish(std::future<T>& future) {
-    const auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
-    while (future.wait_for(0s) != std::future_status::ready) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "operation did not finish";
-        return T{};
-      }
-      io_.restart();
-      io_.run_for(2ms);
-    }
-    return future.get();
-  }
-
-  template <typename T>
-  T Run(asio::awaitable<T> operation) {
-    std::future<T> future = Start(std::move(operation));
-    return Finish(future);
-  }
-
-  void RunFor(milliseconds duration) {
-    const auto until = std::chrono::steady_clock::now() + duration;
-    while (std::chrono::steady_clock::now() < until) {
-      io_.restart();
-      io_.run_until(until);
-    }
-  }
-
-  template <typename T>
-  static bool IsReady(const std::future<T>& future) {
-    return future.wait_for(0s) == std::future_status::ready;
+    coordinator_ = nullptr;
+    broker_.reset();
+    StartBroker();
   }
 
   // Requests live in deques: calls in flight refer to them.
@@ -209,10 +166,9 @@ class GroupCoordinatorTest : public ::testing::Test {
 
   kafscale::testing::TempDir dir_;
   std::unique_ptr<EmbeddedMetadataStore> store_;
-  asio::io_context io_;
-  asio::thread_pool pool_{2};
   GroupCoordinatorOptions options_;
-  std::unique_ptr<GroupCoordinator> coordinator_;
+  std::unique_ptr<TestBroker> broker_;
+  GroupCoordinator* coordinator_ = nullptr;  // broker_'s
   std::deque<JoinRequest> joins_;
   std::deque<SyncRequest> syncs_;
   std::deque<CommitRequest> commits_;
@@ -455,7 +411,7 @@ TEST_F(GroupCoordinatorTest, ProtocolMismatchesAreRejected) {
 
 TEST_F(GroupCoordinatorTest, InitialDelayGathersMembersIntoTheFirstGeneration) {
   options_.initial_rebalance_delay = 150ms;
-  StartCoordinator();
+  RestartBroker();
   JoinRequest& first = MakeJoin("", "instance-a");
   JoinRequest& second = MakeJoin("", "instance-b");
   const auto started = std::chrono::steady_clock::now();
@@ -518,7 +474,7 @@ TEST_F(GroupCoordinatorTest, PipelinedCommitsLandInOrder) {
   }
   for (auto& future : pending) EXPECT_EQ(Finish(future), std::vector<ErrorCode>{ErrorCode::kNone});
   EXPECT_EQ(FetchOffset("ordered", {"t", 0}), 20);
-  RestartCoordinator();
+  RestartBroker();
   EXPECT_EQ(FetchOffset("ordered", {"t", 0}), 20);
 }
 
@@ -527,7 +483,7 @@ TEST_F(GroupCoordinatorTest, OffsetsAndGroupsSurviveARestart) {
   const std::string id = members[0].id;
   ASSERT_EQ(Commit(kGroup, id, 1, {At("t", 0, 42, "m", 0)}), std::vector<ErrorCode>{ErrorCode::kNone});
   ASSERT_EQ(Commit("solo", "", -1, {At("t", 1, 5)}), std::vector<ErrorCode>{ErrorCode::kNone});
-  RestartCoordinator();
+  RestartBroker();
 
   std::vector<GroupListing> listed = coordinator_->List({}, {});
   ASSERT_EQ(listed.size(), 2u);
@@ -558,7 +514,7 @@ TEST_F(GroupCoordinatorTest, DeleteGroupsOnlyWhenEmpty) {
   EXPECT_EQ(StateOf(kGroup), "Dead");
   EXPECT_EQ(FetchOffset(kGroup, {"t", 0}), -1);
   EXPECT_TRUE(coordinator_->List({}, {}).empty());
-  RestartCoordinator();
+  RestartBroker();
   EXPECT_TRUE(coordinator_->List({}, {}).empty());
 }
 
