@@ -48,12 +48,13 @@ TopicManager::TopicManager(MetadataStore& store, asio::thread_pool& pool, int32_
 asio::awaitable<Status> TopicManager::Load() {
   auto work = [this] {
     std::vector<KeyValue> out;
-    Status s = store_.Range(keys::TopicsPrefix(), &out);
+    Status s = store_.Range(keys::TopicsPrefix(), &out, &loaded_revision_);
     return std::make_pair(s, std::move(out));
   };
   auto [status, kvs] = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return status;
   topics_.clear();
+  applied_revisions_.clear();
   for (const KeyValue& kv : kvs) {
     if (!keys::ParseTopicConfigKey(kv.key).has_value()) continue;
     auto info = std::make_unique<TopicInfo>();
@@ -61,6 +62,7 @@ asio::awaitable<Status> TopicManager::Load() {
     if (!decoded.ok()) {
       co_return Status::Corruption("topic record " + kv.key + ": " + decoded.message());
     }
+    applied_revisions_[info->name] = kv.mod_revision;
     topics_[info->name] = std::move(info);
   }
   co_return Status::OK();
@@ -85,6 +87,35 @@ std::vector<const TopicInfo*> TopicManager::List() const {
   return out;
 }
 
+void TopicManager::ApplyStored(const std::string& name, const TopicInfo* stored, int64_t revision) {
+  int64_t& applied = applied_revisions_[name];
+  if (revision <= applied) return;
+  applied = revision;
+  auto it = topics_.find(name);
+  if (it != topics_.end() && (!stored || it->second->id != stored->id)) {
+    std::unique_ptr<TopicInfo> gone = std::move(it->second);
+    topics_.erase(it);
+    if (listener_) listener_->ForgetTopic(*gone);
+    spdlog::info("topic deleted elsewhere name={}", name);
+    it = topics_.end();
+  }
+  if (!stored) return;
+  if (it == topics_.end()) {
+    const TopicInfo& ref = *(topics_[name] = std::make_unique<TopicInfo>(*stored));
+    if (listener_) listener_->OnTopicCreated(ref);
+    spdlog::info("topic created name={} partitions={} id={}", name, ref.partitions, ref.id.ToBase64());
+    return;
+  }
+  TopicInfo& live = *it->second;
+  const int32_t old_count = live.partitions;
+  live.configs = stored->configs;
+  live.replication_factor = stored->replication_factor;
+  if (stored->partitions > old_count) {
+    live.partitions = stored->partitions;
+    if (listener_) listener_->OnPartitionsAdded(live, old_count);
+  }
+}
+
 asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool must_be_new) {
   const std::string key = keys::TopicConfigKey(info.name);
   std::vector<Compare> compares;
@@ -101,6 +132,7 @@ asio::awaitable<TopicError> TopicManager::Persist(const TopicInfo& info, bool mu
   if (!result.succeeded) {
     co_return TopicError::Of(ErrorCode::kTopicAlreadyExists, "topic '" + info.name + "' already exists");
   }
+  ApplyStored(info.name, &info, result.revision);
   co_return TopicError{};
 }
 
@@ -133,11 +165,6 @@ asio::awaitable<TopicError> TopicManager::Create(const CreateTopicSpec& request,
   if (!validate_only) {
     TopicError error = co_await Persist(info, /*must_be_new=*/true);
     if (!error.ok()) co_return error;
-    auto stored = std::make_unique<TopicInfo>(info);
-    const TopicInfo& ref = *stored;
-    topics_[info.name] = std::move(stored);
-    if (listener_) listener_->OnTopicCreated(ref);
-    spdlog::info("topic created name={} partitions={} id={}", info.name, info.partitions, info.id.ToBase64());
   }
   if (created) *created = std::move(info);
   co_return TopicError{};
@@ -160,10 +187,12 @@ asio::awaitable<TopicError> TopicManager::Delete(const std::string& name) {
   }
   auto work = [this, name] {
     TxnResult r;
-    return store_.Txn({}, {TxnOp::DeletePrefix(keys::TopicPrefix(name))}, {}, &r);
+    Status s = store_.Txn({}, {TxnOp::DeletePrefix(keys::TopicPrefix(name))}, {}, &r);
+    return std::make_pair(s, r.revision);
   };
-  Status status = co_await RunBlocking(pool_, work);
+  auto [status, revision] = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return TopicError::FromStatus(status);
+  applied_revisions_[name] = std::max(applied_revisions_[name], revision);
   spdlog::info("topic deleted name={}", name);
   co_return TopicError{};
 }
@@ -183,14 +212,10 @@ asio::awaitable<TopicError> TopicManager::AddPartitions(const std::string& name,
   }
   if (validate_only) co_return TopicError{};
   TopicInfo updated = *current;
-  const int32_t old_count = updated.partitions;
   updated.partitions = new_total;
   TopicError error = co_await Persist(updated, /*must_be_new=*/false);
   if (!error.ok()) co_return error;
-  TopicInfo* live = topics_.count(name) ? topics_[name].get() : nullptr;
-  if (!live) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' was deleted");
-  live->partitions = new_total;
-  if (listener_) listener_->OnPartitionsAdded(*live, old_count);
+  if (!Find(name)) co_return TopicError::Of(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' was deleted");
   co_return TopicError{};
 }
 
@@ -202,10 +227,7 @@ asio::awaitable<TopicError> TopicManager::SetConfigs(const std::string& name, co
   if (validate_only) co_return TopicError{};
   TopicInfo updated = *current;
   updated.configs = configs;
-  TopicError error = co_await Persist(updated, /*must_be_new=*/false);
-  if (!error.ok()) co_return error;
-  if (auto it = topics_.find(name); it != topics_.end()) it->second->configs = updated.configs;
-  co_return TopicError{};
+  co_return co_await Persist(updated, /*must_be_new=*/false);
 }
 
 }  // namespace kafscale::cluster

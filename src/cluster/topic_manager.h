@@ -48,6 +48,9 @@ class TopicDataListener {
   virtual void OnTopicCreated(const TopicInfo& info) = 0;
   // Partitions [old_count, info.partitions) were added, empty.
   virtual void OnPartitionsAdded(const TopicInfo& info, int32_t old_count) = 0;
+  // The topic was deleted by another broker: forget its partitions (the
+  // deleting broker removes the stored data).
+  virtual void ForgetTopic(const TopicInfo& info) = 0;
   // Deletes every stored record and offset of the topic. The topic's metadata
   // is removed only after this succeeds.
   virtual boost::asio::awaitable<Status> DropTopicData(const TopicInfo& info) = 0;
@@ -71,6 +74,15 @@ class TopicManager : NonCopyable {
 
   // Reads every topic from the store. Called once at start-up.
   boost::asio::awaitable<Status> Load();
+  // The store revision Load read; changes after it are applied with
+  // ApplyStored (see TopicsWatch).
+  int64_t loaded_revision() const { return loaded_revision_; }
+  // Brings the topic in line with its stored record as of `revision`
+  // (`stored` null: deleted), telling the listener what changed. Changes
+  // older than one already applied are ignored, so this broker's own writes
+  // and the store's notifications of them may arrive in either order.
+  // Partition counts never shrink.
+  void ApplyStored(const std::string& name, const TopicInfo* stored, int64_t revision);
 
   const TopicInfo* Find(const std::string& name) const;
   const TopicInfo* FindById(const kafka::Uuid& id) const;
@@ -95,6 +107,10 @@ class TopicManager : NonCopyable {
   int32_t default_partitions_;
   TopicDataListener* listener_ = nullptr;
   std::map<std::string, std::unique_ptr<TopicInfo>> topics_;
+  // Store revision of the newest change applied per topic name (kept after a
+  // delete, so a late notification cannot resurrect the topic).
+  std::map<std::string, int64_t> applied_revisions_;
+  int64_t loaded_revision_ = 0;
 };
 
 }  // namespace kafscale::cluster

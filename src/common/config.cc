@@ -334,6 +334,8 @@ const std::vector<OptionSpec>& Options() {
       {"KAFSCALE_S3_PATH_STYLE", "path-style S3 URLs instead of virtual-hosted",
        Boolean(&C::s3_path_style),
        {"true iff endpoint set", [](C& c) { c.s3_path_style = !c.s3_endpoint.empty(); }}},
+      {"KAFSCALE_S3_CREATE_BUCKET", "create the bucket at start-up when it does not exist",
+       Boolean(&C::s3_create_bucket)},
       {"KAFSCALE_S3_NAMESPACE", "first component of every segment key", Text(&C::s3_namespace)},
       {"KAFSCALE_S3_READ_BUCKET", "read-replica bucket tried first by reads",
        Text(&C::s3_read_bucket)},

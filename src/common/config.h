@@ -55,6 +55,7 @@ struct BrokerConfig {
   // endpoint is set, since S3-compatible servers (radosgw, MinIO) rarely
   // have per-bucket DNS names, while AWS prefers virtual-hosted style.
   bool s3_path_style = false;
+  bool s3_create_bucket = false;
   std::string s3_namespace = "default";
   // Optional read replica, tried first by reads. Region and endpoint default
   // to the primary's.

@@ -4,8 +4,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <string>
+#include <vector>
 
 #include "cluster/broker_membership.h"
+#include "cluster/partition_ownership.h"
 #include "cluster/topic_manager.h"
 #include "group/group_coordinator.h"
 #include "log/log_manager.h"
@@ -25,10 +27,15 @@ struct BrokerServices {
   bool auto_create_topics = true;
   boost::asio::any_io_executor executor;
   cluster::BrokerMembership& membership;
+  cluster::PartitionOwnership& ownership;
   cluster::TopicManager& topics;
   log::LogManager& logs;
   group::GroupCoordinator& groups;
   metrics::BrokerMetrics& metrics;
 };
+
+// The brokers to tell clients about: every live broker, this one included
+// even before its registration is visible, in id order.
+std::vector<cluster::BrokerEndpoint> LiveBrokers(const BrokerServices& services);
 
 }  // namespace kafscale::kafka

@@ -28,6 +28,12 @@ int64_t NowMs() {
       .count();
 }
 
+// Holds while the partition lease is the one this broker's tenure took: a
+// lease that expired (even if this broker took it again since) fails it.
+Compare LeaseHeld(const std::string& topic, int32_t partition, const cluster::OwnershipToken& token) {
+  return Compare::CreateRevisionEquals(keys::PartitionLeaseKey(topic, partition), token.lease_revision);
+}
+
 }  // namespace
 
 struct PendingBatch {
@@ -47,6 +53,8 @@ struct LogManager::Partition {
   std::vector<PendingBatch> pending;
   uint64_t pending_bytes = 0;
   std::shared_ptr<FlushTicket> pending_ticket;
+  std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
+  bool handing_over = false;            // giving up ownership: appends refused until flushed
   bool flushing = false;
   bool dropped = false;
   AsyncNotifier data_waiters;
@@ -69,8 +77,12 @@ std::string LogManager::PartitionPrefix(const std::string& topic, int32_t partit
 }
 
 LogManager::Partition* LogManager::Find(const std::string& topic, int32_t partition) const {
+  return Shared(topic, partition).get();
+}
+
+std::shared_ptr<LogManager::Partition> LogManager::Shared(const std::string& topic, int32_t partition) const {
   auto it = partitions_.find(PartitionKey(topic, partition));
-  return it == partitions_.end() ? nullptr : it->second.get();
+  return it == partitions_.end() ? nullptr : it->second;
 }
 
 LogManager::Partition& LogManager::AddPartition(const std::string& topic, int32_t partition) {
@@ -195,6 +207,11 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     result.message = "broker is shutting down";
     return result;
   }
+  if (!p->owner || p->handing_over) {
+    result.error = ErrorCode::kNotLeaderOrFollower;
+    result.message = "this broker does not lead " + topic + "-" + std::to_string(partition);
+    return result;
+  }
   // A decoded request holds its records as one slice of the request buffer;
   // flatten only the unusual multi-slice case.
   std::string flattened;
@@ -258,7 +275,7 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
 }
 
 void LogManager::MaybeStartFlush(Partition& p) {
-  if (p.flushing || p.pending.empty() || p.dropped) return;
+  if (p.flushing || p.pending.empty() || p.dropped || !p.owner) return;
   p.flushing = true;
   auto self = partitions_.at(PartitionKey(p.topic, p.index));
   asio::co_spawn(executor_, [this, self]() { return Flush(self); }, asio::detached);
@@ -275,6 +292,8 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
   const std::string key = SegmentKey(options_.object_namespace, p->topic, p->index, base);
   const std::string index_key = IndexKey(options_.object_namespace, p->topic, p->index, base);
   const std::string offset_key = keys::NextOffsetKey(p->topic, p->index);
+  const cluster::OwnershipToken token = *p->owner;
+  const UploadTarget target{p->topic, p->index, base, token};
 
   auto work = [&]() {
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
@@ -289,18 +308,21 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
       return out;
     }
     std::string segment_bytes = built->Flatten();
-    out.first = objects_.Put(key, segment_bytes);
-    if (out.first.ok()) out.first = objects_.Put(index_key, built->index);
+    out.first = PutCreateOnly(target, key, segment_bytes);
+    if (out.first.ok()) out.first = PutCreateOnly(target, index_key, built->index);
     if (out.first.ok()) {
       TxnResult txn;
-      // Compare-and-swap on the committed offset (absent before the first flush).
+      // Fenced compare-and-swap: this broker's tenure still holds the lease,
+      // and the committed offset is the one this flush follows (absent
+      // before the first flush).
       const Compare unchanged = previous_committed == 0
                                     ? Compare::Absent(offset_key)
                                     : Compare::ValueEquals(offset_key, FormatNextOffset(previous_committed));
-      out.first = metadata_.Txn({unchanged},
+      out.first = metadata_.Txn({LeaseHeld(p->topic, p->index, token), unchanged},
                                 {TxnOp::Put(offset_key, FormatNextOffset(next))}, {}, &txn);
       if (out.first.ok() && !txn.succeeded) {
-        out.first = Status::Conflict("next offset of " + offset_key + " changed underneath this broker");
+        out.first = Status::Conflict("partition lease of " + p->topic + "-" + std::to_string(p->index) +
+                                     " was lost or its next offset changed underneath this broker");
       }
     }
     if (out.first.ok()) {
@@ -335,19 +357,156 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
     // Nothing after the committed offset is durable: drop what was buffered
     // meanwhile too, so offsets are reassigned without gaps. Its producers
     // get the same error and retry.
-    if (p->pending_ticket) {
-      p->pending_ticket->status = status;
-      p->pending_ticket->done = true;
-      p->pending_ticket->notifier.NotifyAll();
-      p->pending_ticket.reset();
-    }
-    p->pending.clear();
-    p->pending_bytes = 0;
-    p->next_offset = p->high_watermark;
+    DropPending(*p, status);
+    // Fenced, or this broker's view of the partition is stale: stop writing;
+    // ownership is taken again from scratch if this broker should have it.
+    if (status.IsConflict()) p->owner.reset();
   }
   ticket->done = true;
   ticket->notifier.NotifyAll();
   if (!p->pending.empty() && (stopping_ || p->pending_bytes >= options_.segment_bytes)) MaybeStartFlush(*p);
+}
+
+void LogManager::DropPending(Partition& p, const Status& status) {
+  if (p.pending_ticket) {
+    p.pending_ticket->status = status;
+    p.pending_ticket->done = true;
+    p.pending_ticket->notifier.NotifyAll();
+    p.pending_ticket.reset();
+  }
+  p.pending.clear();
+  p.pending_bytes = 0;
+  p.next_offset = p.high_watermark;
+}
+
+Status LogManager::PutCreateOnly(const UploadTarget& target, const std::string& key, std::string_view data) {
+  Status status = objects_.PutIfAbsent(key, data);
+  if (!status.IsAlreadyExists()) return status;
+  // Someone uploaded this base without committing it (an earlier owner that
+  // died or was fenced mid-flush), or it was committed and this broker's view
+  // is stale. Only the lease holder commits, so while the lease still holds
+  // and the committed offset is at or below `base`, the object is garbage.
+  TxnResult txn;
+  const std::string offset_key = keys::NextOffsetKey(target.topic, target.partition);
+  status = metadata_.Txn({LeaseHeld(target.topic, target.partition, target.token)}, {TxnOp::Get(offset_key)}, {},
+                         &txn);
+  if (!status.ok()) return status;
+  if (!txn.succeeded) return Status::Conflict("partition lease lost while uploading " + key);
+  int64_t committed = 0;
+  if (!txn.results.empty() && !txn.results[0].empty()) {
+    auto parsed = ParseNextOffset(txn.results[0][0].value);
+    if (!parsed.ok()) return parsed.status();
+    committed = *parsed;
+  }
+  if (committed > target.base) {
+    return Status::Conflict(key + " is already committed (next offset " + std::to_string(committed) +
+                            "): this broker's view of the partition is stale");
+  }
+  spdlog::warn("replacing an uncommitted upload left by an earlier owner key={}", key);
+  status = objects_.DeleteBatch({key});
+  if (status.ok()) status = objects_.PutIfAbsent(key, data);
+  if (status.IsAlreadyExists()) return Status::Conflict(key + " was uploaded again by another broker");
+  return status;
+}
+
+asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partition>& p) {
+  const std::string prefix = PartitionPrefix(p->topic, p->index);
+  auto work = [this, prefix] {
+    std::pair<Status, std::vector<ObjectInfo>> out;
+    out.first = ListAll(objects_, prefix, &out.second);
+    return out;
+  };
+  auto [status, objects] = co_await RunBlocking(pool_, work);
+  if (!status.ok()) co_return status;
+  std::set<std::string> index_keys;
+  for (const ObjectInfo& object : objects) {
+    if (object.key.ends_with(".index")) index_keys.insert(object.key);
+  }
+  std::map<int64_t, std::string> segments;
+  for (const ObjectInfo& object : objects) {
+    ParsedSegmentKey parsed;
+    if (!ParseSegmentKey(object.key, &parsed).ok() || parsed.kind != SegmentObjectKind::kSegment) continue;
+    if (parsed.base_offset >= p->high_watermark) continue;
+    if (!index_keys.count(IndexKey(options_.object_namespace, p->topic, p->index, parsed.base_offset))) continue;
+    segments[parsed.base_offset] = object.key;
+  }
+  p->segments = std::move(segments);
+  co_return Status::OK();
+}
+
+asio::awaitable<Status> LogManager::TakeOwnership(const std::string& topic, int32_t partition,
+                                                  const cluster::OwnershipToken& token) {
+  std::shared_ptr<Partition> p = Shared(topic, partition);
+  if (!p) co_return Status::NotFound("unknown partition " + topic + "-" + std::to_string(partition));
+  const std::string offset_key = keys::NextOffsetKey(topic, partition);
+  auto work = [this, offset_key] {
+    std::pair<Status, int64_t> out{Status::OK(), 0};
+    KeyValue kv;
+    Status s = metadata_.Get(offset_key, &kv);
+    if (s.IsNotFound()) return out;
+    out.first = s;
+    if (s.ok()) {
+      auto parsed = ParseNextOffset(kv.value);
+      out.first = parsed.status();
+      if (parsed.ok()) out.second = *parsed;
+    }
+    return out;
+  };
+  auto [status, committed] = co_await RunBlocking(pool_, work);
+  if (!status.ok()) co_return status;
+  if (p->dropped) co_return Status::NotFound("topic " + topic + " was deleted");
+  if (committed != p->high_watermark) {
+    p->high_watermark = committed;
+    status = co_await ReloadSegments(p);
+    if (!status.ok()) co_return status;
+  }
+  p->next_offset = p->high_watermark;
+  p->owner = token;
+  p->handing_over = false;
+  p->data_waiters.NotifyAll();
+  spdlog::info("took ownership topic={} partition={} leader_epoch={} next_offset={}", topic, partition,
+               token.leader_epoch, p->high_watermark);
+  co_return Status::OK();
+}
+
+asio::awaitable<void> LogManager::GiveUpOwnership(const std::string& topic, int32_t partition) {
+  std::shared_ptr<Partition> p = Shared(topic, partition);
+  if (!p || !p->owner) co_return;
+  p->handing_over = true;
+  while (p->owner && (p->flushing || !p->pending.empty())) {
+    MaybeStartFlush(*p);
+    asio::steady_timer wait(executor_, std::chrono::milliseconds(5));
+    boost::system::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  p->owner.reset();
+  p->handing_over = false;
+  spdlog::info("gave up ownership topic={} partition={} next_offset={}", topic, partition, p->high_watermark);
+}
+
+void LogManager::LoseOwnership(const std::string& topic, int32_t partition) {
+  Partition* p = Find(topic, partition);
+  if (!p || !p->owner) return;
+  p->owner.reset();
+  p->handing_over = false;
+  DropPending(*p, Status::Conflict("partition lease lost"));
+  spdlog::warn("lost ownership topic={} partition={}", topic, partition);
+}
+
+std::optional<cluster::OwnershipToken> LogManager::Owner(const std::string& topic, int32_t partition) const {
+  Partition* p = Find(topic, partition);
+  if (!p || p->handing_over) return std::nullopt;
+  return p->owner;
+}
+
+void LogManager::OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) {
+  Partition* p = Find(topic, partition);
+  if (!p || p->owner || next_offset <= p->high_watermark) return;
+  // Each commit covers one segment starting at the previous next offset. A
+  // missed commit shows up as a gap that Read fills by listing.
+  p->segments[p->high_watermark] = SegmentKey(options_.object_namespace, topic, partition, p->high_watermark);
+  p->high_watermark = p->next_offset = next_offset;
+  p->data_waiters.NotifyAll();
 }
 
 asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Partition& p, int64_t base,
@@ -404,12 +563,24 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
   }
   int64_t budget = max_bytes;
   int64_t position = offset;
-  for (size_t loaded = 0; loaded < options_.max_segments_per_read && position < result.high_watermark; ++loaded) {
-    auto it = p->segments.upper_bound(position);
-    if (it == p->segments.begin()) break;
-    --it;
-    Status status;
-    auto segment = co_await LoadSegment(*p, it->first, &status);
+  bool reloaded = false;
+  size_t loaded = 0;
+  while (loaded < options_.max_segments_per_read && position < result.high_watermark) {
+    auto next = p->segments.upper_bound(position);
+    Status status = Status::NotFound("no segment holds offset " + std::to_string(position));
+    std::shared_ptr<const LoadedSegment> segment;
+    if (next != p->segments.begin()) segment = co_await LoadSegment(*p, std::prev(next)->first, &status);
+    if (segment && segment->last_offset() < position) {
+      segment.reset();
+      status = Status::NotFound("no segment holds offset " + std::to_string(position));
+    }
+    if (!segment && status.IsNotFound() && !reloaded) {
+      // A committed offset learned without its segment (a commit this broker
+      // missed): list the partition's segments once and look again.
+      reloaded = true;
+      status = co_await ReloadSegments(p);
+      if (status.ok()) continue;
+    }
     if (!segment) {
       if (result.records.slices.empty()) {
         result.error = ErrorCode::kKafkaStorageError;
@@ -417,6 +588,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
       }
       break;
     }
+    ++loaded;
     bool budget_left = true;
     for (const StoredBatch& batch : segment->batches) {
       if (batch.last_offset < position || batch.base_offset >= result.high_watermark) continue;
@@ -429,7 +601,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
       budget -= size;
       position = batch.last_offset + 1;
     }
-    if (!budget_left || budget <= 0 || position <= it->first) break;
+    if (!budget_left || budget <= 0) break;
   }
   co_return result;
 }
@@ -526,16 +698,21 @@ void LogManager::RemoveWaiter(const std::string& topic, int32_t partition, Async
   if (Partition* p = Find(topic, partition)) p->data_waiters.Remove(event);
 }
 
-asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info) {
+void LogManager::ForgetTopic(const cluster::TopicInfo& info) {
   for (int32_t index = 0; index < info.partitions; ++index) {
     auto it = partitions_.find(PartitionKey(info.name, index));
     if (it == partitions_.end()) continue;
     it->second->dropped = true;
+    DropPending(*it->second, Status::NotFound("topic was deleted"));
     it->second->data_waiters.NotifyAll();
     partitions_.erase(it);
   }
+  cache_.ErasePrefix(options_.object_namespace + "/" + info.name + "/");
+}
+
+asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info) {
+  ForgetTopic(info);
   const std::string prefix = options_.object_namespace + "/" + info.name + "/";
-  cache_.ErasePrefix(prefix);
   auto work = [this, prefix] {
     std::vector<ObjectInfo> objects;
     Status s = ListAll(objects_, prefix, &objects);

@@ -14,10 +14,12 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "cluster/partition_ownership.h"
 #include "cluster/topic_manager.h"
 #include "common/async.h"
 #include "common/noncopyable.h"
@@ -66,7 +68,7 @@ struct OffsetLookup {
   int64_t timestamp = -1;
 };
 
-class LogManager : public cluster::TopicDataListener, NonCopyable {
+class LogManager : public cluster::TopicDataListener, public cluster::PartitionWriters, NonCopyable {
  public:
   LogManager(boost::asio::any_io_executor executor, boost::asio::thread_pool& pool, ObjectStore& objects,
              MetadataStore& metadata, LogOptions options);
@@ -80,6 +82,23 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
   void Start();
   // Flushes everything buffered and stops the timer; later appends fail.
   boost::asio::awaitable<void> Shutdown();
+
+  // PartitionWriters. Every partition is readable; only an owned one accepts
+  // appends (others answer NOT_LEADER_OR_FOLLOWER).
+  //
+  // TakeOwnership re-reads the committed next offset and, if another broker
+  // moved it since this broker last looked, the segment list; NotFound for an
+  // unknown partition. LoseOwnership fails buffered appends with
+  // NOT_LEADER_OR_FOLLOWER; a flush in flight cannot commit. Owner is empty
+  // while ownership is being given up.
+  boost::asio::awaitable<Status> TakeOwnership(const std::string& topic, int32_t partition,
+                                               const cluster::OwnershipToken& token) override;
+  boost::asio::awaitable<void> GiveUpOwnership(const std::string& topic, int32_t partition) override;
+  void LoseOwnership(const std::string& topic, int32_t partition) override;
+  std::optional<cluster::OwnershipToken> Owner(const std::string& topic, int32_t partition) const override;
+  // A next offset committed by the partition's owner, seen in the metadata
+  // store. Makes the new records readable here when another broker owns it.
+  void OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset);
 
   // Validates `records` (magic 2, sizes, CRC32C, max_batch_bytes) and buffers
   // them with offsets assigned. Errors concern this partition only.
@@ -109,6 +128,7 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
   // TopicDataListener
   void OnTopicCreated(const cluster::TopicInfo& info) override;
   void OnPartitionsAdded(const cluster::TopicInfo& info, int32_t old_count) override;
+  void ForgetTopic(const cluster::TopicInfo& info) override;
   boost::asio::awaitable<Status> DropTopicData(const cluster::TopicInfo& info) override;
 
   const SegmentCache& cache() const { return cache_; }
@@ -145,6 +165,24 @@ class LogManager : public cluster::TopicDataListener, NonCopyable {
   boost::asio::awaitable<std::shared_ptr<const LoadedSegment>> LoadSegment(Partition& p, int64_t base,
                                                                             Status* status);
   std::string PartitionPrefix(const std::string& topic, int32_t partition) const;
+  std::shared_ptr<Partition> Shared(const std::string& topic, int32_t partition) const;
+  // Re-lists the partition's committed segments (bases below its high
+  // watermark that have an index) from the object store.
+  boost::asio::awaitable<Status> ReloadSegments(const std::shared_ptr<Partition>& p);
+  // Fails everything buffered but not yet flushing with `status` and rewinds
+  // offset assignment to the high watermark.
+  void DropPending(Partition& p, const Status& status);
+  // Uploads one object of a flush without ever replacing another: an object
+  // already there at a base this broker has not committed is removed first,
+  // but only after checking in the metadata store that this broker still owns
+  // the partition and that nothing at or after `base` is committed.
+  struct UploadTarget {
+    const std::string& topic;
+    int32_t partition;
+    int64_t base;
+    const cluster::OwnershipToken& token;
+  };
+  Status PutCreateOnly(const UploadTarget& target, const std::string& key, std::string_view data);
 
   boost::asio::any_io_executor executor_;
   boost::asio::thread_pool& pool_;

@@ -28,6 +28,14 @@ Compare Compare::ModRevisionEquals(std::string key, int64_t revision) {
   return compare;
 }
 
+Compare Compare::CreateRevisionEquals(std::string key, int64_t revision) {
+  Compare compare;
+  compare.key = std::move(key);
+  compare.target = Target::kCreateRevision;
+  compare.number = revision;
+  return compare;
+}
+
 namespace {
 TxnOp MakeOp(TxnOp::Type type, std::string key, std::string value = {}, LeaseId lease = 0) {
   TxnOp op;

@@ -46,6 +46,9 @@ struct Compare {
   static Compare VersionEquals(std::string key, int64_t version);
   static Compare ValueEquals(std::string key, std::string value);
   static Compare ModRevisionEquals(std::string key, int64_t revision);
+  // Holds while the key is the incarnation created at `revision` (a lease
+  // key taken again after it expired has a new create revision).
+  static Compare CreateRevisionEquals(std::string key, int64_t revision);
   static Compare Absent(std::string key) { return VersionEquals(std::move(key), 0); }
 };
 

@@ -1,6 +1,7 @@
 // kafscale-broker: one Kafka-protocol broker. With no S3/etcd settings it runs
 // on the embedded default (local-directory object store and embedded
-// metadata store under KAFSCALE_DATA_DIR).
+// metadata store under KAFSCALE_DATA_DIR); with KAFSCALE_S3_BUCKET and
+// KAFSCALE_ETCD_ENDPOINTS it is one of many stateless brokers sharing them.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,9 @@
 #include <iostream>
 
 #include "cluster/broker_membership.h"
+#include "cluster/partition_ownership.h"
 #include "cluster/topic_manager.h"
+#include "cluster/topics_watch.h"
 #include "common/async.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -25,6 +28,7 @@
 #include "kafka/dispatcher.h"
 #include "log/log_manager.h"
 #include "metastore/embedded_store.h"
+#include "metastore/etcd_store.h"
 #include "metastore/instrumented_metadata_store.h"
 #include "metrics/broker_metrics.h"
 #include "metrics/process_stats.h"
@@ -33,6 +37,8 @@
 #include "net/kafka_server.h"
 #include "objectstore/instrumented_object_store.h"
 #include "objectstore/local_dir_object_store.h"
+#include "objectstore/read_replica_object_store.h"
+#include "objectstore/s3_object_store.h"
 #include "protocol/uuid.h"
 
 namespace asio = boost::asio;
@@ -62,6 +68,72 @@ Result<std::string> LoadOrCreateClusterId(MetadataStore& store) {
   return result.results[0][0].value;
 }
 
+// The object stores the broker reads and writes through `store`: S3 (with an
+// optional read replica) when a bucket is configured, else a local directory.
+struct ObjectStores {
+  std::unique_ptr<ObjectStore> primary;
+  std::unique_ptr<ObjectStore> replica;
+  std::unique_ptr<ObjectStore> replica_first;
+  ObjectStore* store = nullptr;
+};
+
+Result<std::unique_ptr<ObjectStore>> OpenS3(const BrokerConfig& config, const std::string& bucket,
+                                            const std::string& region, const std::string& endpoint) {
+  S3Options options;
+  options.bucket = bucket;
+  options.region = region;
+  options.endpoint = endpoint;
+  options.path_style = config.s3_path_style;
+  options.access_key_id = config.aws_access_key_id;
+  options.secret_access_key = config.aws_secret_access_key;
+  options.session_token = config.aws_session_token;
+  options.create_bucket_if_missing = config.s3_create_bucket && bucket == config.s3_bucket;
+  auto opened = S3ObjectStore::Open(options);
+  if (!opened.ok()) {
+    LogError("cannot use S3 bucket", {{"bucket", bucket}, {"endpoint", endpoint.empty() ? "AWS" : endpoint}});
+    return opened.status();
+  }
+  return std::unique_ptr<ObjectStore>(std::move(*opened));
+}
+
+Result<ObjectStores> OpenObjectStores(const BrokerConfig& config) {
+  ObjectStores stores;
+  if (config.s3_bucket.empty()) {
+    auto local = LocalDirObjectStore::Open(config.data_dir + "/objects");
+    if (!local.ok()) return local.status();
+    stores.primary = std::move(*local);
+    stores.store = stores.primary.get();
+    return stores;
+  }
+  auto primary = OpenS3(config, config.s3_bucket, config.s3_region, config.s3_endpoint);
+  if (!primary.ok()) return primary.status();
+  stores.primary = std::move(*primary);
+  stores.store = stores.primary.get();
+  if (!config.s3_read_bucket.empty()) {
+    auto replica = OpenS3(config, config.s3_read_bucket, config.s3_read_region, config.s3_read_endpoint);
+    if (!replica.ok()) return replica.status();
+    stores.replica = std::move(*replica);
+    stores.replica_first = std::make_unique<ReadReplicaObjectStore>(*stores.primary, *stores.replica);
+    stores.store = stores.replica_first.get();
+  }
+  return stores;
+}
+
+Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const BrokerConfig& config) {
+  if (config.etcd_endpoints.empty()) {
+    auto embedded = EmbeddedMetadataStore::Open(config.data_dir + "/meta");
+    if (!embedded.ok()) return embedded.status();
+    return std::unique_ptr<MetadataStore>(std::move(*embedded));
+  }
+  EtcdMetadataStore::Options options;
+  options.endpoints = config.etcd_endpoints;
+  options.username = config.etcd_username;
+  options.password = config.etcd_password;
+  auto etcd = EtcdMetadataStore::Open(options);
+  if (!etcd.ok()) return etcd.status();
+  return std::unique_ptr<MetadataStore>(std::move(*etcd));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,22 +150,18 @@ int main(int argc, char** argv) {
   InitLogging(config.log_level, config.log_format);
   LogInfo("starting kafscale-broker", {{"config", DescribeConfig(config)}});
 
-  if (!config.s3_bucket.empty() || !config.etcd_endpoints.empty()) {
-    LogError("S3 and etcd stores are not implemented yet; unset KAFSCALE_S3_BUCKET and KAFSCALE_ETCD_ENDPOINTS");
-    return 1;
-  }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
     LogError("cannot create data directory", {{"dir", config.data_dir}, {"error", ec.message()}});
     return 1;
   }
-  auto metadata = EmbeddedMetadataStore::Open(config.data_dir + "/meta");
+  auto metadata = OpenMetadataStore(config);
   if (!metadata.ok()) {
     LogError("cannot open metadata store", {{"error", metadata.status().ToString()}});
     return 1;
   }
-  auto objects = LocalDirObjectStore::Open(config.data_dir + "/objects");
+  auto objects = OpenObjectStores(config);
   if (!objects.ok()) {
     LogError("cannot open object store", {{"error", objects.status().ToString()}});
     return 1;
@@ -102,7 +170,7 @@ int main(int argc, char** argv) {
   metrics::Registry registry;
   metrics::S3HealthTracker s3_health;
   ObjectStoreMetrics object_store_metrics(registry);
-  InstrumentedObjectStore instrumented_objects(**objects, object_store_metrics, &s3_health);
+  InstrumentedObjectStore instrumented_objects(*objects->store, object_store_metrics, &s3_health);
   InstrumentedMetadataStore instrumented_metadata(**metadata, registry);
   registry.AddCollector(metrics::CollectProcessMetrics);
   registry.AddCollector([&s3_health](std::vector<metrics::FamilySnapshot>& out) {
@@ -126,9 +194,14 @@ int main(int argc, char** argv) {
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
   log::LogManager logs(io.get_executor(), io_pool, instrumented_objects, instrumented_metadata, log_options);
   topics.set_listener(&logs);
+  cluster::PartitionOwnership ownership(io.get_executor(), io_pool, instrumented_metadata, membership, topics, logs);
+  cluster::TopicsWatch topics_watch(io.get_executor(), instrumented_metadata, topics,
+                                    [&logs](const std::string& topic, int32_t partition, int64_t next) {
+                                      logs.OnCommittedOffset(topic, partition, next);
+                                    });
   group::GroupCoordinatorOptions group_options;
   group_options.initial_rebalance_delay = std::chrono::milliseconds(config.group_initial_rebalance_delay_ms);
-  group::GroupCoordinator groups(io.get_executor(), io_pool, instrumented_metadata, group_options);
+  group::GroupCoordinator groups(io.get_executor(), io_pool, instrumented_metadata, membership, group_options);
   metrics::BrokerMetrics broker_metrics(registry);
 
   kafka::BrokerServices services{
@@ -139,6 +212,7 @@ int main(int argc, char** argv) {
       .auto_create_topics = config.auto_create_topics,
       .executor = io.get_executor(),
       .membership = membership,
+      .ownership = ownership,
       .topics = topics,
       .logs = logs,
       .groups = groups,
@@ -194,7 +268,7 @@ int main(int argc, char** argv) {
         Status status = co_await topics.Load();
         const std::vector<const cluster::TopicInfo*> recovered_topics = topics.List();
         if (status.ok()) status = co_await logs.Recover(recovered_topics);
-        if (status.ok()) status = co_await groups.Load();
+        if (status.ok()) status = topics_watch.Start();
         if (status.ok()) status = server.Listen();
         // Listening on port 0 picks a free port; advertise the one bound.
         if (status.ok() && services.identity.port == 0) services.identity.port = server.port();
@@ -206,6 +280,8 @@ int main(int argc, char** argv) {
           io.stop();
           co_return;
         }
+        co_await ownership.Reconcile();
+        ownership.Start();
         logs.Start();
         server.Start();
         startup.Set(true, "partitions and groups recovered; accepting Kafka connections");
@@ -224,12 +300,14 @@ int main(int argc, char** argv) {
     object_store_probe.Stop();
     metadata_store_probe.Stop();
     server.StopAccepting();
+    ownership.Stop();
     groups.Shutdown();
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
           co_await logs.Shutdown();
           co_await membership.Leave();
+          topics_watch.Stop();
           // Let answered requests reach their clients; long polls may take
           // up to kShutdownGrace to give up.
           const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;

@@ -40,6 +40,9 @@ HandlerResult HandleCreateTopics(RequestContext& ctx, const CreateTopicsRequest&
       out.configs->push_back(std::move(config));
     }
   }
+  // Take this broker's share of the new partitions before answering, so a
+  // client that produces right away finds leaders.
+  if (!request.validate_only) co_await ctx.services.ownership.Reconcile();
 }
 
 }  // namespace kafscale::kafka

@@ -7,11 +7,12 @@ HandlerResult HandleDescribeCluster(RequestContext& ctx, const DescribeClusterRe
   const BrokerIdentity& self = ctx.services.identity;
   response.cluster_id = self.cluster_id;
   response.controller_id = self.node_id;
-  DescribeClusterResponse::DescribeClusterBroker broker;
-  broker.broker_id = self.node_id;
-  broker.host = self.host;
-  broker.port = self.port;
-  response.brokers.push_back(broker);
+  for (const cluster::BrokerEndpoint& live : LiveBrokers(ctx.services)) {
+    DescribeClusterResponse::DescribeClusterBroker& broker = response.brokers.emplace_back();
+    broker.broker_id = live.id;
+    broker.host = live.host;
+    broker.port = live.port;
+  }
   co_return;
 }
 

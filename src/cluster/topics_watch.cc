@@ -1,0 +1,58 @@
+#include "cluster/topics_watch.h"
+
+#include <boost/asio/post.hpp>
+
+#include "cluster/topic_record.h"
+#include "common/logging.h"
+#include "metastore/keys.h"
+
+namespace kafscale::cluster {
+
+TopicsWatch::TopicsWatch(boost::asio::any_io_executor executor, MetadataStore& store, TopicManager& topics,
+                         CommittedOffsetCallback on_committed_offset)
+    : executor_(executor), store_(store), topics_(topics), on_committed_offset_(std::move(on_committed_offset)) {}
+
+TopicsWatch::~TopicsWatch() { Stop(); }
+
+Status TopicsWatch::Start() {
+  auto deliver = [this, stopped = stopped_](const std::vector<WatchEvent>& events) {
+    boost::asio::post(executor_, [this, stopped, events] {
+      if (!*stopped) Apply(events);
+    });
+  };
+  return store_.WatchPrefix(keys::TopicsPrefix(), topics_.loaded_revision() + 1, deliver, &watch_);
+}
+
+void TopicsWatch::Stop() {
+  *stopped_ = true;
+  watch_.reset();
+}
+
+void TopicsWatch::Apply(const std::vector<WatchEvent>& events) {
+  for (const WatchEvent& event : events) {
+    const bool deleted = event.type == WatchEvent::Type::kDelete;
+    if (std::optional<std::string> name = keys::ParseTopicConfigKey(event.kv.key)) {
+      if (deleted) {
+        topics_.ApplyStored(*name, nullptr, event.kv.mod_revision);
+        continue;
+      }
+      TopicInfo stored;
+      Status decoded = DecodeTopicRecord(event.kv.value, &stored);
+      if (!decoded.ok()) {
+        LogError("ignoring unreadable topic record", {{"key", event.kv.key}, {"error", decoded.ToString()}});
+        continue;
+      }
+      topics_.ApplyStored(*name, &stored, event.kv.mod_revision);
+    } else if (std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(event.kv.key)) {
+      if (deleted) continue;
+      Result<int64_t> next = ParseNextOffset(event.kv.value);
+      if (!next.ok()) {
+        LogError("ignoring unreadable next offset", {{"key", event.kv.key}, {"error", next.status().ToString()}});
+        continue;
+      }
+      on_committed_offset_(partition->topic, partition->partition, *next);
+    }
+  }
+}
+
+}  // namespace kafscale::cluster

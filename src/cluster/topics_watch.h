@@ -1,0 +1,49 @@
+// TopicsWatch: follows /kafscale/topics/ in the metadata store so that every
+// broker sees topics created, changed or deleted through any broker, and
+// learns the next offsets other brokers commit (making their records
+// readable here).
+//
+// Store notifications arrive on a store thread and are handed to the core
+// executor, where TopicManager and the offset callback run.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cluster/topic_manager.h"
+#include "common/noncopyable.h"
+#include "metastore/metadata_store.h"
+
+namespace kafscale::cluster {
+
+class TopicsWatch : NonCopyable {
+ public:
+  using CommittedOffsetCallback = std::function<void(const std::string& topic, int32_t partition, int64_t next)>;
+
+  TopicsWatch(boost::asio::any_io_executor executor, MetadataStore& store, TopicManager& topics,
+              CommittedOffsetCallback on_committed_offset);
+  ~TopicsWatch();
+
+  // Watches from just after the revision TopicManager::Load read. Errors:
+  // the store's (NotFound when that revision was compacted away).
+  Status Start();
+  // Ends the watch; no callback runs once this returns. Call on the core
+  // executor before the TopicManager goes away.
+  void Stop();
+
+ private:
+  void Apply(const std::vector<WatchEvent>& events);
+
+  boost::asio::any_io_executor executor_;
+  MetadataStore& store_;
+  TopicManager& topics_;
+  CommittedOffsetCallback on_committed_offset_;
+  std::unique_ptr<Watch> watch_;
+  // Shared with posted handlers so that ones still queued after Stop do
+  // nothing.
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+};
+
+}  // namespace kafscale::cluster
