@@ -1,6 +1,9 @@
 // LogManager against in-memory/embedded stores: acknowledgement only after
 // the flush, offsets assigned without gaps, rollback on a failed flush,
-// recovery from the stores, and corrupt segments never served.
+// recovery from the stores, corrupt segments never served, and ownership:
+// only the holder of the partition lease writes, a fenced writer can neither
+// commit nor overwrite what a newer owner committed, and other brokers read
+// what the owner commits.
 #include "log/log_manager.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +14,7 @@
 #include <filesystem>
 
 #include "metastore/embedded_store.h"
+#include "metastore/keys.h"
 #include "objectstore/fault_injecting_object_store.h"
 #include "objectstore/memory_object_store.h"
 #include "storage/record_batch.h"
@@ -86,22 +90,61 @@ class LogManagerTest : public ::testing::Test {
     Status recovered = Run([&]() -> asio::awaitable<Status> { co_return co_await logs_->Recover(topics); });
     ASSERT_TRUE(recovered.ok()) << recovered.ToString();
     logs_->Start();
+    OwnPartitions(*logs_);
+  }
+
+  // Creates the topic's (empty) partitions, as TopicManager would, and owns them.
+  void CreateTopic() {
+    logs_->OnTopicCreated(topic_);
+    OwnPartitions(*logs_);
+  }
+
+  // Takes each partition's lease anew (a new tenure) and makes `logs` its writer.
+  void OwnPartitions(LogManager& logs) {
+    for (int32_t p = 0; p < topic_.partitions; ++p) {
+      if (logs.Owner(topic_.name, p) || !TakeLease(p).ok()) continue;
+      KeyValue lease;
+      ASSERT_TRUE(metadata_->Get(keys::PartitionLeaseKey(topic_.name, p), &lease).ok());
+      const cluster::OwnershipToken token{static_cast<int32_t>(lease.version), lease.create_revision};
+      Run([&]() -> asio::awaitable<Status> { co_return co_await logs.TakeOwnership(topic_.name, p, token); });
+    }
+  }
+
+  // Replaces the partition lease, as another broker taking over would.
+  Status TakeLease(int32_t partition) {
+    const std::string key = keys::PartitionLeaseKey(topic_.name, partition);
+    Status deleted = metadata_->Delete(key);
+    return deleted.ok() ? metadata_->Put(key, "broker") : deleted;
   }
 
   Status AppendDurably(int32_t partition, const std::string& batch, int64_t* base_offset) {
-    AppendResult appended = logs_->Append(topic_.name, partition, kafka::Records::FromString(batch), 1 << 20);
+    return AppendDurablyTo(*logs_, partition, batch, base_offset);
+  }
+  Status AppendDurablyTo(LogManager& logs, int32_t partition, const std::string& batch, int64_t* base_offset) {
+    AppendResult appended = logs.Append(topic_.name, partition, kafka::Records::FromString(batch), 1 << 20);
     if (appended.error != ErrorCode::kNone) return Status::InvalidArgument(appended.message);
     *base_offset = appended.base_offset;
     auto ticket = appended.ticket;
     return Run([&]() -> asio::awaitable<Status> {
-      co_return co_await logs_->WaitDurable(ticket, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+      co_return co_await logs.WaitDurable(ticket, std::chrono::steady_clock::now() + std::chrono::seconds(5));
     });
   }
 
-  ReadResult ReadAt(int32_t partition, int64_t offset) {
+  ReadResult ReadAt(int32_t partition, int64_t offset) { return ReadFrom(*logs_, partition, offset); }
+  ReadResult ReadFrom(LogManager& logs, int32_t partition, int64_t offset) {
     return Run([&]() -> asio::awaitable<ReadResult> {
-      co_return co_await logs_->Read(topic_.name, partition, offset, 1 << 20);
+      co_return co_await logs.Read(topic_.name, partition, offset, 1 << 20);
     });
+  }
+
+  // The first record value of a read's first batch.
+  static std::string FirstValue(const ReadResult& read) {
+    std::vector<Record> records;
+    if (read.records.slices.empty() || !DecodeRecords(read.records.slices.front().bytes, &records).ok() ||
+        records.empty()) {
+      return "";
+    }
+    return records.front().value.value_or("");
   }
 
   std::filesystem::path dir_;
@@ -117,7 +160,7 @@ class LogManagerTest : public ::testing::Test {
 
 TEST_F(LogManagerTest, RecordsBecomeVisibleOnlyWhenDurableWithConsecutiveOffsets) {
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   AppendResult pending = logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(3, 1000, "a")), 1 << 20);
   ASSERT_EQ(pending.error, ErrorCode::kNone);
   EXPECT_EQ(pending.base_offset, 0);
@@ -145,7 +188,7 @@ TEST_F(LogManagerTest, RecordsBecomeVisibleOnlyWhenDurableWithConsecutiveOffsets
 
 TEST_F(LogManagerTest, FailedFlushAcknowledgesNothingAndReusesOffsets) {
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   faulty_.FailNext(ObjectStoreOp::kPut, 1, Status::Unavailable("injected"));
   int64_t base = -1;
   Status failed = AppendDurably(1, Batch(4, 1000, "lost"), &base);
@@ -159,7 +202,7 @@ TEST_F(LogManagerTest, FailedFlushAcknowledgesNothingAndReusesOffsets) {
 
 TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
   ASSERT_TRUE(AppendDurably(0, Batch(3, 5000, "b"), &base).ok());
@@ -183,7 +226,7 @@ TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
 
 TEST_F(LogManagerTest, CorruptSegmentIsReportedAndNeverServed) {
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
   const std::string key = SegmentKey("default", "orders", 0, 0);
@@ -200,7 +243,7 @@ TEST_F(LogManagerTest, CorruptSegmentIsReportedAndNeverServed) {
 
 TEST_F(LogManagerTest, UncommittedSegmentIsIgnored) {
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
   // A segment uploaded by a broker that died before committing its offset.
@@ -223,14 +266,14 @@ TEST_F(LogManagerTest, FullBufferFlushesBeforeTheInterval) {
   options_.flush_interval = std::chrono::hours(1);
   options_.segment_bytes = 1;
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   int64_t base = -1;
   EXPECT_TRUE(AppendDurably(1, Batch(5, 1000, "a"), &base).ok());
 }
 
 TEST_F(LogManagerTest, InvalidBatchesAreRejectedForThatPartitionOnly) {
   Restart();
-  logs_->OnTopicCreated(topic_);
+  CreateTopic();
   std::string corrupt = Batch(2, 1000, "x");
   corrupt.back() ^= 1;
   EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(corrupt), 1 << 20).error,
@@ -242,6 +285,84 @@ TEST_F(LogManagerTest, InvalidBatchesAreRejectedForThatPartitionOnly) {
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "ok"), &base).ok());
   EXPECT_EQ(base, 0);
+}
+
+TEST_F(LogManagerTest, OnlyTheOwnerAppends) {
+  Restart();
+  logs_->OnTopicCreated(topic_);
+  EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
+            ErrorCode::kNotLeaderOrFollower);
+  OwnPartitions(*logs_);
+  int64_t base = -1;
+  EXPECT_TRUE(AppendDurably(0, Batch(1, 1000, "x"), &base).ok());
+}
+
+TEST_F(LogManagerTest, FencedOwnerCommitsNothingAndStopsWriting) {
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  ASSERT_TRUE(TakeLease(0).ok());  // the lease expired and another broker took it
+
+  Status fenced = AppendDurably(0, Batch(2, 1000, "late"), &base);
+  EXPECT_TRUE(fenced.IsConflict()) << fenced.ToString();
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 2);
+  EXPECT_FALSE(logs_->Owner(topic_.name, 0).has_value());
+  EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
+            ErrorCode::kNotLeaderOrFollower);
+  KeyValue next;
+  ASSERT_TRUE(metadata_->Get(keys::NextOffsetKey(topic_.name, 0), &next).ok());
+  EXPECT_EQ(next.value, "2");
+}
+
+TEST_F(LogManagerTest, ZombieNeverReplacesWhatANewOwnerCommitted) {
+  Restart();
+  CreateTopic();
+  // The zombie still believes it owns partition 0; a new owner takes over.
+  LogManager owner(io_.get_executor(), pool_, faulty_, *metadata_, options_);
+  owner.OnTopicCreated(topic_);
+  owner.Start();
+  ASSERT_TRUE(TakeLease(0).ok());
+  KeyValue lease;
+  ASSERT_TRUE(metadata_->Get(keys::PartitionLeaseKey(topic_.name, 0), &lease).ok());
+  const cluster::OwnershipToken token{2, lease.create_revision};
+  ASSERT_TRUE(Run([&]() -> asio::awaitable<Status> { co_return co_await owner.TakeOwnership(topic_.name, 0, token); })
+                  .ok());
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurablyTo(owner, 0, Batch(3, 1000, "new"), &base).ok());
+  EXPECT_EQ(base, 0);
+
+  Status zombie = AppendDurably(0, Batch(1, 1000, "zombie"), &base);
+  EXPECT_TRUE(zombie.IsConflict()) << zombie.ToString();
+  Restart();  // a fresh cache reads the stored segment
+  EXPECT_EQ(FirstValue(ReadAt(0, 0)), "new-v0");
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 3);
+  Run([&]() -> asio::awaitable<int> {
+    co_await owner.Shutdown();
+    co_return 0;
+  });
+}
+
+TEST_F(LogManagerTest, ReadersSeeWhatTheOwnerCommits) {
+  Restart();
+  CreateTopic();
+  LogManager reader(io_.get_executor(), pool_, faulty_, *metadata_, options_);
+  reader.OnTopicCreated(topic_);
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "a"), &base).ok());
+  ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "b"), &base).ok());
+  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 0);
+  reader.OnCommittedOffset(topic_.name, 1, 2);
+  reader.OnCommittedOffset(topic_.name, 1, 4);
+  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 4);
+  EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 2)), "b-v0");
+  // A commit the reader missed: it lists the partition when it finds the gap.
+  ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "c"), &base).ok());
+  ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "d"), &base).ok());
+  reader.OnCommittedOffset(topic_.name, 1, 6);
+  EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 5)), "d-v0");
+  EXPECT_EQ(reader.Append(topic_.name, 1, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
+            ErrorCode::kNotLeaderOrFollower);
 }
 
 }  // namespace
