@@ -113,8 +113,7 @@ asio::awaitable<CoordinatorLookup> GroupCoordinator::FindCoordinator(const std::
   CoordinatorLookup lookup;
   const int32_t self_id = membership_.self_id();
   const LeaseId broker_lease = membership_.lease();
-  const cluster::BrokerEndpoint* self = membership_.Find(self_id);
-  if (shut_down_ || broker_lease == 0 || !self) {
+  if (shut_down_ || broker_lease == 0 || !membership_.Find(self_id)) {
     lookup.error = ErrorCode::kCoordinatorNotAvailable;
     lookup.message = shut_down_ ? "this broker is shutting down" : "this broker has not joined the cluster yet";
     co_return lookup;
@@ -122,8 +121,7 @@ asio::awaitable<CoordinatorLookup> GroupCoordinator::FindCoordinator(const std::
   if (group_id.empty()) {
     // Every broker refuses group requests without a group id
     // (INVALID_GROUP_ID), so any broker can answer for it; no lease needed.
-    lookup.coordinator = *self;
-    co_return lookup;
+    co_return AnswerSelf();
   }
   auto work = [this, &group_id, self_id, broker_lease] {
     std::pair<Status, GroupLeaseHolder> out;
@@ -156,8 +154,7 @@ asio::awaitable<CoordinatorLookup> GroupCoordinator::FindCoordinator(const std::
 asio::awaitable<CoordinatorLookup> GroupCoordinator::TakeOver(const std::string& group_id,
                                                              const GroupLeaseHolder& lease) {
   CoordinatorLookup lookup;
-  lookup.coordinator = *membership_.Find(membership_.self_id());
-  if (HoldsLease(group_id, lease.create_revision)) co_return lookup;
+  if (HoldsLease(group_id, lease.create_revision)) co_return AnswerSelf();
   // Another broker may have coordinated the group since this one last did:
   // only the store's state now counts.
   auto work = [this, &group_id] {
@@ -180,7 +177,7 @@ asio::awaitable<CoordinatorLookup> GroupCoordinator::TakeOver(const std::string&
     co_return lookup;
   }
   // A concurrent lookup of the same group may have finished first.
-  if (HoldsLease(group_id, lease.create_revision)) co_return lookup;
+  if (HoldsLease(group_id, lease.create_revision)) co_return AnswerSelf();
   if (leases_.count(group_id) > 0) DropGroup(group_id, "its lease was taken anew");
   leases_[group_id] = {lease.create_revision, lease.lease};
   size_t offsets = 0;
@@ -194,7 +191,19 @@ asio::awaitable<CoordinatorLookup> GroupCoordinator::TakeOver(const std::string&
   }
   spdlog::info("group coordination taken group={} lease_revision={} committed_offsets={}", group_id,
                lease.create_revision, offsets);
-  co_return lookup;
+  co_return AnswerSelf();
+}
+
+CoordinatorLookup GroupCoordinator::AnswerSelf() const {
+  CoordinatorLookup lookup;
+  // Read after every wait: a refresh of the live set replaces its entries.
+  if (const cluster::BrokerEndpoint* self = membership_.Find(membership_.self_id())) {
+    lookup.coordinator = *self;
+  } else {
+    lookup.error = ErrorCode::kCoordinatorNotAvailable;
+    lookup.message = "this broker's registration is not live";
+  }
+  return lookup;
 }
 
 bool GroupCoordinator::HoldsLease(const std::string& group_id, int64_t create_revision) const {

@@ -166,6 +166,8 @@ class GroupCoordinator : NonCopyable {
   // this broker has just been found to hold; kNone once it coordinates.
   boost::asio::awaitable<CoordinatorLookup> TakeOver(const std::string& group_id, const GroupLeaseHolder& lease);
   bool HoldsLease(const std::string& group_id, int64_t create_revision) const;
+  // FindCoordinator's answer naming this broker.
+  CoordinatorLookup AnswerSelf() const;
   // Forgets the lease and the group's in-memory state; waiting calls are
   // answered NOT_COORDINATOR (their members rejoin at the new coordinator).
   void DropGroup(const std::string& group_id, const std::string& reason);
