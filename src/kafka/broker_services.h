@@ -12,6 +12,7 @@
 #include "group/group_coordinator.h"
 #include "log/log_manager.h"
 #include "metrics/broker_metrics.h"
+#include "metrics/s3_health.h"
 
 namespace kafscale::kafka {
 
@@ -32,6 +33,7 @@ struct BrokerServices {
   log::LogManager& logs;
   group::GroupCoordinator& groups;
   metrics::BrokerMetrics& metrics;
+  const metrics::S3HealthTracker& s3_health;
 };
 
 // The brokers to tell clients about: every live broker, this one included

@@ -217,6 +217,7 @@ int main(int argc, char** argv) {
       .logs = logs,
       .groups = groups,
       .metrics = broker_metrics,
+      .s3_health = s3_health,
   };
   kafka::Dispatcher dispatcher(services);
   net::ServerOptions server_options;

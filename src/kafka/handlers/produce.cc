@@ -32,6 +32,9 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
     std::shared_ptr<log::FlushTicket> ticket;
   };
   std::vector<Waiting> waiting;
+  // Records could not be made durable: refuse them with a retriable error
+  // rather than buffer what the object store may not take.
+  const metrics::S3HealthSnapshot storage = services.s3_health.Snapshot();
   for (const auto& topic_data : request.topic_data) {
     auto& topic_out = response.responses.emplace_back();
     topic_out.name = topic_data.name;
@@ -50,6 +53,9 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
         fail(ErrorCode::kTransactionalIdAuthorizationFailed, "transactions are not supported");
       } else if (!topic || partition_data.index < 0 || partition_data.index >= topic->partitions) {
         fail(ErrorCode::kUnknownTopicOrPartition, "unknown topic or partition");
+      } else if (storage.state != metrics::HealthState::kHealthy) {
+        fail(ErrorCode::kKafkaStorageError, "object store is " + std::string(metrics::HealthStateName(storage.state)) +
+                                                ": " + storage.reason);
       } else if (!partition_data.records.has_value()) {
         fail(ErrorCode::kCorruptMessage, "records are null");
       } else {
