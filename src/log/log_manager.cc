@@ -282,6 +282,12 @@ void LogManager::MaybeStartFlush(Partition& p) {
 }
 
 asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
+  // Started from MaybeStartFlush, but the partition may have lost its owner
+  // or its buffered batches since.
+  if (p->pending.empty() || !p->owner || p->dropped) {
+    p->flushing = false;
+    co_return;
+  }
   std::vector<PendingBatch> batches = std::move(p->pending);
   p->pending.clear();
   p->pending_bytes = 0;

@@ -27,8 +27,10 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
   BrokerServices& services = ctx.services;
   const bool valid_acks = request.acks == 0 || request.acks == 1 || request.acks == -1;
   const bool transactional = request.transactional_id.has_value();
+  // Positions, not pointers: the response vectors grow while this loop runs.
   struct Waiting {
-    ProduceResponse::PartitionProduceResponse* out;
+    size_t topic;
+    size_t partition;
     std::shared_ptr<log::FlushTicket> ticket;
   };
   std::vector<Waiting> waiting;
@@ -66,7 +68,8 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
         } else {
           out.base_offset = appended.base_offset;
           out.log_start_offset = appended.log_start_offset;
-          waiting.push_back(Waiting{&out, std::move(appended.ticket)});
+          waiting.push_back(Waiting{response.responses.size() - 1, topic_out.partition_responses.size() - 1,
+                                    std::move(appended.ticket)});
         }
       }
     }
@@ -79,9 +82,10 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
   for (Waiting& w : waiting) {
     Status status = co_await services.logs.WaitDurable(w.ticket, deadline);
     if (!status.ok()) {
-      w.out->error_code = static_cast<int16_t>(ErrorForFlushFailure(status));
-      w.out->error_message = status.ToString();
-      w.out->base_offset = -1;
+      auto& out = response.responses[w.topic].partition_responses[w.partition];
+      out.error_code = static_cast<int16_t>(ErrorForFlushFailure(status));
+      out.error_message = status.ToString();
+      out.base_offset = -1;
     }
   }
 }
