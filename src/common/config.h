@@ -67,6 +67,13 @@ struct BrokerConfig {
   std::string aws_session_token;
 
   // Normalised to scheme://host:port. Empty: embedded metadata store.
+  // S3 health (produce is refused unless healthy; /readyz fails when
+  // unavailable): thresholds over a sliding window.
+  int32_t s3_health_window_seconds = 60;
+  int32_t s3_degraded_latency_ms = 500;
+  int32_t s3_degraded_error_percent = 20;
+  int32_t s3_unavailable_latency_ms = 3000;
+  int32_t s3_unavailable_error_percent = 60;
   std::vector<std::string> etcd_endpoints;
   std::string etcd_username;
   std::string etcd_password;

@@ -168,7 +168,13 @@ int main(int argc, char** argv) {
   }
   // Every store call is measured; object-store calls also drive S3 health.
   metrics::Registry registry;
-  metrics::S3HealthTracker s3_health;
+  metrics::S3HealthOptions s3_health_options;
+  s3_health_options.window = std::chrono::seconds(config.s3_health_window_seconds);
+  s3_health_options.degraded_latency = std::chrono::milliseconds(config.s3_degraded_latency_ms);
+  s3_health_options.degraded_error_rate = config.s3_degraded_error_percent / 100.0;
+  s3_health_options.unavailable_latency = std::chrono::milliseconds(config.s3_unavailable_latency_ms);
+  s3_health_options.unavailable_error_rate = config.s3_unavailable_error_percent / 100.0;
+  metrics::S3HealthTracker s3_health(s3_health_options);
   ObjectStoreMetrics object_store_metrics(registry);
   InstrumentedObjectStore instrumented_objects(*objects->store, object_store_metrics, &s3_health);
   InstrumentedMetadataStore instrumented_metadata(**metadata, registry);
