@@ -20,9 +20,9 @@ import kafka.errors
 import pytest
 from kafka.structs import OffsetAndMetadata
 
-from clients import confluent_admin, confluent_produce
+from clients import confluent_admin, confluent_produce, run_node_script, watermarks
 from conftest import ADMIN_TIMEOUT_S
-from dataset import make_records
+from dataset import consumed_from_json, make_records
 from wire import RawClient, encode_string, encode_unsigned_varint
 
 PARTITIONS = 6
@@ -308,6 +308,48 @@ def test_kafka_python_resumes_from_its_commit_after_a_broker_restart(broker, top
         resumed = [m.offset for m in rest if m.partition == partition]
         assert not resumed or min(resumed) == offset, \
             f"partition {partition} did not resume at {offset}"
+
+
+NODE_GROUP_PARTITIONS = 3
+
+
+def node_group_consume(script, bootstrap, topic, group, count):
+    """Runs a tests/e2e/node/*_group.mjs consumer; returns the values it consumed.
+
+    The script commits every record before reporting it and stops after count.
+    """
+    result = run_node_script(script, [bootstrap, topic, group, count])
+    return [r.value for r in consumed_from_json(result["consumed"])]
+
+
+def assert_each_once(consumed, records, what):
+    expected = sorted(r.value for r in records)
+    assert sorted(consumed) == expected, (
+        f"{what}: {len(consumed)} consumed, {len(set(consumed))} distinct, "
+        f"{len(set(consumed) - set(expected))} not of this run, "
+        f"{len(set(expected) - set(consumed))} of this run missing")
+
+
+@pytest.mark.parametrize("script", ["kafkajs_group.mjs", "platformatic_group.mjs"])
+def test_node_group_consumes_commits_and_resumes_from_its_commit(
+        broker, topic_factory, node_clients, kafka_python_admin, script):
+    topic = topic_factory(NODE_GROUP_PARTITIONS, prefix="node-group")
+    group = unique_group("node-group")
+    first = make_records("node-group-first", 300)
+    confluent_produce(broker.bootstrap, topic, first)
+    assert_each_once(node_group_consume(script, broker.bootstrap, topic, group, len(first)),
+                     first, "first run")
+
+    # A second run of the group resumes from the first run's commits: only new records.
+    second = make_records("node-group-second", 200)
+    confluent_produce(broker.bootstrap, topic, second)
+    assert_each_once(node_group_consume(script, broker.bootstrap, topic, group, len(second)),
+                     second, "second run")
+
+    committed = kafka_python_admin.list_consumer_group_offsets(group)
+    ends = watermarks(broker.bootstrap, topic, NODE_GROUP_PARTITIONS)
+    assert {tp.partition: meta.offset for tp, meta in committed.items()} == \
+        {p: high for p, (_low, high) in ends.items()}
 
 
 def test_cooperative_sticky_keeps_unaffected_partitions(broker, topic_factory):
