@@ -152,7 +152,7 @@ ENV
   echo "  bootstrap:  $bootstrap"
   echo "  metrics:    http://127.0.0.1:$((FIRST_PORT + 1))/metrics (broker i: port $((FIRST_PORT + 1)) + $PORT_STEP*i)"
   echo "  settings:   $dir/env    logs: $dir/broker-*.log"
-  echo "  stop with:  $0 stop $dir   (or make cluster-stop)"
+  echo "  stop with:  $0 stop $dir"
 }
 
 case "${1:-}" in
