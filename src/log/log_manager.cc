@@ -552,6 +552,25 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
   co_return segment;
 }
 
+void LogManager::ReadAhead(const std::shared_ptr<Partition>& p, int64_t base) {
+  auto it = p->segments.upper_bound(base);
+  for (size_t n = 0; n < options_.readahead_segments && it != p->segments.end(); ++n, ++it) {
+    if (prefetching_.count(it->second) || cache_.Contains(it->second)) continue;
+    prefetching_.insert(it->second);
+    const int64_t next = it->first;
+    asio::co_spawn(executor_, [this, p, next]() { return Prefetch(p, next); }, asio::detached);
+  }
+}
+
+asio::awaitable<void> LogManager::Prefetch(std::shared_ptr<Partition> p, int64_t base) {
+  const std::string key = p->segments.count(base) ? p->segments.at(base) : std::string();
+  if (!key.empty() && !p->dropped) {
+    Status status;
+    co_await LoadSegment(*p, base, &status);
+  }
+  prefetching_.erase(key);
+}
+
 asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t partition, int64_t offset,
                                              int64_t max_bytes) {
   ReadResult result;
@@ -571,6 +590,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
   int64_t position = offset;
   bool reloaded = false;
   size_t loaded = 0;
+  int64_t last_base = -1;
   while (loaded < options_.max_segments_per_read && position < result.high_watermark) {
     auto next = p->segments.upper_bound(position);
     Status status = Status::NotFound("no segment holds offset " + std::to_string(position));
@@ -595,6 +615,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
       break;
     }
     ++loaded;
+    last_base = segment->base_offset();
     bool budget_left = true;
     for (const StoredBatch& batch : segment->batches) {
       if (batch.last_offset < position || batch.base_offset >= result.high_watermark) continue;
@@ -609,6 +630,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
     }
     if (!budget_left || budget <= 0) break;
   }
+  if (last_base >= 0) ReadAhead(p, last_base);
   co_return result;
 }
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct LogOptions {
   std::chrono::milliseconds flush_interval{100};
   uint64_t cache_bytes = 256ull * 1024 * 1024;
   size_t max_segments_per_read = 4;
+  // Segments after the last one a fetch read, loaded into the cache in the
+  // background so a reader catching up does not wait for each GET.
+  size_t readahead_segments = 2;
 };
 
 // Completion of one flush; every produce waiting on it is answered together.
@@ -164,6 +168,10 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   boost::asio::awaitable<void> Flush(std::shared_ptr<Partition> p);
   boost::asio::awaitable<std::shared_ptr<const LoadedSegment>> LoadSegment(Partition& p, int64_t base,
                                                                             Status* status);
+  // Starts loading up to readahead_segments segments after `base` that are
+  // neither cached nor already loading.
+  void ReadAhead(const std::shared_ptr<Partition>& p, int64_t base);
+  boost::asio::awaitable<void> Prefetch(std::shared_ptr<Partition> p, int64_t base);
   std::string PartitionPrefix(const std::string& topic, int32_t partition) const;
   std::shared_ptr<Partition> Shared(const std::string& topic, int32_t partition) const;
   // Re-lists the partition's committed segments (bases below its high
@@ -193,6 +201,7 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   boost::asio::steady_timer flush_timer_;
   bool stopping_ = false;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
+  std::set<std::string> prefetching_;  // segment keys being read ahead
 };
 
 }  // namespace kafscale::log

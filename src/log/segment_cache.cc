@@ -13,6 +13,8 @@ std::shared_ptr<const LoadedSegment> SegmentCache::Get(const std::string& key) {
   return it->second->segment;
 }
 
+bool SegmentCache::Contains(const std::string& key) const { return index_.count(key) != 0; }
+
 void SegmentCache::Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment) {
   if (auto it = index_.find(key); it != index_.end()) EraseEntry(it->second);
   size_ += segment->bytes->size();

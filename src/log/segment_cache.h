@@ -36,6 +36,8 @@ class SegmentCache : NonCopyable {
   explicit SegmentCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
 
   std::shared_ptr<const LoadedSegment> Get(const std::string& key);
+  // Whether `key` is cached, without making it more recently used.
+  bool Contains(const std::string& key) const;
   // Inserts or replaces; evicts least recently used entries beyond capacity.
   void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment);
   // Drops every key starting with `prefix`.

@@ -198,6 +198,7 @@ int main(int argc, char** argv) {
   log_options.segment_bytes = static_cast<uint64_t>(config.segment_bytes);
   log_options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
+  log_options.readahead_segments = static_cast<size_t>(config.readahead_segments);
   log::LogManager logs(io.get_executor(), io_pool, instrumented_objects, instrumented_metadata, log_options);
   topics.set_listener(&logs);
   cluster::PartitionOwnership ownership(io.get_executor(), io_pool, instrumented_metadata, membership, topics, logs);

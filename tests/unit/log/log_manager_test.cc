@@ -287,6 +287,28 @@ TEST_F(LogManagerTest, InvalidBatchesAreRejectedForThatPartitionOnly) {
   EXPECT_EQ(base, 0);
 }
 
+TEST_F(LogManagerTest, ReadingASegmentLoadsTheNextOnesInTheBackground) {
+  options_.max_segments_per_read = 1;
+  options_.readahead_segments = 2;
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "s" + std::to_string(i)), &base).ok());
+  Restart();  // an empty cache but for the newest segment, verified at recovery
+  ASSERT_EQ(FirstValue(ReadAt(0, 0)), "s0-v0");
+  auto cached = [&](int64_t segment_base) {
+    return logs_->cache().Contains(SegmentKey("default", "orders", 0, segment_base));
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  io_.restart();
+  while (!(cached(2) && cached(4)) && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(cached(2));
+  EXPECT_TRUE(cached(4));
+  EXPECT_FALSE(cached(6)) << "only readahead_segments ahead";
+}
+
 TEST_F(LogManagerTest, OnlyTheOwnerAppends) {
   Restart();
   logs_->OnTopicCreated(topic_);
