@@ -10,9 +10,9 @@ namespace kafscale::etcd_test {
 
 namespace {
 
-// The script sits at a fixed place relative to this source file.
+// scripts/etcd.sh of the source tree (KAFSCALE_SOURCE_DIR comes from CMake).
 std::string ScriptPath() {
-  return (std::filesystem::path(__FILE__).parent_path() / "../../../scripts/etcd.sh").lexically_normal().string();
+  return (std::filesystem::path(KAFSCALE_SOURCE_DIR) / "scripts/etcd.sh").string();
 }
 
 }  // namespace
