@@ -5,6 +5,7 @@ bucket on the shared radosgw, and broker processes killed the way machines
 die (SIGKILL) or stall (SIGSTOP).
 """
 
+import subprocess
 import threading
 import time
 
@@ -14,10 +15,12 @@ from confluent_kafka.admin import NewTopic
 
 from clients import confluent_admin, confluent_consume, confluent_produce
 from cluster import Cluster
+from conftest import REPO_ROOT
 from dataset import ProducedRecord
 from wire import RawClient, Record, decode_produce_response, encode_produce_body, encode_record_batch
 
 NOT_LEADER_OR_FOLLOWER = 6
+REQUEST_TIMED_OUT = 7
 KAFKA_STORAGE_ERROR = 56
 
 
@@ -259,3 +262,51 @@ def test_paused_broker_is_fenced_and_acknowledges_nothing(tmp_path):
         assert sorted(values) == sorted(r.value for r in before + after)
         for partition, got in by_partition(consumed).items():
             assert [r.offset for r in got] == list(range(20)), f"partition {partition} offsets conflict"
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"AWS_SECRET_ACCESS_KEY": "not-the-secret"}, "the secret access key is wrong"),
+    ({"KAFSCALE_S3_BUCKET": "kafscale-no-such-bucket"}, "does not exist"),
+    ({"KAFSCALE_ETCD_ENDPOINTS": "http://127.0.0.1:1"}, "cannot open metadata store"),
+])
+def test_bad_store_settings_stop_start_up_with_a_message(tmp_path, override, expected):
+    with Cluster(tmp_path, brokers=1, env_overrides=override) as cluster:
+        with pytest.raises(RuntimeError) as failure:
+            cluster.start(0)
+        assert expected in str(failure.value)
+        assert not cluster.is_running(0)
+
+
+def etcd_script(command, directory):
+    subprocess.run([str(REPO_ROOT / "scripts" / "etcd.sh"), command, str(directory)], check=True,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+
+
+def test_etcd_outage_gives_retriable_errors_and_recovers(tmp_path):
+    with Cluster(tmp_path, brokers=1, lease_ttl_s=5) as cluster:
+        cluster.start_all()
+        create_topic(cluster.bootstrap(), "etcd-outage", 2)
+        wait_for_leaders(cluster.bootstrap(), "etcd-outage", 2)
+        before = [record(i, f"before-{i}".encode()) for i in range(20)]
+        confluent_produce(cluster.bootstrap(), "etcd-outage", before, partition=0)
+
+        etcd_script("stop", cluster.etcd_dir)
+        try:
+            host, port = cluster.brokers[0].address.split(":")
+            with RawClient(host, int(port), timeout_s=30) as raw:
+                batch = encode_record_batch([Record(key=None, value=b"during-the-outage")])
+                raw.request(0, 3, encode_produce_body("etcd-outage", {0: batch}, acks=-1, timeout_ms=10000))
+                _, body = raw.receive()
+            answer = decode_produce_response(body)["etcd-outage"][0]
+            # Not durable without its commit: a retriable error, never an ack.
+            assert answer.error_code in (KAFKA_STORAGE_ERROR, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER), answer
+            assert cluster.is_running(0)
+        finally:
+            etcd_script("start", cluster.etcd_dir)
+
+        after = [record(i, f"after-{i}".encode()) for i in range(20)]
+        confluent_produce(cluster.bootstrap(), "etcd-outage", after, partition=0,
+                          extra_config={"retries": 1_000_000, "retry.backoff.ms": 200})
+        consumed = confluent_consume(cluster.bootstrap(), "etcd-outage", 1, 40, timeout_s=60)
+        assert [r.value for r in consumed] == [r.value for r in before + after]
+        assert cluster.is_running(0)

@@ -1,5 +1,5 @@
-"""Checks of the multi-broker harness (cluster.py) that hold before the broker
-runs on S3 and etcd; the multi-broker tests will replace them."""
+"""Checks of the multi-broker harness itself (cluster.py): isolation between
+clusters and fast failure with the broker's log shown."""
 
 import os
 import time

@@ -89,10 +89,7 @@ Result<std::unique_ptr<ObjectStore>> OpenS3(const BrokerConfig& config, const st
   options.session_token = config.aws_session_token;
   options.create_bucket_if_missing = config.s3_create_bucket && bucket == config.s3_bucket;
   auto opened = S3ObjectStore::Open(options);
-  if (!opened.ok()) {
-    LogError("cannot use S3 bucket", {{"bucket", bucket}, {"endpoint", endpoint.empty() ? "AWS" : endpoint}});
-    return opened.status();
-  }
+  if (!opened.ok()) return opened.status();
   return std::unique_ptr<ObjectStore>(std::move(*opened));
 }
 
@@ -163,7 +160,12 @@ int main(int argc, char** argv) {
   }
   auto objects = OpenObjectStores(config);
   if (!objects.ok()) {
-    LogError("cannot open object store", {{"error", objects.status().ToString()}});
+    if (objects.status().IsNotFound()) {
+      LogError("cannot open object store", {{"error", objects.status().ToString()},
+                                            {"hint", "create the bucket, or set KAFSCALE_S3_CREATE_BUCKET=true"}});
+    } else {
+      LogError("cannot open object store", {{"error", objects.status().ToString()}});
+    }
     return 1;
   }
   // Every store call is measured; object-store calls also drive S3 health.
