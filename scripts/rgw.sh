@@ -5,6 +5,12 @@
 #   scripts/rgw.sh start DIR   start it under DIR (wiped first) on free ports and
 #                              write DIR/env with the KAFSCALE_TEST_S3_* variables
 #   scripts/rgw.sh stop DIR    stop the daemons listed in DIR/run/*.pid
+#   scripts/rgw.sh stop-gateway DIR
+#                              stop only radosgw (an S3 outage for tests); the
+#                              monitor and the OSD keep running, and so do
+#                              the objects in the OSD's memory
+#   scripts/rgw.sh start-gateway DIR
+#                              start radosgw again on the same config and port
 #
 # Needs the Debian packages radosgw, ceph-mon and ceph-osd. Several clusters
 # may run at once in different directories. Inside the cluster there is no
@@ -16,7 +22,7 @@ SECRET_KEY=kafscale-test-secret-key
 START_TIMEOUT_S=60
 
 usage() {
-  echo "usage: $0 start|stop DIR" >&2
+  echo "usage: $0 start|stop|stop-gateway|start-gateway DIR" >&2
   exit 2
 }
 
@@ -66,7 +72,7 @@ stop_cluster() {  # DIR
   stop_pids $(running_pids "$1" '*')
 }
 
-fail_start() {  # DIR, message
+report_failure() {  # DIR, message
   echo "rgw.sh: $2" >&2
   local log
   for log in "$1"/log/*.log; do
@@ -74,8 +80,63 @@ fail_start() {  # DIR, message
     echo "--- last lines of $log" >&2
     tail -n 15 "$log" >&2
   done
+}
+
+fail_start() {  # DIR, message
+  report_failure "$1" "$2"
   stop_cluster "$1"
   exit 1
+}
+
+# The radosgw endpoint of the cluster in DIR, from the port in its config.
+gateway_endpoint() {  # DIR
+  local port
+  port=$(sed -n 's/^rgw_frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\)$/\1/p' "$1/ceph.conf")
+  [[ -n "$port" ]] || { echo "rgw.sh: no radosgw port in $1/ceph.conf" >&2; exit 1; }
+  echo "http://127.0.0.1:$port"
+}
+
+# Starts radosgw and waits until it answers HTTP; on failure calls the
+# function named by on_failure with DIR and a message.
+launch_gateway() {  # DIR, deadline (in SECONDS), on_failure
+  local dir=$1 deadline=$2 on_failure=$3 endpoint
+  endpoint=$(gateway_endpoint "$dir")
+  radosgw -c "$dir/ceph.conf" -n client.rgw.a >>"$dir/log/setup.log" 2>&1 || "$on_failure" "$dir" "radosgw did not start"
+  until curl -s -o /dev/null "$endpoint/"; do
+    ((SECONDS < deadline)) || "$on_failure" "$dir" "radosgw did not answer on $endpoint within ${START_TIMEOUT_S}s"
+    sleep 0.2
+  done
+}
+
+fail_gateway_start() {  # DIR, message: leaves the monitor and the OSD running
+  report_failure "$1" "$2"
+  stop_pids $(running_pids "$1" 'client.rgw.*')
+  exit 1
+}
+
+stop_gateway() {  # DIR
+  local dir=$1 endpoint curl_status deadline=$((SECONDS + START_TIMEOUT_S))
+  endpoint=$(gateway_endpoint "$dir")
+  stop_pids $(running_pids "$dir" 'client.rgw.*')
+  while true; do
+    curl -s -o /dev/null --max-time 1 "$endpoint/" && curl_status=0 || curl_status=$?
+    ((curl_status != 7)) || break  # 7: connection refused, the port is closed
+    ((SECONDS < deadline)) || { echo "rgw.sh: $endpoint still open after radosgw stopped" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "radosgw at $endpoint stopped"
+}
+
+start_gateway() {  # DIR
+  local dir
+  dir=$(cd "$1" && pwd)
+  [[ -f "$dir/ceph.conf" ]] || { echo "rgw.sh: no cluster in $dir (run start first)" >&2; exit 1; }
+  if [[ -n "$(running_pids "$dir" 'client.rgw.*')" ]]; then
+    echo "rgw.sh: radosgw is already running in $dir" >&2
+    exit 1
+  fi
+  launch_gateway "$dir" $((SECONDS + START_TIMEOUT_S)) fail_gateway_start
+  echo "radosgw ready at $(gateway_endpoint "$dir")"
 }
 
 write_config() {  # DIR, fsid, mon port, rgw port
@@ -151,13 +212,8 @@ start_cluster() {  # DIR
   ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >>"$dir/log/setup.log" 2>&1 ||
     fail_start "$dir" "ceph-osd --mkfs failed"
   ceph-osd -c "$conf" -i "$osd_id" >>"$dir/log/setup.log" 2>&1 || fail_start "$dir" "ceph-osd did not start"
-  radosgw -c "$conf" -n client.rgw.a >>"$dir/log/setup.log" 2>&1 || fail_start "$dir" "radosgw did not start"
-
-  endpoint=http://127.0.0.1:$rgw_port
-  until curl -s -o /dev/null "$endpoint/"; do
-    ((SECONDS < deadline)) || fail_start "$dir" "radosgw did not answer on $endpoint within ${START_TIMEOUT_S}s"
-    sleep 0.2
-  done
+  launch_gateway "$dir" "$deadline" fail_start
+  endpoint=$(gateway_endpoint "$dir")
   timeout $((deadline - SECONDS > 5 ? deadline - SECONDS : 5)) \
     radosgw-admin -c "$conf" -n client.rgw.a --admin-socket= --log-file="$dir/log/radosgw-admin.log" \
     user create --uid=kafscale-test --display-name=kafscale-test \
@@ -177,5 +233,7 @@ ENV
 case "$1" in
   start) start_cluster "$2" ;;
   stop) stop_cluster "$2" ;;
+  stop-gateway) stop_gateway "$2" ;;
+  start-gateway) start_gateway "$2" ;;
   *) usage ;;
 esac
