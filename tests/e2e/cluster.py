@@ -21,6 +21,8 @@ module) and override `cluster_options` to change the defaults:
         ... produce to cluster.bootstrap() ...
 
 Or use the class directly: `with Cluster(tmp_path, brokers=2) as c: c.start_all()`.
+A test that must stop its radosgw starts one of its own (scripts/rgw.sh) and
+passes its settings: `Cluster(tmp_path, s3=read_env_file(rgw_dir / "env"))`.
 """
 
 import os
@@ -42,17 +44,17 @@ S3_VARIABLES = ("KAFSCALE_TEST_S3_ENDPOINT", "KAFSCALE_TEST_S3_ACCESS_KEY",
 SCRIPT_TIMEOUT_S = 60
 
 
-def _run_script(*args):
-    """Runs a scripts/ helper; raises with its output when it fails."""
+def run_script(*args, env=None):
+    """Runs a scripts/ helper (in `env`, default ours); raises with its output when it fails."""
     result = subprocess.run([str(REPO_ROOT / "scripts" / args[0]), *args[1:]],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            timeout=SCRIPT_TIMEOUT_S, check=False)
+                            timeout=SCRIPT_TIMEOUT_S, check=False, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"scripts/{' '.join(args)} failed with {result.returncode}:\n"
                            f"{result.stdout.decode(errors='replace')}")
 
 
-def _read_env_file(path):
+def read_env_file(path):
     """The NAME=VALUE lines of a scripts/*.sh env file, as a dict."""
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return dict(pairs)
@@ -113,8 +115,10 @@ class Cluster:
     """
 
     def __init__(self, work_dir, brokers=3, lease_ttl_s=10, flush_interval_ms=10,
-                 env_overrides=None):
-        self.s3 = s3_test_settings()
+                 env_overrides=None, s3=None):
+        # s3: the radosgw to use, with the keys of s3_test_settings(); by
+        # default the one the environment names.
+        self.s3 = dict(s3) if s3 is not None else s3_test_settings()
         self.work_dir = work_dir
         self.bucket = f"kafscale-e2e-{uuid.uuid4().hex[:12]}"
         self.lease_ttl_s = lease_ttl_s
@@ -145,9 +149,9 @@ class Cluster:
 
     def open(self):
         """Starts this cluster's etcd and creates its bucket; no broker yet."""
-        _run_script("etcd.sh", "start", str(self.etcd_dir))
-        self.etcd_endpoints = _read_env_file(self.etcd_dir / "env")["KAFSCALE_TEST_ETCD_ENDPOINTS"]
-        _run_script("cluster.sh", "bucket", self.bucket)
+        run_script("etcd.sh", "start", str(self.etcd_dir))
+        self.etcd_endpoints = read_env_file(self.etcd_dir / "env")["KAFSCALE_TEST_ETCD_ENDPOINTS"]
+        run_script("cluster.sh", "bucket", self.bucket, env={**os.environ, **self.s3})
 
     def close(self):
         """Tear-down: stops every broker (SIGKILL after STOP_TIMEOUT_S) and the etcd.
@@ -166,7 +170,7 @@ class Cluster:
                 continue
             if code != 0:
                 errors.append(f"broker {index} exited with {code} on SIGTERM\n{broker.log_tail()}")
-        _run_script("etcd.sh", "stop", str(self.etcd_dir))
+        run_script("etcd.sh", "stop", str(self.etcd_dir))
         if errors:
             raise RuntimeError("\n\n".join(errors))
 
