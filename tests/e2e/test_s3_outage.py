@@ -81,6 +81,17 @@ def s3_health_states(cluster):
             for sample in family.samples}
 
 
+def wait_for_s3_health(cluster, state, timeout_s=HEALTH_CHANGE_TIMEOUT_S):
+    """Polls /metrics until kafscale_s3_health_state is 1 for state alone."""
+    expected = {name: 1 if name == state else 0 for name in ("healthy", "degraded", "unavailable")}
+    deadline = time.monotonic() + timeout_s
+    while (states := s3_health_states(cluster)) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"S3 health still {states} after {timeout_s}s, wanted {state}\n"
+                                 f"{cluster.brokers[0].log_tail()}")
+        time.sleep(0.2)
+
+
 def raw_produce_error(cluster, partition, value):
     """The per-partition error code of one acks=all Produce v3 carrying value."""
     host, port = cluster.brokers[0].address.split(":")
@@ -155,7 +166,9 @@ def test_s3_outage_gives_retriable_errors_and_recovers_without_loss(tmp_path):
             for future in admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)]).values():
                 future.result(30)
             acknowledged = produce_by_partition(cluster.bootstrap(), records("before"))
-            assert s3_health_states(cluster)["healthy"] == 1
+            # A fresh radosgw answers its first writes slowly (it creates its
+            # pools), which can leave the store degraded for a window.
+            wait_for_s3_health(cluster, "healthy")
 
             kept_running = KeptRunningProducer(cluster.bootstrap())
             refused = []
@@ -175,7 +188,7 @@ def test_s3_outage_gives_retriable_errors_and_recovers_without_loss(tmp_path):
                 assert object_store["reason"].startswith("unavailable: "), report
                 assert "object-store requests failed" in object_store["reason"], report
                 assert report["checks"]["startup"]["ok"] and report["checks"]["metadata_store"]["ok"], report
-                assert s3_health_states(cluster) == {"healthy": 0, "degraded": 0, "unavailable": 1}
+                wait_for_s3_health(cluster, "unavailable", timeout_s=0)
 
                 assert raw_produce_error(cluster, 1, b"refused-when-unavailable") == KAFKA_STORAGE_ERROR
                 refused.append(b"refused-when-unavailable")
@@ -190,6 +203,7 @@ def test_s3_outage_gives_retriable_errors_and_recovers_without_loss(tmp_path):
                 run_script("rgw.sh", "start-gateway", str(rgw_dir))
 
             wait_for_readiness(cluster, 200)
+            wait_for_s3_health(cluster, "healthy")
             kept_running.flush()
             assert not kept_running.errors, kept_running.errors[:3]
             assert sorted(kept_running.acknowledged) == sorted(r.value for r in records("during"))
