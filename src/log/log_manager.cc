@@ -50,6 +50,7 @@ struct LogManager::Partition {
   int64_t high_watermark = 0;  // next offset that is durable (committed)
   int64_t next_offset = 0;     // next offset to assign
   std::map<int64_t, std::string> segments;  // durable segments: base offset -> object key
+  bool segments_listed = false;             // `segments` is complete (listed from the store)
   std::vector<PendingBatch> pending;
   uint64_t pending_bytes = 0;
   std::shared_ptr<FlushTicket> pending_ticket;
@@ -101,62 +102,25 @@ void LogManager::OnPartitionsAdded(const cluster::TopicInfo& info, int32_t old_c
 }
 
 asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::TopicInfo*>& topics) {
+  auto work = [this] {
+    std::pair<Status, std::vector<KeyValue>> out;
+    out.first = metadata_.Range(keys::TopicsPrefix(), &out.second);
+    return out;
+  };
+  auto [status, kvs] = co_await RunBlocking(pool_, work);
+  if (!status.ok()) co_return status;
   for (const cluster::TopicInfo* topic : topics) {
-    auto work = [this, name = topic->name] {
-      std::pair<std::vector<KeyValue>, std::vector<ObjectInfo>> out;
-      Status s = metadata_.Range(keys::TopicPrefix(name), &out.first);
-      if (s.ok()) s = ListAll(objects_, options_.object_namespace + "/" + name + "/", &out.second);
-      return std::make_pair(s, std::move(out));
-    };
-    auto [status, state] = co_await RunBlocking(pool_, work);
-    if (!status.ok()) co_return Status(status);
-    auto& [kvs, objects] = state;
-    for (int32_t index = 0; index < topic->partitions; ++index) {
-      Partition& p = AddPartition(topic->name, index);
-      const std::string offset_key = keys::NextOffsetKey(topic->name, index);
-      for (const KeyValue& kv : kvs) {
-        if (kv.key != offset_key) continue;
-        auto parsed = ParseNextOffset(kv.value);
-        if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
-        p.high_watermark = p.next_offset = *parsed;
-      }
-    }
-    std::set<std::string> index_keys;
-    for (const ObjectInfo& object : objects) {
-      if (object.key.ends_with(".index")) index_keys.insert(object.key);
-    }
-    for (const ObjectInfo& object : objects) {
-      ParsedSegmentKey parsed;
-      if (!ParseSegmentKey(object.key, &parsed).ok() || parsed.kind != SegmentObjectKind::kSegment) continue;
-      Partition* p = Find(topic->name, parsed.partition);
-      if (!p) continue;
-      if (parsed.base_offset >= p->high_watermark) {
-        spdlog::info("ignoring uncommitted segment key={} high_watermark={}", object.key, p->high_watermark);
-        continue;
-      }
-      if (!index_keys.count(IndexKey(options_.object_namespace, topic->name, parsed.partition, parsed.base_offset))) {
-        spdlog::error("segment has no index; it will not be served key={}", object.key);
-        continue;
-      }
-      p->segments[parsed.base_offset] = object.key;
-    }
+    for (int32_t index = 0; index < topic->partitions; ++index) AddPartition(topic->name, index);
   }
-  // Verify the newest segment of each partition now: a crash is most likely
-  // to have damaged it. Older ones are verified when first read.
-  for (auto& [key, p] : partitions_) {
-    if (p->segments.empty()) {
-      if (p->high_watermark > p->log_start_offset) {
-        spdlog::error("partition has committed offsets but no segments topic={} partition={} high_watermark={}",
-                      p->topic, p->index, p->high_watermark);
-      }
-      continue;
-    }
-    Status status;
-    co_await LoadSegment(*p, p->segments.rbegin()->first, &status);
-    if (!status.ok()) {
-      spdlog::error("newest segment failed verification topic={} partition={} error=\"{}\"", p->topic, p->index,
-                    status.ToString());
-    }
+  // Segments are listed when a partition is first read or taken over, so
+  // start-up costs no object-store request however much data there is.
+  for (const KeyValue& kv : kvs) {
+    std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(kv.key);
+    Partition* p = partition ? Find(partition->topic, partition->partition) : nullptr;
+    if (!p) continue;
+    auto parsed = ParseNextOffset(kv.value);
+    if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+    p->high_watermark = p->next_offset = *parsed;
   }
   spdlog::info("recovered partitions={}", partitions_.size());
   co_return Status::OK();
@@ -432,11 +396,19 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
   for (const ObjectInfo& object : objects) {
     ParsedSegmentKey parsed;
     if (!ParseSegmentKey(object.key, &parsed).ok() || parsed.kind != SegmentObjectKind::kSegment) continue;
-    if (parsed.base_offset >= p->high_watermark) continue;
-    if (!index_keys.count(IndexKey(options_.object_namespace, p->topic, p->index, parsed.base_offset))) continue;
+    if (parsed.base_offset >= p->high_watermark) continue;  // uploaded, never committed
+    if (!index_keys.count(IndexKey(options_.object_namespace, p->topic, p->index, parsed.base_offset))) {
+      spdlog::error("segment has no index; it will not be served key={}", object.key);
+      continue;
+    }
     segments[parsed.base_offset] = object.key;
   }
+  if (segments.empty() && p->high_watermark > p->log_start_offset) {
+    spdlog::error("partition has committed offsets but no segments topic={} partition={} high_watermark={}",
+                  p->topic, p->index, p->high_watermark);
+  }
   p->segments = std::move(segments);
+  p->segments_listed = true;
   co_return Status::OK();
 }
 
@@ -461,10 +433,20 @@ asio::awaitable<Status> LogManager::TakeOwnership(const std::string& topic, int3
   auto [status, committed] = co_await RunBlocking(pool_, work);
   if (!status.ok()) co_return status;
   if (p->dropped) co_return Status::NotFound("topic " + topic + " was deleted");
-  if (committed != p->high_watermark) {
+  if (committed != p->high_watermark || !p->segments_listed) {
     p->high_watermark = committed;
     status = co_await ReloadSegments(p);
     if (!status.ok()) co_return status;
+  }
+  // A crash most likely damaged the newest segment: check it before
+  // appending after it (older ones are checked when first read).
+  if (!p->segments.empty()) {
+    Status verified;
+    co_await LoadSegment(*p, p->segments.rbegin()->first, &verified);
+    if (!verified.ok()) {
+      spdlog::error("newest segment failed verification topic={} partition={} error=\"{}\"", topic, partition,
+                    verified.ToString());
+    }
   }
   p->next_offset = p->high_watermark;
   p->owner = token;
@@ -510,7 +492,9 @@ void LogManager::OnCommittedOffset(const std::string& topic, int32_t partition, 
   if (!p || p->owner || next_offset <= p->high_watermark) return;
   // Each commit covers one segment starting at the previous next offset. A
   // missed commit shows up as a gap that Read fills by listing.
-  p->segments[p->high_watermark] = SegmentKey(options_.object_namespace, topic, partition, p->high_watermark);
+  if (p->segments_listed) {
+    p->segments[p->high_watermark] = SegmentKey(options_.object_namespace, topic, partition, p->high_watermark);
+  }
   p->high_watermark = p->next_offset = next_offset;
   p->data_waiters.NotifyAll();
 }
@@ -586,9 +570,17 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
     result.error = ErrorCode::kOffsetOutOfRange;
     co_return result;
   }
+  bool reloaded = false;
+  if (!p->segments_listed && offset < p->high_watermark) {
+    reloaded = true;
+    if (Status listed = co_await ReloadSegments(p); !listed.ok()) {
+      result.error = ErrorCode::kKafkaStorageError;
+      result.message = listed.ToString();
+      co_return result;
+    }
+  }
   int64_t budget = max_bytes;
   int64_t position = offset;
-  bool reloaded = false;
   size_t loaded = 0;
   int64_t last_base = -1;
   while (loaded < options_.max_segments_per_read && position < result.high_watermark) {
@@ -651,6 +643,10 @@ asio::awaitable<ErrorCode> LogManager::ScanRecords(const std::string& topic, int
   std::shared_ptr<Partition> p;
   if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
   if (!p) co_return ErrorCode::kUnknownTopicOrPartition;
+  if (!p->segments_listed) {
+    Status listed = co_await ReloadSegments(p);
+    if (!listed.ok()) co_return ErrorCode::kKafkaStorageError;
+  }
   std::vector<int64_t> bases;
   for (const auto& [base, key] : p->segments) bases.push_back(base);
   for (int64_t base : bases) {

@@ -78,8 +78,10 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
              MetadataStore& metadata, LogOptions options);
   ~LogManager() override;
 
-  // Rebuilds every partition of `topics` from the stores. Corrupt or missing
-  // objects are reported in the log and are never served.
+  // Rebuilds every partition of `topics` from the metadata store (committed
+  // next offsets). Segments are listed from the object store when a
+  // partition is first read or taken over; corrupt or missing objects are
+  // reported in the log then and are never served.
   boost::asio::awaitable<Status> Recover(const std::vector<const cluster::TopicInfo*>& topics);
 
   // Starts the periodic flush timer.

@@ -294,7 +294,7 @@ TEST_F(LogManagerTest, ReadingASegmentLoadsTheNextOnesInTheBackground) {
   CreateTopic();
   int64_t base = -1;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "s" + std::to_string(i)), &base).ok());
-  Restart();  // an empty cache but for the newest segment, verified at recovery
+  Restart();  // an empty cache but for the newest segment, verified when taking ownership
   ASSERT_EQ(FirstValue(ReadAt(0, 0)), "s0-v0");
   auto cached = [&](int64_t segment_base) {
     return logs_->cache().Contains(SegmentKey("default", "orders", 0, segment_base));
