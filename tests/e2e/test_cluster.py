@@ -52,6 +52,20 @@ def wait_for_leaders(bootstrap, topic, partitions, timeout_s=30, exclude=()):
         time.sleep(0.2)
 
 
+def wait_for_brokers(bootstrap, expected, timeout_s=10):
+    """Whether Metadata from `bootstrap` lists exactly the `expected` broker ids
+    within timeout_s (each broker refreshes its view of the others every 0.5 s)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        brokers = sorted(confluent_admin(bootstrap).list_topics(timeout=10).brokers)
+        if brokers == expected:
+            return True
+        if time.monotonic() > deadline:
+            print(f"{bootstrap} reports brokers {brokers}, expected {expected}")
+            return False
+        time.sleep(0.2)
+
+
 def by_partition(consumed):
     out = {}
     for record in consumed:
@@ -65,8 +79,7 @@ def test_three_brokers_report_each_other_and_spread_partitions(tmp_path):
         create_topic(cluster.bootstrap(), "spread", 12)
         leaders = wait_for_leaders(cluster.bootstrap(), "spread", 12)
         for index in range(3):
-            metadata = confluent_admin(cluster.brokers[index].address).list_topics(timeout=10)
-            assert sorted(metadata.brokers) == [0, 1, 2], f"broker {index} reports {metadata.brokers}"
+            assert wait_for_brokers(cluster.brokers[index].address, [0, 1, 2]), f"broker {index}"
         counts = [list(leaders.values()).count(b) for b in range(3)]
         assert counts == [4, 4, 4], f"12 partitions over 3 brokers: {leaders}"
 
@@ -86,8 +99,7 @@ def test_dead_broker_partitions_get_new_owners_within_the_lease_ttl(tmp_path):
         # The lease runs out after the TTL (counted from the last keep-alive,
         # up to TTL/3 before the kill); a survivor notices within a pass.
         assert took <= ttl_s + 2, f"new owners after {took:.1f}s with a {ttl_s}s lease"
-        assert sorted(confluent_admin(survivor).list_topics(timeout=10).brokers) == \
-            sorted({0, 1, 2} - {victim})
+        assert wait_for_brokers(survivor, sorted({0, 1, 2} - {victim}))
         records = [record(i, f"v{i}".encode()) for i in range(9)]
         for partition in range(9):
             confluent_produce(survivor, "takeover", [records[partition]], partition=partition)
