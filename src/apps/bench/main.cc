@@ -3,7 +3,6 @@
 // throughput and latency percentiles, optionally consumes for end-to-end
 // latency and catch-up rate, and can repeat the load against the mock
 // cluster in the same run as a same-client, no-durability reference.
-#include <cstdio>
 #include <iostream>
 #include <optional>
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "apps/bench/latency_histogram.h"
 #include "common/noncopyable.h"
