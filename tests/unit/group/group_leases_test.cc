@@ -105,8 +105,10 @@ class GroupLeasesTest : public ::testing::Test, public TestLoop {
 TEST_F(GroupLeasesTest, OnlyOneBrokerCoordinatesAGroupAndTheOtherPointsToIt) {
   StartBrokers();
   // Both look the group up at once; one lease wins and both name its holder.
-  std::future<CoordinatorLookup> from_one = Start(one_->coordinator().FindCoordinator(kGroup));
-  std::future<CoordinatorLookup> from_two = Start(two_->coordinator().FindCoordinator(kGroup));
+  // A named string: the coroutines keep a reference to their argument.
+  const std::string group = kGroup;
+  std::future<CoordinatorLookup> from_one = Start(one_->coordinator().FindCoordinator(group));
+  std::future<CoordinatorLookup> from_two = Start(two_->coordinator().FindCoordinator(group));
   CoordinatorLookup found_one = Finish(from_one);
   CoordinatorLookup found_two = Finish(from_two);
   ASSERT_EQ(found_one.error, ErrorCode::kNone) << found_one.message;
@@ -136,7 +138,6 @@ TEST_F(GroupLeasesTest, OnlyOneBrokerCoordinatesAGroupAndTheOtherPointsToIt) {
   EXPECT_EQ(CommitStandalone(other, 7), ErrorCode::kNotCoordinator);
   EXPECT_EQ(Fetch(other).error, ErrorCode::kNotCoordinator);
   EXPECT_EQ(wrong.Describe(kGroup).error, ErrorCode::kNotCoordinator);
-  const std::string group = kGroup;
   const std::vector<TopicPartition> partitions = {{"t", 0}};
   EXPECT_EQ(Run(wrong.DeleteOffsets(group, partitions)).error, ErrorCode::kNotCoordinator);
   EXPECT_EQ(Run(wrong.DeleteGroup(group)), ErrorCode::kNotCoordinator);
@@ -210,7 +211,8 @@ TEST_F(GroupLeasesTest, ALostBrokerLeaseDropsTheGroupsUntilTakenAgain) {
   StartBrokers(/*lease_ttl_seconds=*/2);
   one_->Coordinate(kGroup);
   ASSERT_EQ(CommitStandalone(*one_, 7), ErrorCode::kNone);
-  std::future<JoinResult> waiting = Start(one_->coordinator().Join(MakeJoin("instance")));
+  const JoinRequest join = MakeJoin("instance");  // named: the coroutine keeps a reference
+  std::future<JoinResult> waiting = Start(one_->coordinator().Join(join));
   RunFor(20ms);
   ASSERT_FALSE(IsReady(waiting));
 
