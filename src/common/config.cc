@@ -307,6 +307,7 @@ std::string FlagName(const OptionSpec& option) {
 const std::vector<OptionSpec>& Options() {
   using C = BrokerConfig;
   constexpr int64_t kKiB = 1 << 10;
+  constexpr int64_t kMiB = 1 << 20;
   constexpr int64_t kGiB = 1 << 30;
   constexpr int64_t kTiB = int64_t{1} << 40;
   constexpr auto kBytes = NumberStyle::kBytes;
@@ -370,6 +371,8 @@ const std::vector<OptionSpec>& Options() {
        Integer(&C::flush_interval_ms, 1, 60000)},
       {"KAFSCALE_CACHE_BYTES", "segment bytes cached in memory for reads (0: none)",
        Integer(&C::cache_bytes, 0, kTiB, kBytes)},
+      {"KAFSCALE_MAX_BUFFER_BYTES", "produced bytes not yet durable beyond which produce requests wait",
+       Integer(&C::max_buffer_bytes, kMiB, 64 * kGiB, kBytes)},
       {"KAFSCALE_READAHEAD_SEGMENTS", "segments fetched ahead of a sequential reader",
        Integer(&C::readahead_segments, 0, 64)},
       {"KAFSCALE_AUTO_CREATE_TOPICS", "create unknown topics on metadata/produce requests",

@@ -81,6 +81,7 @@ struct BrokerConfig {
   int64_t segment_bytes = 4 << 20;
   int32_t flush_interval_ms = 100;
   int64_t cache_bytes = 256 << 20;
+  int64_t max_buffer_bytes = 256 << 20;
   int32_t readahead_segments = 2;
   bool auto_create_topics = true;
   int32_t auto_create_partitions = 1;

@@ -216,6 +216,7 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     SetBaseOffset(pending.bytes.data(), pending.base_offset);
     p->next_offset = pending.last_offset + 1;
     p->pending_bytes += pending.bytes.size();
+    buffered_bytes_ += pending.bytes.size();
     p->pending.push_back(std::move(pending));
   }
   if (!p->pending_ticket) p->pending_ticket = std::make_shared<FlushTicket>();
@@ -254,6 +255,7 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
   }
   std::vector<PendingBatch> batches = std::move(p->pending);
   p->pending.clear();
+  const uint64_t flushing_bytes = p->pending_bytes;
   p->pending_bytes = 0;
   std::shared_ptr<FlushTicket> ticket = std::move(p->pending_ticket);
   const int64_t base = batches.front().base_offset;
@@ -334,7 +336,25 @@ asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
   }
   ticket->done = true;
   ticket->notifier.NotifyAll();
+  ReleaseBuffer(flushing_bytes);
   if (!p->pending.empty() && (stopping_ || p->pending_bytes >= options_.segment_bytes)) MaybeStartFlush(*p);
+}
+
+void LogManager::ReleaseBuffer(uint64_t bytes) {
+  buffered_bytes_ -= bytes;
+  if (buffered_bytes_ < options_.max_buffered_bytes) buffer_space_.NotifyAll();
+}
+
+asio::awaitable<bool> LogManager::WaitForBufferSpace(std::chrono::steady_clock::time_point deadline) {
+  while (buffered_bytes_ >= options_.max_buffered_bytes) {
+    AsyncEvent event(executor_);
+    buffer_space_.Add(&event);
+    if (!co_await event.Wait(deadline)) {
+      buffer_space_.Remove(&event);
+      co_return false;
+    }
+  }
+  co_return true;
 }
 
 void LogManager::DropPending(Partition& p, const Status& status) {
@@ -345,6 +365,7 @@ void LogManager::DropPending(Partition& p, const Status& status) {
     p.pending_ticket.reset();
   }
   p.pending.clear();
+  ReleaseBuffer(p.pending_bytes);
   p.pending_bytes = 0;
   p.next_offset = p.high_watermark;
 }

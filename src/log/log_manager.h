@@ -37,6 +37,9 @@ struct LogOptions {
   uint64_t segment_bytes = 4 * 1024 * 1024;  // flush early once a partition buffers this much
   std::chrono::milliseconds flush_interval{100};
   uint64_t cache_bytes = 256ull * 1024 * 1024;
+  // Appended bytes not yet durable (buffered or being flushed), over all
+  // partitions, beyond which producers wait (WaitForBufferSpace).
+  uint64_t max_buffered_bytes = 256ull * 1024 * 1024;
   size_t max_segments_per_read = 4;
   // Segments after the last one a fetch read, loaded into the cache in the
   // background so a reader catching up does not wait for each GET.
@@ -110,6 +113,10 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   // them with offsets assigned. Errors concern this partition only.
   AppendResult Append(const std::string& topic, int32_t partition, const kafka::Records& records,
                       int64_t max_batch_bytes);
+  // Backpressure: waits until the bytes appended but not yet durable are
+  // below max_buffered_bytes. False if `deadline` passed first.
+  boost::asio::awaitable<bool> WaitForBufferSpace(std::chrono::steady_clock::time_point deadline);
+  uint64_t buffered_bytes() const { return buffered_bytes_; }
   // Waits until `ticket` completes or `deadline` passes (Timeout status).
   boost::asio::awaitable<Status> WaitDurable(const std::shared_ptr<FlushTicket>& ticket,
                                              std::chrono::steady_clock::time_point deadline);
@@ -182,6 +189,8 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   // Fails everything buffered but not yet flushing with `status` and rewinds
   // offset assignment to the high watermark.
   void DropPending(Partition& p, const Status& status);
+  // `bytes` appended earlier are durable or dropped; wakes waiting producers.
+  void ReleaseBuffer(uint64_t bytes);
   // Uploads one object of a flush without ever replacing another: an object
   // already there at a base this broker has not committed is removed first,
   // but only after checking in the metadata store that this broker still owns
@@ -204,6 +213,8 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   bool stopping_ = false;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
   std::set<std::string> prefetching_;  // segment keys being read ahead
+  uint64_t buffered_bytes_ = 0;        // appended, not yet durable or dropped
+  AsyncNotifier buffer_space_;
 };
 
 }  // namespace kafscale::log

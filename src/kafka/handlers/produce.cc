@@ -37,6 +37,10 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
   // Records could not be made durable: refuse them with a retriable error
   // rather than buffer what the object store may not take.
   const metrics::S3HealthSnapshot storage = services.s3_health.Snapshot();
+  // Backpressure: while too much is waiting for flushes, hold this request
+  // (and so, through the per-connection in-flight limit, its producer).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(request.timeout_ms, 0));
+  const bool buffer_space = co_await services.logs.WaitForBufferSpace(deadline);
   for (const auto& topic_data : request.topic_data) {
     auto& topic_out = response.responses.emplace_back();
     topic_out.name = topic_data.name;
@@ -55,6 +59,8 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
         fail(ErrorCode::kTransactionalIdAuthorizationFailed, "transactions are not supported");
       } else if (!topic || partition_data.index < 0 || partition_data.index >= topic->partitions) {
         fail(ErrorCode::kUnknownTopicOrPartition, "unknown topic or partition");
+      } else if (!buffer_space) {
+        fail(ErrorCode::kRequestTimedOut, "produce buffers stayed full for the request timeout");
       } else if (storage.state != metrics::HealthState::kHealthy) {
         fail(ErrorCode::kKafkaStorageError, "object store is " + std::string(metrics::HealthStateName(storage.state)) +
                                                 ": " + storage.reason);
@@ -78,7 +84,6 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
     ctx.suppress_response = true;
     co_return;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(request.timeout_ms, 0));
   for (Waiting& w : waiting) {
     Status status = co_await services.logs.WaitDurable(w.ticket, deadline);
     if (!status.ok()) {

@@ -309,6 +309,28 @@ TEST_F(LogManagerTest, ReadingASegmentLoadsTheNextOnesInTheBackground) {
   EXPECT_FALSE(cached(6)) << "only readahead_segments ahead";
 }
 
+TEST_F(LogManagerTest, ProducersWaitWhileTooMuchIsNotYetDurable) {
+  options_.flush_interval = std::chrono::hours(1);
+  options_.max_buffered_bytes = 1;
+  Restart();
+  CreateTopic();
+  AppendResult appended = logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(3, 1000, "a")), 1 << 20);
+  ASSERT_EQ(appended.error, ErrorCode::kNone);
+  EXPECT_GT(logs_->buffered_bytes(), 0u);
+  auto wait = [&](std::chrono::milliseconds timeout) {
+    return Run([&]() -> asio::awaitable<bool> {
+      co_return co_await logs_->WaitForBufferSpace(std::chrono::steady_clock::now() + timeout);
+    });
+  };
+  EXPECT_FALSE(wait(std::chrono::milliseconds(50))) << "full until a flush makes the records durable";
+  Run([&]() -> asio::awaitable<int> {
+    co_await logs_->Shutdown();  // flushes
+    co_return 0;
+  });
+  EXPECT_EQ(logs_->buffered_bytes(), 0u);
+  EXPECT_TRUE(wait(std::chrono::milliseconds(50)));
+}
+
 TEST_F(LogManagerTest, OnlyTheOwnerAppends) {
   Restart();
   logs_->OnTopicCreated(topic_);
