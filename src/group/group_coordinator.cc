@@ -34,9 +34,12 @@ SyncResult SyncError(ErrorCode error) {
 }
 
 // Store trouble as Kafka clients understand it: retriable store errors are
-// retried against the coordinator, anything else is reported as such.
+// retried against the coordinator, and so is NotFound, which a write bound to
+// this broker's lease gets once the lease expired (the broker is about to
+// register anew); anything else is reported as such.
 ErrorCode StoreError(const Status& status) {
-  return status.IsRetriable() ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kUnknownServerError;
+  return status.IsRetriable() || status.IsNotFound() ? ErrorCode::kCoordinatorNotAvailable
+                                                     : ErrorCode::kUnknownServerError;
 }
 
 // Java's UUID.toString() form, as in Kafka's member ids.
