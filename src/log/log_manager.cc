@@ -9,6 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/logging.h"
 #include "metastore/keys.h"
 #include "storage/record_batch.h"
 #include "storage/segment_format.h"
@@ -425,8 +426,11 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
     segments[parsed.base_offset] = object.key;
   }
   if (segments.empty() && p->high_watermark > p->log_start_offset) {
-    spdlog::error("partition has committed offsets but no segments topic={} partition={} high_watermark={}",
-                  p->topic, p->index, p->high_watermark);
+    static RateLimitedLog missing(1, std::chrono::seconds(60));
+    missing.Log(p->topic + "-" + std::to_string(p->index), LogLevel::kError,
+                "partition has committed offsets but no segments",
+                {{"topic", p->topic}, {"partition", std::to_string(p->index)},
+                 {"high_watermark", std::to_string(p->high_watermark)}});
   }
   p->segments = std::move(segments);
   p->segments_listed = true;
