@@ -16,6 +16,7 @@
 #include "private_etcd.h"
 #include "tcp_proxy.h"
 #include "unhealthy_server.h"
+#include "metastore/watch_event_collector.h"
 
 namespace kafscale {
 namespace {
@@ -37,35 +38,7 @@ uint16_t PortOf(const std::string& endpoint) {
   return static_cast<uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
 }
 
-// Collects watch events; declare before the watch it feeds.
-class Events {
- public:
-  WatchCallback Callback() {
-    return [this](const std::vector<WatchEvent>& events) {
-      std::lock_guard<std::mutex> lock(mu_);
-      events_.insert(events_.end(), events.begin(), events.end());
-      cv_.notify_all();
-    };
-  }
-
-  std::vector<WatchEvent> WaitFor(size_t count, std::chrono::milliseconds timeout = 15s) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return events_.size() >= count; });
-    return events_;
-  }
-
-  std::vector<std::string> Values() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> values;
-    for (const WatchEvent& event : events_) values.push_back(event.kv.value);
-    return values;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<WatchEvent> events_;
-};
+using testing::EventCollector;
 
 std::vector<std::string> Numbers(int first, int last) {
   std::vector<std::string> values;
@@ -111,7 +84,7 @@ TEST(EtcdStoreTest, WatchResumesAfterLostConnectionWithoutGapsOrRepeats) {
   ASSERT_TRUE(watched && direct);
   const std::string prefix = UniquePrefix();
 
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   ASSERT_TRUE(watched->WatchPrefix(prefix, 0, events.Callback(), &watch).ok());
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(direct->Put(prefix + "k", std::to_string(i)).ok());
@@ -143,7 +116,7 @@ TEST(EtcdStoreTest, WatchSeesEveryChangeAcrossAnEtcdRestart) {
   ASSERT_TRUE(etcd.started());
   auto store = MustOpen(etcd.options());
   ASSERT_NE(store, nullptr);
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   ASSERT_TRUE(store->WatchPrefix("/r/", 0, events.Callback(), &watch).ok());
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store->Put("/r/k", std::to_string(i)).ok());
@@ -173,7 +146,7 @@ TEST(EtcdStoreTest, CompactionWhileDisconnectedEndsTheWatchWithoutWrongEvents) {
   auto direct = MustOpen(etcd.options());
   ASSERT_TRUE(watched && direct);
 
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   ASSERT_TRUE(watched->WatchPrefix("/c/", 0, events.Callback(), &watch).ok());
   ASSERT_TRUE(direct->Put("/c/k", "seen").ok());
@@ -204,7 +177,7 @@ TEST(EtcdStoreTest, WatchFromACompactedRevisionIsNotFound) {
   const int64_t compacted = CurrentRevision(*store) - 1;
   Compact(etcd.endpoint(), compacted);
 
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   Status status = store->WatchPrefix("/h/", old_revision, events.Callback(), &watch);
   EXPECT_TRUE(status.IsNotFound()) << status.ToString();
@@ -214,7 +187,7 @@ TEST(EtcdStoreTest, WatchFromACompactedRevisionIsNotFound) {
   // From the compaction point on, history is still there; a future revision is fine too.
   ASSERT_TRUE(store->WatchPrefix("/h/", compacted, events.Callback(), &watch).ok());
   EXPECT_EQ(events.WaitFor(2).size(), 2u);
-  Events future;
+  EventCollector future;
   std::unique_ptr<Watch> future_watch;
   ASSERT_TRUE(store->WatchPrefix("/h/", CurrentRevision(*store) + 2, future.Callback(), &future_watch).ok());
   ASSERT_TRUE(store->Put("/h/k", "skipped").ok());
@@ -233,7 +206,7 @@ TEST(EtcdStoreTest, DestroyingAWatchIsPromptEvenWhileItReconnects) {
   auto store = MustOpen(proxied);
   ASSERT_NE(store, nullptr);
 
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> idle;
   ASSERT_TRUE(store->WatchPrefix(UniquePrefix(), 0, events.Callback(), &idle).ok());
   std::this_thread::sleep_for(300ms);  // connected and waiting for events
@@ -297,7 +270,7 @@ TEST(EtcdStoreTest, LeaseExpiryRemovesBoundKeysAndWatchesSeeIt) {
   ASSERT_TRUE(store->Put(prefix + "member", "broker-1", lease).ok());
   ASSERT_TRUE(store->Put(prefix + "durable", "stays").ok());
 
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   ASSERT_TRUE(store->WatchPrefix(prefix, 0, events.Callback(), &watch).ok());
   ASSERT_TRUE(store->KeepAlive(lease).ok());
@@ -398,7 +371,7 @@ TEST(EtcdStoreTest, FailoverPastADeadFirstEndpoint) {
   ASSERT_NE(store, nullptr);
   const std::string prefix = UniquePrefix();
 
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   ASSERT_TRUE(store->WatchPrefix(prefix, 0, events.Callback(), &watch).ok());
   ASSERT_TRUE(store->Put(prefix + "a", "1").ok());
@@ -490,7 +463,7 @@ TEST(EtcdStoreTest, UserAndPasswordAuthentication) {
 
   auto store = MustOpen(good);
   ASSERT_NE(store, nullptr);
-  Events events;
+  EventCollector events;
   std::unique_ptr<Watch> watch;
   ASSERT_TRUE(store->WatchPrefix("/a/", 0, events.Callback(), &watch).ok());
   ASSERT_TRUE(store->Put("/a/k", "1").ok());

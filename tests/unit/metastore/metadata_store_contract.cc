@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "watch_event_collector.h"
+
 namespace kafscale {
 
 ScratchDir::ScratchDir() {
@@ -55,34 +57,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Collects watch events; outlives the watch it feeds (declare it first).
-class EventCollector {
- public:
-  WatchCallback Callback() {
-    return [this](const std::vector<WatchEvent>& events) {
-      std::lock_guard<std::mutex> lock(mu_);
-      events_.insert(events_.end(), events.begin(), events.end());
-      cv_.notify_all();
-    };
-  }
-
-  // Waits until at least `count` events arrived (or a timeout) and returns all so far.
-  std::vector<WatchEvent> WaitFor(size_t count, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return events_.size() >= count; });
-    return events_;
-  }
-
-  std::vector<WatchEvent> Snapshot() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<WatchEvent> events_;
-};
+using testing::EventCollector;
 
 // Polls `condition` every 100 ms until it holds or `timeout` passes.
 template <typename Condition>
