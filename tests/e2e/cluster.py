@@ -36,7 +36,7 @@ import uuid
 
 import pytest
 
-from conftest import BROKER_BIN, LOG_TAIL_LINES, REPO_ROOT, STOP_TIMEOUT_S, Broker, free_port
+from conftest import BROKER_BIN, LOG_TAIL_LINES, REPO_ROOT, STOP_TIMEOUT_S, Broker, free_port, log_tail
 
 READY_TIMEOUT_S = 60
 S3_VARIABLES = ("KAFSCALE_TEST_S3_ENDPOINT", "KAFSCALE_TEST_S3_ACCESS_KEY",
@@ -99,11 +99,7 @@ class ClusterBroker:
         return f"http://127.0.0.1:{self.metrics_port}"
 
     def log_tail(self, lines=LOG_TAIL_LINES):
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no broker log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
 
 class Cluster:

@@ -27,6 +27,15 @@ LOG_TAIL_LINES = 60
 ADMIN_TIMEOUT_S = 30
 
 
+def log_tail(path, lines=LOG_TAIL_LINES):
+    """The last `lines` lines of a broker log file."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no broker log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
 def free_port(taken=()):
     """A loopback port that was free a moment ago (the kernel picks it)."""
     while True:
@@ -150,11 +159,7 @@ class Broker:
             Broker.live.remove(self)
 
     def log_tail(self, lines=LOG_TAIL_LINES):
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no broker log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def close(self):
         """Tear-down: stop if still running.
