@@ -68,13 +68,13 @@ Result<std::string> LoadOrCreateClusterId(MetadataStore& store) {
   return result.results[0][0].value;
 }
 
-// The object stores the broker reads and writes through `store`: S3 (with an
+// The object stores the broker reads and writes through store(): S3 (with an
 // optional read replica) when a bucket is configured, else a local directory.
 struct ObjectStores {
   std::unique_ptr<ObjectStore> primary;
   std::unique_ptr<ObjectStore> replica;
-  std::unique_ptr<ObjectStore> replica_first;
-  ObjectStore* store = nullptr;
+  std::unique_ptr<ObjectStore> replica_first;  // set with `replica`
+  ObjectStore& store() const { return replica_first ? *replica_first : *primary; }
 };
 
 Result<std::unique_ptr<ObjectStore>> OpenS3(const BrokerConfig& config, const std::string& bucket,
@@ -99,19 +99,16 @@ Result<ObjectStores> OpenObjectStores(const BrokerConfig& config) {
     auto local = LocalDirObjectStore::Open(config.data_dir + "/objects");
     if (!local.ok()) return local.status();
     stores.primary = std::move(*local);
-    stores.store = stores.primary.get();
     return stores;
   }
   auto primary = OpenS3(config, config.s3_bucket, config.s3_region, config.s3_endpoint);
   if (!primary.ok()) return primary.status();
   stores.primary = std::move(*primary);
-  stores.store = stores.primary.get();
   if (!config.s3_read_bucket.empty()) {
     auto replica = OpenS3(config, config.s3_read_bucket, config.s3_read_region, config.s3_read_endpoint);
     if (!replica.ok()) return replica.status();
     stores.replica = std::move(*replica);
     stores.replica_first = std::make_unique<ReadReplicaObjectStore>(*stores.primary, *stores.replica);
-    stores.store = stores.replica_first.get();
   }
   return stores;
 }
@@ -178,7 +175,7 @@ int main(int argc, char** argv) {
   s3_health_options.unavailable_error_rate = config.s3_unavailable_error_percent / 100.0;
   metrics::S3HealthTracker s3_health(s3_health_options);
   ObjectStoreMetrics object_store_metrics(registry);
-  InstrumentedObjectStore instrumented_objects(*objects->store, object_store_metrics, &s3_health);
+  InstrumentedObjectStore instrumented_objects(objects->store(), object_store_metrics, &s3_health);
   InstrumentedMetadataStore instrumented_metadata(**metadata, registry);
   registry.AddCollector(metrics::CollectProcessMetrics);
   registry.AddCollector([&s3_health](std::vector<metrics::FamilySnapshot>& out) {
