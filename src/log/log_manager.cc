@@ -144,14 +144,17 @@ asio::awaitable<void> LogManager::FlushLoop() {
 asio::awaitable<void> LogManager::Shutdown() {
   stopping_ = true;
   flush_timer_.cancel();
-  // Flush until nothing is buffered or in flight.
-  for (;;) {
-    bool busy = false;
-    for (auto& [key, p] : partitions_) {
-      MaybeStartFlush(*p);
-      busy = busy || p->flushing || !p->pending.empty();
-    }
-    if (!busy) break;
+  std::vector<std::shared_ptr<Partition>> all;
+  for (auto& [key, p] : partitions_) {
+    MaybeStartFlush(*p);  // every partition's flush at once, then wait for each
+    all.push_back(p);
+  }
+  for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
+}
+
+asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
+  while (p->flushing || (p->owner && !p->pending.empty())) {
+    MaybeStartFlush(*p);
     asio::steady_timer wait(executor_, std::chrono::milliseconds(5));
     boost::system::error_code ec;
     co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -486,12 +489,7 @@ asio::awaitable<void> LogManager::GiveUpOwnership(const std::string& topic, int3
   std::shared_ptr<Partition> p = Shared(topic, partition);
   if (!p || !p->owner) co_return;
   p->handing_over = true;
-  while (p->owner && (p->flushing || !p->pending.empty())) {
-    MaybeStartFlush(*p);
-    asio::steady_timer wait(executor_, std::chrono::milliseconds(5));
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await Drain(p);
   p->owner.reset();
   p->handing_over = false;
   spdlog::info("gave up ownership topic={} partition={} next_offset={}", topic, partition, p->high_watermark);

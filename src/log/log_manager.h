@@ -174,6 +174,9 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   Partition& AddPartition(const std::string& topic, int32_t partition);
   boost::asio::awaitable<void> FlushLoop();
   void MaybeStartFlush(Partition& p);
+  // Flushes until nothing of `p` is buffered (while it has an owner) or
+  // being flushed.
+  boost::asio::awaitable<void> Drain(const std::shared_ptr<Partition>& p);
   boost::asio::awaitable<void> Flush(std::shared_ptr<Partition> p);
   boost::asio::awaitable<std::shared_ptr<const LoadedSegment>> LoadSegment(Partition& p, int64_t base,
                                                                             Status* status);
