@@ -39,6 +39,10 @@ constexpr std::string_view kBrokers = "/kafscale/brokers/";
 constexpr std::string_view kConfigSuffix = "/config";
 constexpr std::string_view kPartitions = "/partitions/";
 constexpr std::string_view kNextOffsetSuffix = "/next_offset";
+constexpr std::string_view kWalStartSuffix = "/wal_start";
+constexpr std::string_view kWalRefs = "/wal/";
+constexpr std::string_view kWalObjects = "/kafscale/wal-objects/";
+constexpr size_t kWalBaseDigits = 20;
 constexpr std::string_view kMetadataSuffix = "/metadata";
 constexpr std::string_view kOffsets = "/offsets/";
 
@@ -94,6 +98,20 @@ std::string NextOffsetKey(std::string_view topic, int32_t partition) {
   return Join({PartitionStateKey(topic, partition), kNextOffsetSuffix});
 }
 
+std::string WalStartKey(std::string_view topic, int32_t partition) {
+  return Join({PartitionStateKey(topic, partition), kWalStartSuffix});
+}
+
+std::string WalRefKey(std::string_view topic, int32_t partition, int64_t base) {
+  std::string digits = std::to_string(base);
+  std::string padded(kWalBaseDigits - std::min(kWalBaseDigits, digits.size()), '0');
+  return Join({PartitionStateKey(topic, partition), kWalRefs, padded, digits});
+}
+
+std::string WalObjectRecordKey(std::string_view object_name, std::string_view part) {
+  return Join({kWalObjects, object_name, "/", part});
+}
+
 std::string GroupMetadataKey(std::string_view group) { return Join({kConsumers, group, kMetadataSuffix}); }
 
 std::string CommittedOffsetKey(std::string_view group, std::string_view topic, int32_t partition) {
@@ -111,6 +129,10 @@ std::string BrokerKey(int32_t broker_id) { return Join({kBrokers, std::to_string
 std::string TopicsPrefix() { return std::string(kTopics); }
 std::string TopicPrefix(std::string_view topic) { return Join({kTopics, topic, "/"}); }
 std::string PartitionsPrefix(std::string_view topic) { return Join({kTopics, topic, kPartitions}); }
+std::string PartitionDataPrefix(std::string_view topic, int32_t partition) {
+  return Join({PartitionStateKey(topic, partition), "/"});
+}
+std::string WalObjectsPrefix() { return std::string(kWalObjects); }
 std::string GroupsPrefix() { return std::string(kConsumers); }
 std::string GroupPrefix(std::string_view group) { return Join({kConsumers, group, "/"}); }
 std::string GroupOffsetsPrefix(std::string_view group) { return Join({kConsumers, group, kOffsets}); }
@@ -133,6 +155,25 @@ std::optional<TopicPartition> ParsePartitionStateKey(std::string_view key) {
 std::optional<TopicPartition> ParseNextOffsetKey(std::string_view key) {
   if (!ConsumePrefix(&key, kTopics) || !ConsumeSuffix(&key, kNextOffsetSuffix)) return std::nullopt;
   return ParseTopicPartitionsPart(key);
+}
+
+std::optional<TopicPartition> ParseWalStartKey(std::string_view key) {
+  if (!ConsumePrefix(&key, kTopics) || !ConsumeSuffix(&key, kWalStartSuffix)) return std::nullopt;
+  return ParseTopicPartitionsPart(key);
+}
+
+std::optional<WalRefKeyParts> ParseWalRefKey(std::string_view key) {
+  if (!ConsumePrefix(&key, kTopics)) return std::nullopt;
+  size_t marker = key.rfind(kWalRefs);
+  if (marker == std::string_view::npos) return std::nullopt;
+  std::string_view digits = key.substr(marker + kWalRefs.size());
+  if (digits.size() != kWalBaseDigits) return std::nullopt;
+  size_t first = digits.find_first_not_of('0');
+  auto base = first == std::string_view::npos ? std::optional<int64_t>(0)
+                                              : ParseCanonicalDecimal<int64_t>(digits.substr(first));
+  auto partition = ParseTopicPartitionsPart(key.substr(0, marker));
+  if (!base || !partition) return std::nullopt;
+  return WalRefKeyParts{std::move(*partition), *base};
 }
 
 std::optional<std::string> ParseGroupMetadataKey(std::string_view key) {
@@ -193,6 +234,75 @@ Result<int64_t> ParseNextOffset(std::string_view text) {
   std::optional<int64_t> value = ParseCanonicalDecimal<int64_t>(text);
   if (!value) return Status::Corruption("next_offset is not a non-negative decimal: " + Quote(text));
   return *value;
+}
+
+std::string EncodeWalRef(const WalRef& ref) {
+  return std::to_string(ref.last_offset) + " " + std::to_string(ref.position) + " " + std::to_string(ref.length) +
+         " " + ref.object_key;
+}
+
+namespace {
+
+// Splits off the text up to the next space; nullopt when there is none.
+std::optional<std::string_view> NextField(std::string_view* text) {
+  size_t space = text->find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  std::string_view field = text->substr(0, space);
+  text->remove_prefix(space + 1);
+  return field;
+}
+
+template <typename T>
+bool ParseField(std::string_view* text, T* out) {
+  std::optional<std::string_view> field = NextField(text);
+  std::optional<T> value = field ? ParseCanonicalDecimal<T>(*field) : std::nullopt;
+  if (value) *out = *value;
+  return value.has_value();
+}
+
+}  // namespace
+
+Result<WalRef> DecodeWalRef(std::string_view text) {
+  WalRef ref;
+  std::string_view rest = text;
+  if (!ParseField(&rest, &ref.last_offset) || !ParseField(&rest, &ref.position) ||
+      !ParseField(&rest, &ref.length) || rest.empty() || rest.find('\n') != std::string_view::npos) {
+    return Status::Corruption("WAL reference is not \"last position length key\": " + Quote(text));
+  }
+  ref.object_key = std::string(rest);
+  return ref;
+}
+
+std::string EncodeWalObjectRecord(const WalObjectRecord& record) {
+  std::string out = record.object_key;
+  for (const WalObjectRecord::Range& range : record.ranges) {
+    out += "\n" + range.topic + " " + std::to_string(range.partition) + " " + std::to_string(range.base_offset) +
+           " " + std::to_string(range.last_offset);
+  }
+  return out;
+}
+
+Result<WalObjectRecord> DecodeWalObjectRecord(std::string_view text) {
+  WalObjectRecord record;
+  size_t newline = text.find('\n');
+  record.object_key = std::string(text.substr(0, newline));
+  if (record.object_key.empty()) return Status::Corruption("WAL object record names no object: " + Quote(text));
+  while (newline != std::string_view::npos) {
+    text.remove_prefix(newline + 1);
+    newline = text.find('\n');
+    std::string line(text.substr(0, newline));
+    line += ' ';  // every field, the last included, then ends with a space for NextField
+    std::string_view fields = line;
+    WalObjectRecord::Range range;
+    std::optional<std::string_view> topic = NextField(&fields);
+    if (!topic || topic->empty() || !ParseField(&fields, &range.partition) ||
+        !ParseField(&fields, &range.base_offset) || !ParseField(&fields, &range.last_offset) || !fields.empty()) {
+      return Status::Corruption("WAL object record has a malformed range: " + Quote(line));
+    }
+    range.topic = std::string(*topic);
+    record.ranges.push_back(std::move(range));
+  }
+  return record;
 }
 
 std::string EncodeCommittedOffset(const CommittedOffsetRecord& committed) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -24,6 +25,21 @@ std::string TopicConfigKey(std::string_view topic);
 std::string PartitionStateKey(std::string_view topic, int32_t partition);
 // /kafscale/topics/{topic}/partitions/{partition}/next_offset: decimal text.
 std::string NextOffsetKey(std::string_view topic, int32_t partition);
+// Partition data written through write-ahead (WAL) objects, which hold many
+// partitions' batches of one flush (see log/log_manager.h):
+// /kafscale/topics/{topic}/partitions/{partition}/wal_start: decimal text;
+// offsets below it are in per-partition segments, offsets from it up to the
+// next offset in WAL objects. Absent: equal to the next offset (all data in
+// segments, as the original KafScale writes it).
+std::string WalStartKey(std::string_view topic, int32_t partition);
+// /kafscale/topics/{topic}/partitions/{partition}/wal/{base:020d}: a WalRef
+// naming where the committed batches from `base` on are stored. Zero-padded
+// so that lexicographic key order is offset order (range deletes).
+std::string WalRefKey(std::string_view topic, int32_t partition, int64_t base);
+// /kafscale/wal-objects/{object name}/{part}: which ranges of one WAL object
+// were committed (WalObjectRecord, one per commit transaction), so that the
+// object can be deleted once every range is in segments.
+std::string WalObjectRecordKey(std::string_view object_name, std::string_view part);
 // /kafscale/consumers/{group}/metadata: ConsumerGroup protobuf.
 std::string GroupMetadataKey(std::string_view group);
 // /kafscale/consumers/{group}/offsets/{topic}/{partition}: committed offset JSON.
@@ -40,6 +56,9 @@ std::string BrokerKey(int32_t broker_id);
 std::string TopicsPrefix();                            // every topic's keys
 std::string TopicPrefix(std::string_view topic);       // config, partitions, next offsets
 std::string PartitionsPrefix(std::string_view topic);  // partition states and next offsets
+// One partition's next offset, WAL start and WAL refs (not its state key).
+std::string PartitionDataPrefix(std::string_view topic, int32_t partition);
+std::string WalObjectsPrefix();
 std::string GroupsPrefix();                            // every group's metadata and offsets
 std::string GroupPrefix(std::string_view group);       // one group's metadata and offsets
 std::string GroupOffsetsPrefix(std::string_view group);
@@ -65,6 +84,12 @@ struct GroupTopicPartition {
 std::optional<std::string> ParseTopicConfigKey(std::string_view key);
 std::optional<TopicPartition> ParsePartitionStateKey(std::string_view key);
 std::optional<TopicPartition> ParseNextOffsetKey(std::string_view key);
+std::optional<TopicPartition> ParseWalStartKey(std::string_view key);
+struct WalRefKeyParts {
+  TopicPartition partition;
+  int64_t base = 0;
+};
+std::optional<WalRefKeyParts> ParseWalRefKey(std::string_view key);
 std::optional<std::string> ParseGroupMetadataKey(std::string_view key);
 std::optional<GroupTopicPartition> ParseCommittedOffsetKey(std::string_view key);
 std::optional<TopicPartition> ParsePartitionLeaseKey(std::string_view key);
@@ -81,6 +106,37 @@ namespace kafscale {
 // writer produces it.
 std::string FormatNextOffset(int64_t next_offset);
 Result<int64_t> ParseNextOffset(std::string_view text);
+
+// Where one committed range of a partition lives inside a WAL object:
+// "{last_offset} {position} {length} {object_key}" (the key last, so it may
+// hold any character but a newline).
+struct WalRef {
+  int64_t last_offset = 0;
+  uint64_t position = 0;
+  uint64_t length = 0;
+  std::string object_key;
+  bool operator==(const WalRef&) const = default;
+};
+std::string EncodeWalRef(const WalRef& ref);
+// Corruption unless `text` is exactly what EncodeWalRef writes.
+Result<WalRef> DecodeWalRef(std::string_view text);
+
+// The ranges one commit transaction stored of a WAL object: the object key
+// on the first line, then "{topic} {partition} {base} {last}" per range.
+struct WalObjectRecord {
+  struct Range {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t base_offset = 0;
+    int64_t last_offset = 0;
+    bool operator==(const Range&) const = default;
+  };
+  std::string object_key;
+  std::vector<Range> ranges;
+  bool operator==(const WalObjectRecord&) const = default;
+};
+std::string EncodeWalObjectRecord(const WalObjectRecord& record);
+Result<WalObjectRecord> DecodeWalObjectRecord(std::string_view text);
 
 // A committed offset, stored as JSON {"offset","metadata","committed_at",
 // "leader_epoch"}. The original writes the first three only.
