@@ -326,6 +326,15 @@ Status ScanBatches(std::string_view data, std::vector<BatchLocation>* out) {
   return Status::OK();
 }
 
+Status VerifyBatchCrc(std::string_view data, size_t position) {
+  if (position > data.size()) {
+    return Status::Corruption(Where(position) + "past the end of the " + std::to_string(data.size()) + " bytes");
+  }
+  RecordBatchHeader header;
+  if (Status s = CheckFraming(data, position, &header); !s.ok()) return s;
+  return CheckCrc(data.substr(position, header.total_size()), header, position);
+}
+
 Status DecodeRecords(std::string_view batch, std::vector<Record>* out, size_t max_decompressed_bytes) {
   out->clear();
   RecordBatchHeader header;

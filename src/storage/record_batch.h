@@ -127,6 +127,13 @@ struct BatchLocation {
 // holds the batches before it. Thread-safe.
 Status ScanBatches(std::string_view data, std::vector<BatchLocation>* out);
 
+// Checks the CRC32C (attributes..end, as the producer computed it) of the
+// whole batch that starts at data[position], after the framing checks
+// ScanBatches makes. For stored batches read without an enclosing checksum,
+// e.g. a ranged read of part of an object.
+// Errors: Corruption naming the position and the problem. Thread-safe.
+Status VerifyBatchCrc(std::string_view data, size_t position);
+
 struct RecordHeader {
   std::string key;
   std::optional<std::string> value;
