@@ -68,8 +68,11 @@ Status ValidateBranch(const std::vector<TxnOp>& ops) {
   std::set<std::string_view> put_keys;
   for (const TxnOp& op : ops) {
     bool names_one_key = op.type == TxnOp::Type::kPut || op.type == TxnOp::Type::kDelete ||
-                         op.type == TxnOp::Type::kGet;
+                         op.type == TxnOp::Type::kDeleteRange || op.type == TxnOp::Type::kGet;
     if (names_one_key && op.key.empty()) return Status::InvalidArgument("key is not provided");
+    if (op.type == TxnOp::Type::kDeleteRange && op.range_end.empty()) {
+      return Status::InvalidArgument("range end is not provided");
+    }
     if (op.type == TxnOp::Type::kPut && !put_keys.insert(op.key).second) {
       return Status::InvalidArgument("duplicate key given in txn request: " + op.key);
     }
@@ -81,6 +84,9 @@ Status ValidateBranch(const std::vector<TxnOp>& ops) {
     } else if (op.type == TxnOp::Type::kDeletePrefix) {
       auto it = put_keys.lower_bound(op.key);
       overlaps = it != put_keys.end() && HasPrefix(*it, op.key);
+    } else if (op.type == TxnOp::Type::kDeleteRange) {
+      auto it = put_keys.lower_bound(op.key);
+      overlaps = it != put_keys.end() && *it < op.range_end;
     }
     if (overlaps) return Status::InvalidArgument("duplicate key given in txn request: " + op.key);
   }
@@ -539,6 +545,14 @@ Status EmbeddedMetadataStore::RunTxnLocked(const std::vector<Compare>& compares,
         std::vector<KeyValue> doomed;
         RangeLocked(op.key, &doomed);
         for (const KeyValue& kv : doomed) apply(LogEntry{LogEntry::Kind::kDelete, kv.key, {}, 0, 0});
+        break;
+      }
+      case TxnOp::Type::kDeleteRange: {
+        std::vector<std::string> doomed;  // applying a delete erases from kvs_
+        for (auto it = kvs_.lower_bound(op.key); it != kvs_.end() && it->first < op.range_end; ++it) {
+          doomed.push_back(it->first);
+        }
+        for (std::string& key : doomed) apply(LogEntry{LogEntry::Kind::kDelete, std::move(key), {}, 0, 0});
         break;
       }
       case TxnOp::Type::kGet:

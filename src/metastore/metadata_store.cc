@@ -52,6 +52,11 @@ TxnOp TxnOp::Put(std::string key, std::string value, LeaseId lease) {
 }
 TxnOp TxnOp::Delete(std::string key) { return MakeOp(Type::kDelete, std::move(key)); }
 TxnOp TxnOp::DeletePrefix(std::string prefix) { return MakeOp(Type::kDeletePrefix, std::move(prefix)); }
+TxnOp TxnOp::DeleteRange(std::string begin, std::string end) {
+  TxnOp op = MakeOp(Type::kDeleteRange, std::move(begin));
+  op.range_end = std::move(end);
+  return op;
+}
 TxnOp TxnOp::Get(std::string key) { return MakeOp(Type::kGet, std::move(key)); }
 TxnOp TxnOp::GetPrefix(std::string prefix) { return MakeOp(Type::kGetPrefix, std::move(prefix)); }
 

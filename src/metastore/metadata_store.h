@@ -53,15 +53,23 @@ struct Compare {
 };
 
 struct TxnOp {
-  enum class Type { kPut, kDelete, kDeletePrefix, kGet, kGetPrefix };
+  enum class Type { kPut, kDelete, kDeletePrefix, kDeleteRange, kGet, kGetPrefix };
   Type type = Type::kPut;
-  std::string key;  // or prefix for the *Prefix types
+  std::string key;  // or prefix for the *Prefix types, or range begin
   std::string value;
   LeaseId lease = 0;
+  std::string range_end;  // used by kDeleteRange: the exclusive end
 
   static TxnOp Put(std::string key, std::string value, LeaseId lease = 0);
   static TxnOp Delete(std::string key);
   static TxnOp DeletePrefix(std::string prefix);
+  // Deletes every key k with begin <= k < end, comparing bytes as unsigned
+  // (etcd's DeleteRange with range_end), with one delete event per deleted
+  // key. end <= begin is an empty range and deletes nothing, as in etcd.
+  // Txn answers InvalidArgument for an empty begin ("key is not provided"),
+  // an empty end (etcd would read it as "just the key begin"), and a put in
+  // the same branch to a key inside [begin, end) (a key written twice).
+  static TxnOp DeleteRange(std::string begin, std::string end);
   static TxnOp Get(std::string key);
   static TxnOp GetPrefix(std::string prefix);
 };

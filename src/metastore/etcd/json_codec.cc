@@ -35,6 +35,17 @@ json PrefixRange(std::string_view prefix) {
   return json{{"key", Base64Encode(RangeStart(prefix))}, {"range_end", Base64Encode(PrefixRangeEnd(prefix))}};
 }
 
+// [begin, end) as etcd's key and range_end. etcd reads an empty range_end
+// as "just the key" and "\0" as "every key from begin"; our API makes the
+// first an error and the second (end <= begin) an empty range. So an empty
+// end is sent with an empty key, which etcd rejects as InvalidArgument ("key
+// is not provided"), and end <= begin is sent as the empty range [begin,
+// begin), which deletes nothing and overlaps no put.
+json DeleteRange(std::string_view begin, std::string_view end) {
+  if (end.empty()) return json{{"key", ""}, {"range_end", ""}};
+  return json{{"key", Base64Encode(begin)}, {"range_end", Base64Encode(end <= begin ? begin : end)}};
+}
+
 const char* CompareTarget(Compare::Target target) {
   switch (target) {
     case Compare::Target::kValue: return "VALUE";
@@ -74,6 +85,7 @@ json EncodeOp(const TxnOp& op) {
     case TxnOp::Type::kPut: return json{{"request_put", PutRequest(op.key, op.value, op.lease)}};
     case TxnOp::Type::kDelete: return json{{"request_delete_range", DeleteRequest(op.key)}};
     case TxnOp::Type::kDeletePrefix: return json{{"request_delete_range", PrefixRange(op.key)}};
+    case TxnOp::Type::kDeleteRange: return json{{"request_delete_range", DeleteRange(op.key, op.range_end)}};
     case TxnOp::Type::kGet: return json{{"request_range", RangeRequest(op.key)}};
     case TxnOp::Type::kGetPrefix: return json{{"request_range", PrefixRange(op.key)}};
   }

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "watch_event_collector.h"
@@ -316,6 +318,124 @@ TEST_P(MetadataStoreContractTest, TxnDeleteAndDeletePrefix) {
   ASSERT_TRUE(store_->Range(Key(""), &kvs).ok());
   ASSERT_EQ(kvs.size(), 1u);
   EXPECT_EQ(kvs[0].key, Key("t-other"));
+}
+
+std::vector<std::string> KeysUnder(MetadataStore& store, const std::string& prefix) {
+  std::vector<KeyValue> kvs;
+  Status status = store.Range(prefix, &kvs);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  std::vector<std::string> keys;
+  for (const KeyValue& kv : kvs) keys.push_back(kv.key);
+  return keys;
+}
+
+TEST_P(MetadataStoreContractTest, TxnDeleteRangeDeletesExactlyBeginToEnd) {
+  // Bytes compare as unsigned: "\x80" sorts after "5", "\xff" after all.
+  const std::vector<std::string> doomed = {"r/m", std::string("r/m\0", 4), "r/m/x", "r/m4\xff"};
+  const std::vector<std::string> kept = {"r/l", "r/l\xff", "r/m5", "r/m50", "r/m7", "r/m\x80", "r/n"};
+  for (const auto& names : {doomed, kept}) {
+    for (const std::string& name : names) ASSERT_TRUE(store_->Put(Key(name), "v").ok());
+  }
+  TxnResult result = MustTxn(*store_, {}, {TxnOp::DeleteRange(Key("r/m"), Key("r/m5"))});
+  EXPECT_TRUE(result.succeeded);
+  ASSERT_EQ(result.results.size(), 1u);
+  EXPECT_TRUE(result.results[0].empty());
+
+  std::vector<std::string> expected;
+  for (const std::string& name : kept) expected.push_back(Key(name));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(KeysUnder(*store_, Key("r/")), expected);
+}
+
+TEST_P(MetadataStoreContractTest, TxnDeleteRangeOfWalKeysWatchesOneDeletePerKey) {
+  auto wal = [this](int base) {
+    char digits[32];
+    std::snprintf(digits, sizeof(digits), "%020d", base);
+    return Key("log/wal/") + digits;
+  };
+  for (int base : {0, 7, 10, 99, 100, 1000}) ASSERT_TRUE(store_->Put(wal(base), "v").ok());
+  EventCollector collector;
+  std::unique_ptr<Watch> watch;
+  ASSERT_TRUE(store_->WatchPrefix(Key("log/"), 0, collector.Callback(), &watch).ok());
+
+  TxnResult result = MustTxn(*store_, {}, {TxnOp::DeleteRange(wal(7), wal(100))});
+  ASSERT_TRUE(result.succeeded);
+  EXPECT_EQ(KeysUnder(*store_, Key("log/wal/")), (std::vector<std::string>{wal(0), wal(100), wal(1000)}));
+  ASSERT_TRUE(store_->Put(Key("log/after"), "x").ok());  // marks the end of the txn's events
+
+  std::vector<WatchEvent> events = collector.WaitFor(4);
+  ASSERT_EQ(events.size(), 4u);
+  const std::vector<std::string> deleted = {wal(7), wal(10), wal(99)};
+  for (size_t i = 0; i < deleted.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(events[i].type, WatchEvent::Type::kDelete);
+    EXPECT_EQ(events[i].kv.key, deleted[i]);
+    EXPECT_EQ(events[i].kv.mod_revision, result.revision);
+  }
+  EXPECT_EQ(events[3].type, WatchEvent::Type::kPut);
+  EXPECT_EQ(events[3].kv.key, Key("log/after"));
+}
+
+TEST_P(MetadataStoreContractTest, TxnDeleteRangeDependsOnTheCompare) {
+  for (const char* name : {"g/a", "g/b", "guard"}) ASSERT_TRUE(store_->Put(Key(name), "v").ok());
+  TxnResult refused = MustTxn(*store_, {Compare::ValueEquals(Key("guard"), "other")},
+                              {TxnOp::DeleteRange(Key("g/"), Key("g0"))});
+  EXPECT_FALSE(refused.succeeded);
+  EXPECT_EQ(KeysUnder(*store_, Key("g/")), (std::vector<std::string>{Key("g/a"), Key("g/b")}));
+
+  TxnResult failure_branch = MustTxn(*store_, {Compare::ValueEquals(Key("guard"), "other")}, {},
+                                     {TxnOp::DeleteRange(Key("g/b"), Key("g/c"))});
+  EXPECT_FALSE(failure_branch.succeeded);
+  EXPECT_EQ(KeysUnder(*store_, Key("g/")), (std::vector<std::string>{Key("g/a")}));
+}
+
+TEST_P(MetadataStoreContractTest, TxnDeleteRangeRejectsAPutInsideItsRange) {
+  ASSERT_TRUE(store_->Put(Key("d/b"), "v").ok());
+  TxnResult result;
+  for (const char* inside : {"d/a", "d/b", "d/bz"}) {
+    SCOPED_TRACE(inside);
+    EXPECT_EQ(store_->Txn({}, {TxnOp::DeleteRange(Key("d/a"), Key("d/c")), TxnOp::Put(Key(inside), "new")}, {},
+                          &result)
+                  .code(),
+              Status::Code::kInvalidArgument);
+    EXPECT_EQ(store_->Txn({}, {}, {TxnOp::Put(Key(inside), "new"), TxnOp::DeleteRange(Key("d/a"), Key("d/c"))},
+                          &result)
+                  .code(),
+              Status::Code::kInvalidArgument);
+  }
+  EXPECT_EQ(MustGet(*store_, Key("d/b")).value, "v") << "nothing of a rejected txn is applied";
+
+  // The end is exclusive: a put to it (or before begin) does not overlap.
+  EXPECT_TRUE(MustTxn(*store_, {},
+                      {TxnOp::Put(Key("d/c"), "end"), TxnOp::DeleteRange(Key("d/a"), Key("d/c")),
+                       TxnOp::Put(Key("d/"), "before")})
+                  .succeeded);
+  EXPECT_EQ(KeysUnder(*store_, Key("d/")), (std::vector<std::string>{Key("d/"), Key("d/c")}));
+}
+
+TEST_P(MetadataStoreContractTest, TxnDeleteRangeOfNothingIsOk) {
+  ASSERT_TRUE(store_->Put(Key("e/a"), "v").ok());
+  ASSERT_TRUE(store_->Put(Key("e/z"), "v").ok());
+  // An empty key range; begin == end; end < begin (end "\0" is etcd's "every
+  // key from begin", which must not leak through).
+  for (const auto& [begin, end] : std::vector<std::pair<std::string, std::string>>{
+           {Key("e/b"), Key("e/y")}, {Key("e/a"), Key("e/a")}, {Key("e/z"), Key("e/a")},
+           {Key("e/a"), std::string(1, '\0')}}) {
+    TxnResult result = MustTxn(*store_, {}, {TxnOp::DeleteRange(begin, end)});
+    EXPECT_TRUE(result.succeeded);
+  }
+  EXPECT_EQ(KeysUnder(*store_, Key("e/")), (std::vector<std::string>{Key("e/a"), Key("e/z")}));
+}
+
+TEST_P(MetadataStoreContractTest, TxnDeleteRangeNeedsBeginAndEnd) {
+  ASSERT_TRUE(store_->Put(Key("k"), "v").ok());
+  TxnResult result;
+  EXPECT_EQ(store_->Txn({}, {TxnOp::DeleteRange("", Key("z"))}, {}, &result).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->Txn({}, {TxnOp::DeleteRange(Key("k"), "")}, {}, &result).code(),
+            Status::Code::kInvalidArgument)
+      << "an empty end would mean the single key begin in etcd";
+  EXPECT_TRUE(Exists(*store_, Key("k")));
 }
 
 TEST_P(MetadataStoreContractTest, TxnOpLimitIs128PerBranch) {
