@@ -9,8 +9,8 @@
 namespace kafscale::cluster {
 
 TopicsWatch::TopicsWatch(boost::asio::any_io_executor executor, MetadataStore& store, TopicManager& topics,
-                         CommittedOffsetCallback on_committed_offset)
-    : executor_(executor), store_(store), topics_(topics), on_committed_offset_(std::move(on_committed_offset)) {}
+                         CommittedDataListener& committed)
+    : executor_(executor), store_(store), topics_(topics), committed_(committed) {}
 
 TopicsWatch::~TopicsWatch() { Stop(); }
 
@@ -50,7 +50,23 @@ void TopicsWatch::Apply(const std::vector<WatchEvent>& events) {
         LogError("ignoring unreadable next offset", {{"key", event.kv.key}, {"error", next.status().ToString()}});
         continue;
       }
-      on_committed_offset_(partition->topic, partition->partition, *next);
+      committed_.OnCommittedOffset(partition->topic, partition->partition, *next);
+    } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(event.kv.key)) {
+      if (deleted) continue;  // compacted: OnWalStart says so
+      Result<WalRef> ref = DecodeWalRef(event.kv.value);
+      if (!ref.ok()) {
+        LogError("ignoring unreadable WAL reference", {{"key", event.kv.key}, {"error", ref.status().ToString()}});
+        continue;
+      }
+      committed_.OnWalRange(ref_key->partition.topic, ref_key->partition.partition, ref_key->base, *ref);
+    } else if (std::optional<keys::TopicPartition> partition = keys::ParseWalStartKey(event.kv.key)) {
+      if (deleted) continue;
+      Result<int64_t> start = ParseNextOffset(event.kv.value);
+      if (!start.ok()) {
+        LogError("ignoring unreadable WAL start", {{"key", event.kv.key}, {"error", start.status().ToString()}});
+        continue;
+      }
+      committed_.OnWalStart(partition->topic, partition->partition, *start);
     }
   }
 }

@@ -1,6 +1,6 @@
 // TopicsWatch: follows /kafscale/topics/ in the metadata store so that every
 // broker sees topics created, changed or deleted through any broker, and
-// learns the next offsets other brokers commit (making their records
+// learns what other brokers commit to partition logs (making their records
 // readable here).
 //
 // Store notifications arrive on a store thread and are handed to the core
@@ -8,22 +8,32 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "cluster/topic_manager.h"
 #include "common/noncopyable.h"
+#include "metastore/keys.h"
 #include "metastore/metadata_store.h"
 
 namespace kafscale::cluster {
 
+// Told, on the core executor and in commit order, what partition owners
+// commit: a new next offset, the WAL range it covers, and compactions moving
+// the WAL start. A WAL reference arrives before the next offset of the same
+// commit.
+class CommittedDataListener {
+ public:
+  virtual ~CommittedDataListener() = default;
+  virtual void OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) = 0;
+  virtual void OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) = 0;
+  virtual void OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) = 0;
+};
+
 class TopicsWatch : NonCopyable {
  public:
-  using CommittedOffsetCallback = std::function<void(const std::string& topic, int32_t partition, int64_t next)>;
-
   TopicsWatch(boost::asio::any_io_executor executor, MetadataStore& store, TopicManager& topics,
-              CommittedOffsetCallback on_committed_offset);
+              CommittedDataListener& committed);
   ~TopicsWatch();
 
   // Watches from just after the revision TopicManager::Load read. Errors:
@@ -39,7 +49,7 @@ class TopicsWatch : NonCopyable {
   boost::asio::any_io_executor executor_;
   MetadataStore& store_;
   TopicManager& topics_;
-  CommittedOffsetCallback on_committed_offset_;
+  CommittedDataListener& committed_;
   std::unique_ptr<Watch> watch_;
   // Shared with posted handlers so that ones still queued after Stop do
   // nothing.

@@ -34,6 +34,13 @@ boost::asio::awaitable<std::invoke_result_t<Fn&>> RunBlocking(boost::asio::threa
   co_return co_await boost::asio::co_spawn(pool, detail::Invoke(&fn), boost::asio::use_awaitable);
 }
 
+// Suspends the calling coroutine for `duration`.
+inline boost::asio::awaitable<void> SleepFor(std::chrono::steady_clock::duration duration) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, duration);
+  boost::system::error_code ec;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
 // A level-triggered event for coroutines on one executor (not thread-safe):
 // Wait() returns once Set() has been called or the deadline passes.
 class AsyncEvent : NonCopyable {

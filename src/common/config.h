@@ -80,6 +80,7 @@ struct BrokerConfig {
 
   int64_t segment_bytes = 4 << 20;
   int32_t flush_interval_ms = 100;
+  int32_t compaction_interval_ms = 30000;
   int64_t cache_bytes = 256 << 20;
   int64_t max_buffer_bytes = 256 << 20;
   int32_t readahead_segments = 2;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include "storage/record_batch.h"
 #include "storage/segment_format.h"
 #include "storage/segment_key.h"
+#include "storage/wal_format.h"
 
 namespace kafscale::log {
 
@@ -23,6 +25,13 @@ using kafka::ErrorCode;
 namespace {
 // Index entry every this many messages, as the original KafScale.
 constexpr int32_t kIndexInterval = 100;
+// Partitions committed per metadata transaction: each takes at most three
+// compares and three ops, within etcd's default limit of 128 per transaction.
+constexpr size_t kPartitionsPerTxn = 40;
+// How often the compactor looks for partitions due, at most.
+constexpr auto kMaintenancePeriod = std::chrono::milliseconds(250);
+// A partition whose compaction failed is not tried again sooner.
+constexpr auto kCompactionRetryDelay = std::chrono::seconds(1);
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -37,11 +46,35 @@ Compare LeaseHeld(const std::string& topic, int32_t partition, const cluster::Ow
 
 }  // namespace
 
+// A validated batch in a partition's buffer, offsets assigned.
 struct PendingBatch {
   int64_t base_offset;
   int64_t last_offset;
   int64_t max_timestamp;
-  std::string bytes;  // owned copy with the base offset assigned
+  size_t position;  // in Partition::pending_data
+  size_t size;
+};
+
+// Where a run of committed offsets is stored: a whole segment object, or one
+// range of a WAL object.
+struct Extent {
+  std::string object_key;
+  bool in_wal = false;
+  uint64_t position = 0;     // WAL range only
+  uint64_t length = 0;       // WAL range only
+  int64_t last_offset = -1;  // WAL range only (a segment's is known once loaded)
+  std::chrono::steady_clock::time_point learned;  // WAL range: compaction age counts from here
+
+  std::string CacheKey() const { return in_wal ? object_key + "@" + std::to_string(position) : object_key; }
+
+  static Extent Segment(std::string key) {
+    Extent extent;
+    extent.object_key = std::move(key);
+    return extent;
+  }
+  static Extent InWal(const WalRef& ref, std::chrono::steady_clock::time_point learned) {
+    return Extent{ref.object_key, true, ref.position, ref.length, ref.last_offset, learned};
+  }
 };
 
 struct LogManager::Partition {
@@ -50,16 +83,41 @@ struct LogManager::Partition {
   int64_t log_start_offset = 0;
   int64_t high_watermark = 0;  // next offset that is durable (committed)
   int64_t next_offset = 0;     // next offset to assign
-  std::map<int64_t, std::string> segments;  // durable segments: base offset -> object key
-  bool segments_listed = false;             // `segments` is complete (listed from the store)
+  int64_t wal_start = 0;       // offsets from here to the high watermark are in WAL ranges
+  bool wal_start_stored = false;     // the metadata store holds wal_start (else it equals the next offset)
+  std::map<int64_t, Extent> extents;  // committed data by base offset
+  bool extents_listed = false;        // `extents` is complete (read from the stores)
+  std::string pending_data;           // buffered batches back to back
   std::vector<PendingBatch> pending;
-  uint64_t pending_bytes = 0;
   std::shared_ptr<FlushTicket> pending_ticket;
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
   bool handing_over = false;            // giving up ownership: appends refused until flushed
-  bool flushing = false;
+  bool flushing = false;                // part of the WAL flush in progress
+  bool compacting = false;
+  std::chrono::steady_clock::time_point compaction_retry_at;  // after a failed compaction
   bool dropped = false;
   AsyncNotifier data_waiters;
+
+  uint64_t wal_bytes() const {
+    uint64_t total = 0;
+    for (auto it = extents.lower_bound(wal_start); it != extents.end(); ++it) total += it->second.length;
+    return total;
+  }
+};
+
+// One partition's share of a WAL flush.
+struct LogManager::FlushPart {
+  std::shared_ptr<Partition> p;
+  std::shared_ptr<std::string> data;  // the batches; cached as the WAL range once committed
+  std::vector<PendingBatch> batches;
+  std::shared_ptr<FlushTicket> ticket;
+  int64_t base = 0;
+  int64_t next = 0;
+  int64_t previous_committed = 0;
+  bool store_wal_start = false;  // first WAL commit: also record where WAL data starts
+  std::optional<cluster::OwnershipToken> token;
+  WalRange range;
+  Status status;
 };
 
 LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, ObjectStore& objects,
@@ -70,7 +128,12 @@ LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, 
       metadata_(metadata),
       options_(std::move(options)),
       cache_(options_.cache_bytes),
-      flush_timer_(executor) {}
+      flush_timer_(executor),
+      maintenance_timer_(executor) {
+  std::random_device random;
+  const uint64_t nonce = (static_cast<uint64_t>(random()) << 32) | random();
+  wal_name_prefix_ = fmt::format("{}-{:013d}-{:016x}-", options_.broker_id, NowMs(), nonce);
+}
 
 LogManager::~LogManager() = default;
 
@@ -113,15 +176,27 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
   for (const cluster::TopicInfo* topic : topics) {
     for (int32_t index = 0; index < topic->partitions; ++index) AddPartition(topic->name, index);
   }
-  // Segments are listed when a partition is first read or taken over, so
-  // start-up costs no object-store request however much data there is.
+  // Segments and WAL references are listed when a partition is first read or
+  // taken over, so start-up costs no object-store request however much data
+  // there is.
+  std::map<PartitionKey, int64_t> wal_starts;
   for (const KeyValue& kv : kvs) {
-    std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(kv.key);
-    Partition* p = partition ? Find(partition->topic, partition->partition) : nullptr;
-    if (!p) continue;
-    auto parsed = ParseNextOffset(kv.value);
-    if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
-    p->high_watermark = p->next_offset = *parsed;
+    if (std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(kv.key)) {
+      Partition* p = Find(partition->topic, partition->partition);
+      if (!p) continue;
+      auto parsed = ParseNextOffset(kv.value);
+      if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+      p->high_watermark = p->next_offset = *parsed;
+    } else if (std::optional<keys::TopicPartition> start = keys::ParseWalStartKey(kv.key)) {
+      auto parsed = ParseNextOffset(kv.value);
+      if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+      wal_starts[PartitionKey(start->topic, start->partition)] = *parsed;
+    }
+  }
+  for (auto& [key, p] : partitions_) {
+    auto start = wal_starts.find(key);
+    p->wal_start_stored = start != wal_starts.end();
+    p->wal_start = p->wal_start_stored ? start->second : p->high_watermark;
   }
   spdlog::info("recovered partitions={}", partitions_.size());
   co_return Status::OK();
@@ -129,6 +204,8 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
 
 void LogManager::Start() {
   asio::co_spawn(executor_, [this]() { return FlushLoop(); }, asio::detached);
+  maintenance_running_ = true;
+  asio::co_spawn(executor_, [this]() { return MaintenanceLoop(); }, asio::detached);
 }
 
 asio::awaitable<void> LogManager::FlushLoop() {
@@ -137,27 +214,25 @@ asio::awaitable<void> LogManager::FlushLoop() {
     boost::system::error_code ec;
     co_await flush_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (stopping_) co_return;
-    for (auto& [key, p] : partitions_) MaybeStartFlush(*p);
+    if (unflushed_bytes_ > 0) RequestFlush();
   }
 }
 
 asio::awaitable<void> LogManager::Shutdown() {
   stopping_ = true;
   flush_timer_.cancel();
+  maintenance_timer_.cancel();
+  RequestFlush();
   std::vector<std::shared_ptr<Partition>> all;
-  for (auto& [key, p] : partitions_) {
-    MaybeStartFlush(*p);  // every partition's flush at once, then wait for each
-    all.push_back(p);
-  }
+  for (auto& [key, p] : partitions_) all.push_back(p);
   for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
+  while (flush_running_ || maintenance_running_) co_await SleepFor(std::chrono::milliseconds(5));
 }
 
 asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
   while (p->flushing || (p->owner && !p->pending.empty())) {
-    MaybeStartFlush(*p);
-    asio::steady_timer wait(executor_, std::chrono::milliseconds(5));
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    RequestFlush();
+    co_await SleepFor(std::chrono::milliseconds(5));
   }
 }
 
@@ -212,21 +287,22 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
   }
   result.base_offset = p->next_offset;
   for (const ValidatedBatch& batch : batches) {
-    PendingBatch pending;
-    pending.bytes.assign(data.substr(batch.position, batch.size));
-    pending.base_offset = p->next_offset;
-    pending.last_offset = p->next_offset + batch.header.last_offset_delta;
-    pending.max_timestamp = batch.header.max_timestamp;
-    SetBaseOffset(pending.bytes.data(), pending.base_offset);
+    PendingBatch pending{.base_offset = p->next_offset,
+                         .last_offset = p->next_offset + batch.header.last_offset_delta,
+                         .max_timestamp = batch.header.max_timestamp,
+                         .position = p->pending_data.size(),
+                         .size = batch.size};
+    p->pending_data.append(data.substr(batch.position, batch.size));
+    SetBaseOffset(p->pending_data.data() + pending.position, pending.base_offset);
     p->next_offset = pending.last_offset + 1;
-    p->pending_bytes += pending.bytes.size();
-    buffered_bytes_ += pending.bytes.size();
-    p->pending.push_back(std::move(pending));
+    buffered_bytes_ += pending.size;
+    unflushed_bytes_ += pending.size;
+    p->pending.push_back(pending);
   }
   if (!p->pending_ticket) p->pending_ticket = std::make_shared<FlushTicket>();
   result.ticket = p->pending_ticket;
   result.log_start_offset = p->log_start_offset;
-  if (p->pending_bytes >= options_.segment_bytes) MaybeStartFlush(*p);
+  if (unflushed_bytes_ >= options_.segment_bytes) RequestFlush();
   return result;
 }
 
@@ -243,105 +319,168 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
   co_return ticket->status;
 }
 
-void LogManager::MaybeStartFlush(Partition& p) {
-  if (p.flushing || p.pending.empty() || p.dropped || !p.owner) return;
-  p.flushing = true;
-  auto self = partitions_.at(PartitionKey(p.topic, p.index));
-  asio::co_spawn(executor_, [this, self]() { return Flush(self); }, asio::detached);
+void LogManager::RequestFlush() {
+  flush_requested_ = true;
+  if (flush_running_) return;
+  flush_running_ = true;
+  asio::co_spawn(executor_, [this]() { return RunFlushes(); }, asio::detached);
 }
 
-asio::awaitable<void> LogManager::Flush(std::shared_ptr<Partition> p) {
-  // Started from MaybeStartFlush, but the partition may have lost its owner
-  // or its buffered batches since.
-  if (p->pending.empty() || !p->owner || p->dropped) {
-    p->flushing = false;
-    co_return;
+asio::awaitable<void> LogManager::RunFlushes() {
+  while (flush_requested_) {
+    flush_requested_ = false;
+    co_await FlushWal();
+    // Data that arrived during the flush and already fills a segment, or
+    // anything left at shutdown, goes out at once.
+    if (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes)) flush_requested_ = true;
   }
-  std::vector<PendingBatch> batches = std::move(p->pending);
-  p->pending.clear();
-  const uint64_t flushing_bytes = p->pending_bytes;
-  p->pending_bytes = 0;
-  std::shared_ptr<FlushTicket> ticket = std::move(p->pending_ticket);
-  const int64_t base = batches.front().base_offset;
-  const int64_t next = batches.back().last_offset + 1;
-  const int64_t previous_committed = p->high_watermark;
-  const std::string key = SegmentKey(options_.object_namespace, p->topic, p->index, base);
-  const std::string index_key = IndexKey(options_.object_namespace, p->topic, p->index, base);
-  const std::string offset_key = keys::NextOffsetKey(p->topic, p->index);
-  const cluster::OwnershipToken token = *p->owner;
-  const UploadTarget target{p->topic, p->index, base, token};
+  flush_running_ = false;
+}
+
+asio::awaitable<void> LogManager::FlushWal() {
+  std::vector<FlushPart> parts;
+  uint64_t flushing_bytes = 0;
+  for (auto& [key, p] : partitions_) {
+    if (p->pending.empty() || !p->owner || p->dropped || p->flushing) continue;
+    FlushPart part;
+    part.p = p;
+    part.data = std::make_shared<std::string>(std::move(p->pending_data));
+    part.batches = std::move(p->pending);
+    part.ticket = std::move(p->pending_ticket);
+    part.base = part.batches.front().base_offset;
+    part.next = part.batches.back().last_offset + 1;
+    part.previous_committed = p->high_watermark;
+    part.store_wal_start = !p->wal_start_stored;
+    part.token = *p->owner;
+    p->pending_data.clear();
+    p->pending.clear();
+    p->flushing = true;
+    flushing_bytes += part.data->size();
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) co_return;
+  unflushed_bytes_ -= flushing_bytes;
+  const std::string name = wal_name_prefix_ + fmt::format("{:010d}", wal_sequence_++);
+  const std::string object_key = WalObjectKey(options_.object_namespace, options_.broker_id, name);
 
   auto work = [&]() {
-    std::pair<Status, std::shared_ptr<LoadedSegment>> out;
-    SegmentBuilder builder(kIndexInterval);
-    for (const PendingBatch& b : batches) {
-      out.first = builder.Add(b.bytes);
-      if (!out.first.ok()) return out;
+    WalBuilder builder;
+    Status status;
+    for (size_t i = 0; i < parts.size() && status.ok(); ++i) {
+      status = builder.Add(parts[i].p->topic, parts[i].p->index, *parts[i].data);
     }
-    Result<EncodedSegment> built = builder.Finish(NowMs());
-    if (!built.ok()) {
-      out.first = built.status();
-      return out;
+    Result<EncodedWal> encoded = status.ok() ? builder.Finish(NowMs()) : Result<EncodedWal>(status);
+    if (encoded.ok()) {
+      for (size_t i = 0; i < parts.size(); ++i) parts[i].range = encoded->ranges[i];
+      status = objects_.PutIfAbsent(object_key, encoded->bytes);
+    } else {
+      status = encoded.status();
     }
-    std::string segment_bytes = built->Flatten();
-    out.first = PutCreateOnly(target, key, segment_bytes);
-    if (out.first.ok()) out.first = PutCreateOnly(target, index_key, built->index);
-    if (out.first.ok()) {
-      TxnResult txn;
+    if (!status.ok()) {
+      for (FlushPart& part : parts) part.status = status;
+      return std::pair<uint64_t, size_t>{0, 0};
+    }
+    std::vector<FlushPart*> pointers;
+    for (FlushPart& part : parts) pointers.push_back(&part);
+    const size_t txns = CommitWal(object_key, keys::WalObjectRecordKey(name, ""), pointers);
+    return std::pair<uint64_t, size_t>{encoded->bytes.size(), txns};
+  };
+  auto [object_bytes, txns] = co_await RunBlocking(pool_, work);
+  if (object_bytes > 0) {
+    ++counters_.wal_objects_written;
+    counters_.wal_bytes_written += object_bytes;
+    counters_.wal_commit_txns += txns;
+  }
+
+  const auto now = std::chrono::steady_clock::now();
+  for (FlushPart& part : parts) {
+    Partition& p = *part.p;
+    p.flushing = false;
+    if (p.dropped) {
+      part.ticket->status = Status::NotFound("topic was deleted");
+    } else if (part.status.ok()) {
+      Extent extent = Extent::InWal(WalRef{part.next - 1, part.range.position, part.range.length, object_key}, now);
+      auto loaded = std::make_shared<LoadedSegment>();
+      for (const PendingBatch& b : part.batches) {
+        loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
+                                              std::string_view(part.data->data() + b.position, b.size)});
+      }
+      loaded->bytes = std::move(part.data);
+      cache_.Insert(extent.CacheKey(), std::move(loaded));
+      p.extents[part.base] = std::move(extent);
+      p.wal_start_stored = true;
+      p.high_watermark = part.next;
+      part.ticket->status = Status::OK();
+      p.data_waiters.NotifyAll();
+    } else {
+      spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p.topic, p.index, part.base,
+                    part.status.ToString());
+      part.ticket->status = part.status;
+      // Nothing after the committed offset is durable: drop what was buffered
+      // meanwhile too, so offsets are reassigned without gaps. Its producers
+      // get the same error and retry.
+      DropPending(p, part.status);
+      // Fenced, or this broker's view of the partition is stale: stop writing;
+      // ownership is taken again from scratch if this broker should have it.
+      if (part.status.IsConflict()) p.owner.reset();
+    }
+    part.ticket->done = true;
+    part.ticket->notifier.NotifyAll();
+  }
+  ReleaseBuffer(flushing_bytes);
+}
+
+size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
+                             std::vector<FlushPart*> parts) {
+  size_t txns = 0;
+  for (size_t first = 0; first < parts.size(); first += kPartitionsPerTxn) {
+    const size_t count = std::min(kPartitionsPerTxn, parts.size() - first);
+    const std::string part_key = record_key + std::to_string(first / kPartitionsPerTxn);
+    std::vector<Compare> compares;
+    std::vector<TxnOp> ops;
+    WalObjectRecord record{object_key, {}};
+    for (size_t i = first; i < first + count; ++i) {
+      const FlushPart& part = *parts[i];
+      const std::string& topic = part.p->topic;
+      const int32_t index = part.p->index;
+      const std::string offset_key = keys::NextOffsetKey(topic, index);
       // Fenced compare-and-swap: this broker's tenure still holds the lease,
       // and the committed offset is the one this flush follows (absent
       // before the first flush).
-      const Compare unchanged = previous_committed == 0
-                                    ? Compare::Absent(offset_key)
-                                    : Compare::ValueEquals(offset_key, FormatNextOffset(previous_committed));
-      out.first = metadata_.Txn({LeaseHeld(p->topic, p->index, token), unchanged},
-                                {TxnOp::Put(offset_key, FormatNextOffset(next))}, {}, &txn);
-      if (out.first.ok() && !txn.succeeded) {
-        out.first = Status::Conflict("partition lease of " + p->topic + "-" + std::to_string(p->index) +
-                                     " was lost or its next offset changed underneath this broker");
+      compares.push_back(LeaseHeld(topic, index, *part.token));
+      compares.push_back(part.previous_committed == 0
+                             ? Compare::Absent(offset_key)
+                             : Compare::ValueEquals(offset_key, FormatNextOffset(part.previous_committed)));
+      ops.push_back(TxnOp::Put(keys::WalRefKey(topic, index, part.base),
+                               EncodeWalRef(WalRef{part.next - 1, part.range.position, part.range.length, object_key})));
+      ops.push_back(TxnOp::Put(offset_key, FormatNextOffset(part.next)));
+      if (part.store_wal_start) {
+        const std::string start_key = keys::WalStartKey(topic, index);
+        compares.push_back(Compare::Absent(start_key));
+        ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part.previous_committed)));
       }
+      record.ranges.push_back({topic, index, part.base, part.next - 1});
     }
-    if (out.first.ok()) {
-      auto loaded = std::make_shared<LoadedSegment>();
-      auto bytes = std::make_shared<const std::string>(std::move(segment_bytes));
-      size_t position = kSegmentHeaderSize;
-      for (const PendingBatch& b : batches) {
-        loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
-                                              std::string_view(bytes->data() + position, b.bytes.size())});
-        position += b.bytes.size();
+    ops.push_back(TxnOp::Put(part_key, EncodeWalObjectRecord(record)));
+    TxnResult txn;
+    Status status = metadata_.Txn(compares, ops, {}, &txn);
+    ++txns;
+    if (status.ok() && !txn.succeeded) {
+      if (count > 1) {
+        // One partition was fenced (or its view is stale); the others commit
+        // on their own.
+        for (size_t i = first; i < first + count; ++i) {
+          txns += CommitWal(object_key, part_key + "." + std::to_string(i - first) + "-", {parts[i]});
+        }
+        continue;
       }
-      loaded->bytes = std::move(bytes);
-      out.second = std::move(loaded);
+      status = Status::Conflict("partition lease of " + parts[first]->p->topic + "-" +
+                                std::to_string(parts[first]->p->index) +
+                                " was lost or its next offset changed underneath this broker");
     }
-    return out;
-  };
-  auto [status, segment] = co_await RunBlocking(pool_, work);
-
-  p->flushing = false;
-  if (p->dropped) {
-    ticket->status = Status::NotFound("topic was deleted");
-  } else if (status.ok()) {
-    p->segments[base] = key;
-    p->high_watermark = next;
-    cache_.Insert(key, std::move(segment));
-    ticket->status = Status::OK();
-    p->data_waiters.NotifyAll();
-  } else {
-    spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p->topic, p->index, base,
-                  status.ToString());
-    ticket->status = status;
-    // Nothing after the committed offset is durable: drop what was buffered
-    // meanwhile too, so offsets are reassigned without gaps. Its producers
-    // get the same error and retry.
-    DropPending(*p, status);
-    // Fenced, or this broker's view of the partition is stale: stop writing;
-    // ownership is taken again from scratch if this broker should have it.
-    if (status.IsConflict()) p->owner.reset();
+    for (size_t i = first; i < first + count; ++i) parts[i]->status = status;
   }
-  ticket->done = true;
-  ticket->notifier.NotifyAll();
-  ReleaseBuffer(flushing_bytes);
-  if (!p->pending.empty() && (stopping_ || p->pending_bytes >= options_.segment_bytes)) MaybeStartFlush(*p);
+  return txns;
 }
 
 void LogManager::ReleaseBuffer(uint64_t bytes) {
@@ -368,36 +507,42 @@ void LogManager::DropPending(Partition& p, const Status& status) {
     p.pending_ticket->notifier.NotifyAll();
     p.pending_ticket.reset();
   }
+  const uint64_t bytes = p.pending_data.size();
   p.pending.clear();
-  ReleaseBuffer(p.pending_bytes);
-  p.pending_bytes = 0;
+  p.pending_data.clear();
+  unflushed_bytes_ -= bytes;
+  ReleaseBuffer(bytes);
   p.next_offset = p.high_watermark;
 }
 
 Status LogManager::PutCreateOnly(const UploadTarget& target, const std::string& key, std::string_view data) {
   Status status = objects_.PutIfAbsent(key, data);
   if (!status.IsAlreadyExists()) return status;
-  // Someone uploaded this base without committing it (an earlier owner that
-  // died or was fenced mid-flush), or it was committed and this broker's view
-  // is stale. Only the lease holder commits, so while the lease still holds
-  // and the committed offset is at or below `base`, the object is garbage.
+  // A compaction that uploaded this base without committing it (this broker
+  // or an earlier owner died or was fenced in between), or it was committed
+  // and this broker's view is stale. Only the lease holder commits, so while
+  // the lease still holds and the WAL start is at or below `base`, the
+  // object is garbage.
   TxnResult txn;
+  const std::string start_key = keys::WalStartKey(target.topic, target.partition);
   const std::string offset_key = keys::NextOffsetKey(target.topic, target.partition);
-  status = metadata_.Txn({LeaseHeld(target.topic, target.partition, target.token)}, {TxnOp::Get(offset_key)}, {},
-                         &txn);
+  status = metadata_.Txn({LeaseHeld(target.topic, target.partition, target.token)},
+                         {TxnOp::Get(start_key), TxnOp::Get(offset_key)}, {}, &txn);
   if (!status.ok()) return status;
   if (!txn.succeeded) return Status::Conflict("partition lease lost while uploading " + key);
-  int64_t committed = 0;
-  if (!txn.results.empty() && !txn.results[0].empty()) {
-    auto parsed = ParseNextOffset(txn.results[0][0].value);
+  int64_t segmented = 0;  // offsets below are in segments
+  for (size_t i = 0; i < txn.results.size(); ++i) {
+    if (txn.results[i].empty()) continue;
+    auto parsed = ParseNextOffset(txn.results[i][0].value);
     if (!parsed.ok()) return parsed.status();
-    committed = *parsed;
+    segmented = *parsed;
+    break;  // the WAL start when stored, else the next offset
   }
-  if (committed > target.base) {
-    return Status::Conflict(key + " is already committed (next offset " + std::to_string(committed) +
+  if (segmented > target.base) {
+    return Status::Conflict(key + " is already committed (segments end at " + std::to_string(segmented) +
                             "): this broker's view of the partition is stale");
   }
-  spdlog::warn("replacing an uncommitted upload left by an earlier owner key={}", key);
+  spdlog::warn("replacing an uncommitted upload key={}", key);
   status = objects_.DeleteBatch({key});
   if (status.ok()) status = objects_.PutIfAbsent(key, data);
   if (status.IsAlreadyExists()) return Status::Conflict(key + " was uploaded again by another broker");
@@ -406,37 +551,74 @@ Status LogManager::PutCreateOnly(const UploadTarget& target, const std::string& 
 
 asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partition>& p) {
   const std::string prefix = PartitionPrefix(p->topic, p->index);
-  auto work = [this, prefix] {
-    std::pair<Status, std::vector<ObjectInfo>> out;
-    out.first = ListAll(objects_, prefix, &out.second);
+  const std::string data_prefix = keys::PartitionDataPrefix(p->topic, p->index);
+  // Objects first: a segment committed after the listing shows up as WAL
+  // references in the metadata read after it, never as a gap.
+  auto work = [this, prefix, data_prefix] {
+    struct Listing {
+      Status status;
+      std::vector<ObjectInfo> objects;
+      std::vector<KeyValue> kvs;
+    } out;
+    out.status = ListAll(objects_, prefix, &out.objects);
+    if (out.status.ok()) out.status = metadata_.Range(data_prefix, &out.kvs);
     return out;
   };
-  auto [status, objects] = co_await RunBlocking(pool_, work);
-  if (!status.ok()) co_return status;
+  auto listing = co_await RunBlocking(pool_, work);
+  if (!listing.status.ok()) co_return listing.status;
+  int64_t committed = 0;
+  std::optional<int64_t> wal_start;
+  std::map<int64_t, WalRef> refs;
+  for (const KeyValue& kv : listing.kvs) {
+    if (keys::ParseNextOffsetKey(kv.key)) {
+      auto parsed = ParseNextOffset(kv.value);
+      if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+      committed = *parsed;
+    } else if (keys::ParseWalStartKey(kv.key)) {
+      auto parsed = ParseNextOffset(kv.value);
+      if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+      wal_start = *parsed;
+    } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(kv.key)) {
+      Result<WalRef> ref = DecodeWalRef(kv.value);
+      if (!ref.ok()) co_return Status::Corruption(kv.key + ": " + ref.status().message());
+      refs[ref_key->base] = *ref;
+    }
+  }
+  // The owner's own high watermark is authoritative (a flush of its own may
+  // be committing right now); others adopt what is committed.
+  if (!p->owner && committed > p->high_watermark) p->high_watermark = p->next_offset = committed;
+  p->wal_start_stored = wal_start.has_value();
+  p->wal_start = wal_start.value_or(committed);
+
   std::set<std::string> index_keys;
-  for (const ObjectInfo& object : objects) {
+  for (const ObjectInfo& object : listing.objects) {
     if (object.key.ends_with(".index")) index_keys.insert(object.key);
   }
-  std::map<int64_t, std::string> segments;
-  for (const ObjectInfo& object : objects) {
+  std::map<int64_t, Extent> extents;
+  for (const ObjectInfo& object : listing.objects) {
     ParsedSegmentKey parsed;
     if (!ParseSegmentKey(object.key, &parsed).ok() || parsed.kind != SegmentObjectKind::kSegment) continue;
-    if (parsed.base_offset >= p->high_watermark) continue;  // uploaded, never committed
+    if (parsed.base_offset >= p->wal_start) continue;  // uploaded, never committed
     if (!index_keys.count(IndexKey(options_.object_namespace, p->topic, p->index, parsed.base_offset))) {
       spdlog::error("segment has no index; it will not be served key={}", object.key);
       continue;
     }
-    segments[parsed.base_offset] = object.key;
+    extents[parsed.base_offset] = Extent::Segment(object.key);
   }
-  if (segments.empty() && p->high_watermark > p->log_start_offset) {
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [base, ref] : refs) {
+    if (base < p->wal_start || base >= p->high_watermark) continue;
+    extents[base] = Extent::InWal(ref, now);
+  }
+  if (extents.empty() && p->high_watermark > p->log_start_offset) {
     static RateLimitedLog missing(1, std::chrono::seconds(60));
     missing.Log(p->topic + "-" + std::to_string(p->index), LogLevel::kError,
                 "partition has committed offsets but no segments",
                 {{"topic", p->topic}, {"partition", std::to_string(p->index)},
                  {"high_watermark", std::to_string(p->high_watermark)}});
   }
-  p->segments = std::move(segments);
-  p->segments_listed = true;
+  p->extents = std::move(extents);
+  p->extents_listed = true;
   co_return Status::OK();
 }
 
@@ -444,33 +626,16 @@ asio::awaitable<Status> LogManager::TakeOwnership(const std::string& topic, int3
                                                   const cluster::OwnershipToken& token) {
   std::shared_ptr<Partition> p = Shared(topic, partition);
   if (!p) co_return Status::NotFound("unknown partition " + topic + "-" + std::to_string(partition));
-  const std::string offset_key = keys::NextOffsetKey(topic, partition);
-  auto work = [this, offset_key] {
-    std::pair<Status, int64_t> out{Status::OK(), 0};
-    KeyValue kv;
-    Status s = metadata_.Get(offset_key, &kv);
-    if (s.IsNotFound()) return out;
-    out.first = s;
-    if (s.ok()) {
-      auto parsed = ParseNextOffset(kv.value);
-      out.first = parsed.status();
-      if (parsed.ok()) out.second = *parsed;
-    }
-    return out;
-  };
-  auto [status, committed] = co_await RunBlocking(pool_, work);
+  // Another broker may have committed and compacted since this broker last
+  // looked: read everything again.
+  Status status = co_await ReloadSegments(p);
   if (!status.ok()) co_return status;
   if (p->dropped) co_return Status::NotFound("topic " + topic + " was deleted");
-  if (committed != p->high_watermark || !p->segments_listed) {
-    p->high_watermark = committed;
-    status = co_await ReloadSegments(p);
-    if (!status.ok()) co_return status;
-  }
   // A crash most likely damaged the newest segment: check it before
   // appending after it (older ones are checked when first read).
-  if (!p->segments.empty()) {
+  if (!p->extents.empty() && !p->extents.rbegin()->second.in_wal) {
     Status verified;
-    co_await LoadSegment(*p, p->segments.rbegin()->first, &verified);
+    co_await LoadSegment(*p, p->extents.rbegin()->first, &verified);
     if (!verified.ok()) {
       spdlog::error("newest segment failed verification topic={} partition={} error=\"{}\"", topic, partition,
                     verified.ToString());
@@ -480,8 +645,8 @@ asio::awaitable<Status> LogManager::TakeOwnership(const std::string& topic, int3
   p->owner = token;
   p->handing_over = false;
   p->data_waiters.NotifyAll();
-  spdlog::info("took ownership topic={} partition={} leader_epoch={} next_offset={}", topic, partition,
-               token.leader_epoch, p->high_watermark);
+  spdlog::info("took ownership topic={} partition={} leader_epoch={} next_offset={} wal_start={}", topic, partition,
+               token.leader_epoch, p->high_watermark, p->wal_start);
   co_return Status::OK();
 }
 
@@ -513,69 +678,101 @@ std::optional<cluster::OwnershipToken> LogManager::Owner(const std::string& topi
 void LogManager::OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) {
   Partition* p = Find(topic, partition);
   if (!p || p->owner || next_offset <= p->high_watermark) return;
-  // Each commit covers one segment starting at the previous next offset. A
-  // missed commit shows up as a gap that Read fills by listing.
-  if (p->segments_listed) {
-    p->segments[p->high_watermark] = SegmentKey(options_.object_namespace, topic, partition, p->high_watermark);
-  }
+  // The commit's WAL reference came first (same transaction). A missed one
+  // shows up as a gap that Read fills by listing again.
   p->high_watermark = p->next_offset = next_offset;
   p->data_waiters.NotifyAll();
 }
 
+void LogManager::OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) {
+  Partition* p = Find(topic, partition);
+  if (!p || p->owner || !p->extents_listed || base < p->wal_start) return;
+  p->extents[base] = Extent::InWal(ref, std::chrono::steady_clock::now());
+}
+
+void LogManager::OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) {
+  Partition* p = Find(topic, partition);
+  if (!p || p->owner) return;
+  if (p->extents_listed && wal_start > p->wal_start) {
+    // A compaction replaced the WAL ranges in [old start, new start) by one
+    // segment at the old start.
+    for (auto it = p->extents.lower_bound(p->wal_start); it != p->extents.end() && it->first < wal_start;) {
+      it = p->extents.erase(it);
+    }
+    p->extents[p->wal_start] = Extent::Segment(SegmentKey(options_.object_namespace, topic, partition, p->wal_start));
+  }
+  p->wal_start = wal_start;
+  p->wal_start_stored = true;
+}
+
 asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Partition& p, int64_t base,
                                                                                Status* status) {
-  const std::string key = p.segments.at(base);
-  if (auto cached = cache_.Get(key)) co_return cached;
-  auto work = [this, key]() {
+  const Extent extent = p.extents.at(base);
+  const std::string cache_key = extent.CacheKey();
+  if (auto cached = cache_.Get(cache_key)) co_return cached;
+  const WalRange range{p.topic, p.index, base, extent.last_offset, extent.position, extent.length};
+  auto work = [this, &extent, &range]() {
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
     auto bytes = std::make_shared<std::string>();
-    out.first = objects_.Get(key, bytes.get());
-    SegmentView parsed;
-    if (out.first.ok()) out.first = ParseSegment(*bytes, &parsed);
-    if (out.first.ok()) {
-      auto loaded = std::make_shared<LoadedSegment>();
-      for (size_t i = 0; i < parsed.batches.size() && out.first.ok(); ++i) {
-        RecordBatchHeader header;
-        out.first = ParseBatchHeader(parsed.Batch(i), &header);
-        loaded->batches.push_back(StoredBatch{parsed.batches[i].base_offset, parsed.batches[i].last_offset,
-                                              header.max_timestamp, parsed.Batch(i)});
-      }
-      loaded->bytes = std::move(bytes);
-      out.second = std::move(loaded);
+    std::vector<BatchLocation> locations;
+    if (extent.in_wal) {
+      out.first = objects_.Get(extent.object_key, bytes.get(), extent.position, extent.length);
+      if (out.first.ok()) out.first = ParseWalRange(*bytes, range, &locations);
+    } else {
+      out.first = objects_.Get(extent.object_key, bytes.get());
+      SegmentView parsed;
+      if (out.first.ok()) out.first = ParseSegment(*bytes, &parsed);
+      if (out.first.ok()) locations = std::move(parsed.batches);
     }
+    if (!out.first.ok()) return out;
+    auto loaded = std::make_shared<LoadedSegment>();
+    for (const BatchLocation& location : locations) {
+      std::string_view batch(bytes->data() + location.position, location.size);
+      RecordBatchHeader header;
+      out.first = ParseBatchHeader(batch, &header);
+      if (!out.first.ok()) return out;
+      loaded->batches.push_back(StoredBatch{location.base_offset, location.last_offset, header.max_timestamp, batch});
+    }
+    loaded->bytes = std::move(bytes);
+    out.second = std::move(loaded);
     return out;
   };
   auto [s, segment] = co_await RunBlocking(pool_, work);
   if (s.ok() && segment->base_offset() != base) {
-    s = Status::Corruption("segment " + key + " starts at offset " + std::to_string(segment->base_offset()));
+    s = Status::Corruption(cache_key + " starts at offset " + std::to_string(segment->base_offset()));
   }
   if (!s.ok()) {
-    spdlog::error("segment cannot be served key={} error=\"{}\"", key, s.ToString());
+    // A WAL object compacted and deleted since this broker learned of it is
+    // not an error: the caller lists the partition again.
+    if (!(extent.in_wal && s.IsNotFound())) {
+      spdlog::error("stored data cannot be served key={} error=\"{}\"", cache_key, s.ToString());
+    }
     *status = s;
     co_return nullptr;
   }
-  cache_.Insert(key, segment);
+  cache_.Insert(cache_key, segment);
   *status = Status::OK();
   co_return segment;
 }
 
 void LogManager::ReadAhead(const std::shared_ptr<Partition>& p, int64_t base) {
-  auto it = p->segments.upper_bound(base);
-  for (size_t n = 0; n < options_.readahead_segments && it != p->segments.end(); ++n, ++it) {
-    if (prefetching_.count(it->second) || cache_.Contains(it->second)) continue;
-    prefetching_.insert(it->second);
+  auto it = p->extents.upper_bound(base);
+  for (size_t n = 0; n < options_.readahead_segments && it != p->extents.end(); ++n, ++it) {
+    const std::string cache_key = it->second.CacheKey();
+    if (prefetching_.count(cache_key) || cache_.Contains(cache_key)) continue;
+    prefetching_.insert(cache_key);
     const int64_t next = it->first;
-    asio::co_spawn(executor_, [this, p, next]() { return Prefetch(p, next); }, asio::detached);
+    asio::co_spawn(executor_, [this, p, next, cache_key]() { return Prefetch(p, next, cache_key); }, asio::detached);
   }
 }
 
-asio::awaitable<void> LogManager::Prefetch(std::shared_ptr<Partition> p, int64_t base) {
-  const std::string key = p->segments.count(base) ? p->segments.at(base) : std::string();
-  if (!key.empty() && !p->dropped) {
+asio::awaitable<void> LogManager::Prefetch(std::shared_ptr<Partition> p, int64_t base, std::string cache_key) {
+  auto it = p->extents.find(base);
+  if (it != p->extents.end() && it->second.CacheKey() == cache_key && !p->dropped) {
     Status status;
     co_await LoadSegment(*p, base, &status);
   }
-  prefetching_.erase(key);
+  prefetching_.erase(cache_key);
 }
 
 asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t partition, int64_t offset,
@@ -594,7 +791,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
     co_return result;
   }
   bool reloaded = false;
-  if (!p->segments_listed && offset < p->high_watermark) {
+  if (!p->extents_listed && offset < p->high_watermark) {
     reloaded = true;
     if (Status listed = co_await ReloadSegments(p); !listed.ok()) {
       result.error = ErrorCode::kKafkaStorageError;
@@ -607,17 +804,18 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
   size_t loaded = 0;
   int64_t last_base = -1;
   while (loaded < options_.max_segments_per_read && position < result.high_watermark) {
-    auto next = p->segments.upper_bound(position);
+    auto next = p->extents.upper_bound(position);
     Status status = Status::NotFound("no segment holds offset " + std::to_string(position));
     std::shared_ptr<const LoadedSegment> segment;
-    if (next != p->segments.begin()) segment = co_await LoadSegment(*p, std::prev(next)->first, &status);
+    if (next != p->extents.begin()) segment = co_await LoadSegment(*p, std::prev(next)->first, &status);
     if (segment && segment->last_offset() < position) {
       segment.reset();
       status = Status::NotFound("no segment holds offset " + std::to_string(position));
     }
     if (!segment && status.IsNotFound() && !reloaded) {
-      // A committed offset learned without its segment (a commit this broker
-      // missed): list the partition's segments once and look again.
+      // A committed offset learned without where it is stored (a commit this
+      // broker missed), or a WAL object compacted away since: list the
+      // partition once and look again.
       reloaded = true;
       status = co_await ReloadSegments(p);
       if (status.ok()) continue;
@@ -663,33 +861,41 @@ OffsetLookup LogManager::Latest(const std::string& topic, int32_t partition) con
 
 asio::awaitable<ErrorCode> LogManager::ScanRecords(const std::string& topic, int32_t partition,
                                                    const RecordScan& scan) {
-  std::shared_ptr<Partition> p;
-  if (auto it = partitions_.find(PartitionKey(topic, partition)); it != partitions_.end()) p = it->second;
+  std::shared_ptr<Partition> p = Shared(topic, partition);
   if (!p) co_return ErrorCode::kUnknownTopicOrPartition;
-  if (!p->segments_listed) {
+  if (!p->extents_listed) {
     Status listed = co_await ReloadSegments(p);
     if (!listed.ok()) co_return ErrorCode::kKafkaStorageError;
   }
-  std::vector<int64_t> bases;
-  for (const auto& [base, key] : p->segments) bases.push_back(base);
-  for (int64_t base : bases) {
-    if (p->dropped || !p->segments.count(base)) break;
+  // Walks by offset, not over a snapshot of extents: a compaction may replace
+  // WAL ranges by a segment meanwhile.
+  int64_t position = p->log_start_offset;
+  bool reloaded = false;
+  while (!p->dropped && position < p->high_watermark) {
+    auto next = p->extents.upper_bound(position);
+    if (next == p->extents.begin()) break;
     Status status;
-    auto segment = co_await LoadSegment(*p, base, &status);
+    auto segment = co_await LoadSegment(*p, std::prev(next)->first, &status);
+    if (!segment && status.IsNotFound() && !reloaded) {
+      reloaded = true;
+      if ((co_await ReloadSegments(p)).ok()) continue;
+    }
     if (!segment) co_return ErrorCode::kKafkaStorageError;
+    if (segment->last_offset() < position) break;  // a gap: nothing more is stored
     for (const StoredBatch& batch : segment->batches) {
-      if (batch.base_offset < p->log_start_offset || !scan.wants_batch(batch)) continue;
+      if (batch.last_offset < position || !scan.wants_batch(batch)) continue;
       std::vector<Record> records;
       RecordBatchHeader header;
       if (!ParseBatchHeader(batch.bytes, &header).ok() || !DecodeRecords(batch.bytes, &records).ok()) {
         co_return ErrorCode::kKafkaStorageError;
       }
       for (const Record& record : records) {
-        if (scan.visit(batch.base_offset + record.offset_delta, header.base_timestamp + record.timestamp_delta)) {
-          co_return ErrorCode::kNone;
-        }
+        const int64_t offset = batch.base_offset + record.offset_delta;
+        if (offset < position) continue;
+        if (scan.visit(offset, header.base_timestamp + record.timestamp_delta)) co_return ErrorCode::kNone;
       }
     }
+    position = segment->last_offset() + 1;
   }
   co_return ErrorCode::kNone;
 }
@@ -730,7 +936,7 @@ asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic,
 
 void LogManager::ForEachPartition(const std::function<void(const PartitionStats&)>& visit) const {
   for (const auto& [key, p] : partitions_) {
-    visit(PartitionStats{p->topic, p->index, p->log_start_offset, p->high_watermark, p->pending_bytes});
+    visit(PartitionStats{p->topic, p->index, p->log_start_offset, p->high_watermark, p->pending_data.size()});
   }
 }
 
@@ -772,6 +978,196 @@ asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info
     return s;
   };
   co_return co_await RunBlocking(pool_, work);
+}
+
+asio::awaitable<void> LogManager::MaintenanceLoop() {
+  while (!stopping_) {
+    maintenance_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(
+        kMaintenancePeriod, std::max<std::chrono::steady_clock::duration>(options_.compaction_interval,
+                                                                           std::chrono::milliseconds(10))));
+    boost::system::error_code ec;
+    co_await maintenance_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Partition>> due;
+    for (auto& [key, p] : partitions_) {
+      if (CompactionDue(*p, now)) due.push_back(p);
+    }
+    for (const std::shared_ptr<Partition>& p : due) {
+      if (stopping_) break;
+      co_await Compact(p);
+    }
+    if (!stopping_ && now >= next_garbage_collection_) {
+      next_garbage_collection_ =
+          now + std::max<std::chrono::steady_clock::duration>(options_.compaction_interval, std::chrono::seconds(1));
+      co_await CollectWalGarbage();
+    }
+  }
+  maintenance_running_ = false;
+}
+
+bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const {
+  if (!p.owner || p.handing_over || p.dropped || p.compacting || now < p.compaction_retry_at) return false;
+  auto oldest = p.extents.lower_bound(p.wal_start);
+  if (oldest == p.extents.end() || !oldest->second.in_wal) return false;
+  return now - oldest->second.learned >= options_.compaction_interval || p.wal_bytes() >= options_.segment_bytes;
+}
+
+asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
+  if (!p->owner || p->compacting) co_return;
+  p->compacting = true;
+  const int64_t from = p->wal_start;
+  const cluster::OwnershipToken token = *p->owner;
+  // The oldest WAL ranges, contiguous, up to about a segment's worth.
+  std::vector<int64_t> bases;
+  int64_t end = from;
+  uint64_t bytes = 0;
+  for (auto it = p->extents.find(from); it != p->extents.end() && it->second.in_wal && it->first == end;
+       ++it) {
+    bases.push_back(it->first);
+    end = it->second.last_offset + 1;
+    bytes += it->second.length;
+    if (bytes >= options_.segment_bytes) break;
+  }
+  std::vector<std::shared_ptr<const LoadedSegment>> ranges;
+  Status status;
+  for (int64_t base : bases) {
+    if (p->dropped || !p->extents.count(base)) {
+      status = Status::Aborted("partition changed during compaction");
+      break;
+    }
+    auto loaded = co_await LoadSegment(*p, base, &status);
+    if (!loaded) break;
+    ranges.push_back(std::move(loaded));
+  }
+  if (bases.empty() || !status.ok()) {
+    if (!status.ok()) {
+      spdlog::warn("compaction skipped topic={} partition={} error=\"{}\"", p->topic, p->index, status.ToString());
+      p->compaction_retry_at = std::chrono::steady_clock::now() + kCompactionRetryDelay;
+    }
+    p->compacting = false;
+    co_return;
+  }
+  const std::string key = SegmentKey(options_.object_namespace, p->topic, p->index, from);
+  const std::string index_key = IndexKey(options_.object_namespace, p->topic, p->index, from);
+  const std::string start_key = keys::WalStartKey(p->topic, p->index);
+  const UploadTarget target{p->topic, p->index, from, token};
+  auto work = [&]() {
+    std::pair<Status, std::shared_ptr<LoadedSegment>> out;
+    SegmentBuilder builder(kIndexInterval);
+    for (const auto& range : ranges) {
+      for (const StoredBatch& batch : range->batches) {
+        out.first = builder.Add(batch.bytes);
+        if (!out.first.ok()) return out;
+      }
+    }
+    Result<EncodedSegment> built = builder.Finish(NowMs());
+    if (!built.ok()) {
+      out.first = built.status();
+      return out;
+    }
+    auto segment_bytes = std::make_shared<std::string>(built->Flatten());
+    out.first = PutCreateOnly(target, key, *segment_bytes);
+    if (out.first.ok()) out.first = PutCreateOnly(target, index_key, built->index);
+    if (!out.first.ok()) return out;
+    // The boundary moves in one fenced step; the references it passes go
+    // with it.
+    TxnResult txn;
+    out.first = metadata_.Txn(
+        {LeaseHeld(p->topic, p->index, token), Compare::ValueEquals(start_key, FormatNextOffset(from))},
+        {TxnOp::Put(start_key, FormatNextOffset(end)),
+         TxnOp::DeleteRange(keys::WalRefKey(p->topic, p->index, from), keys::WalRefKey(p->topic, p->index, end))},
+        {}, &txn);
+    if (out.first.ok() && !txn.succeeded) {
+      out.first = Status::Conflict("partition lease of " + p->topic + "-" + std::to_string(p->index) +
+                                   " was lost or its WAL start moved underneath this broker");
+    }
+    if (!out.first.ok()) return out;
+    auto loaded = std::make_shared<LoadedSegment>();
+    size_t position = kSegmentHeaderSize;
+    for (const auto& range : ranges) {
+      for (const StoredBatch& batch : range->batches) {
+        loaded->batches.push_back(StoredBatch{batch.base_offset, batch.last_offset, batch.max_timestamp,
+                                              std::string_view(segment_bytes->data() + position, batch.bytes.size())});
+        position += batch.bytes.size();
+      }
+    }
+    loaded->bytes = std::move(segment_bytes);
+    out.second = std::move(loaded);
+    return out;
+  };
+  auto [result, segment] = co_await RunBlocking(pool_, work);
+  p->compacting = false;
+  if (!result.ok()) {
+    spdlog::warn("compaction failed topic={} partition={} base_offset={} error=\"{}\"", p->topic, p->index, from,
+                 result.ToString());
+    p->compaction_retry_at = std::chrono::steady_clock::now() + kCompactionRetryDelay;
+    // Fenced: another broker owns the partition now.
+    if (result.IsConflict()) LoseOwnership(p->topic, p->index);
+    co_return;
+  }
+  ++counters_.segments_compacted;
+  counters_.compacted_bytes += segment->bytes->size();
+  if (p->dropped) co_return;
+  for (auto it = p->extents.lower_bound(from); it != p->extents.end() && it->first < end;) {
+    if (it->second.in_wal) cache_.Erase(it->second.CacheKey());
+    it = p->extents.erase(it);
+  }
+  p->extents[from] = Extent::Segment(key);
+  p->wal_start = end;
+  cache_.Insert(key, std::move(segment));
+  spdlog::debug("compacted topic={} partition={} base_offset={} next_offset={} ranges={}", p->topic, p->index,
+                from, end, bases.size());
+}
+
+asio::awaitable<void> LogManager::CollectWalGarbage() {
+  // An object is garbage once no WAL reference names its ranges: compaction
+  // and topic deletion remove references in the same transaction that makes
+  // them unnecessary. The object goes first, then its records, so a crash in
+  // between only leaves records to look at again.
+  auto work = [this] {
+    std::pair<Status, uint64_t> out{Status::OK(), 0};
+    std::vector<KeyValue> kvs;
+    out.first = metadata_.Range(keys::WalObjectsPrefix(), &kvs);
+    if (!out.first.ok()) return out;
+    // Records by object: the record keys' common prefix is the object's
+    // prefix (everything up to the part).
+    std::map<std::string, std::vector<WalObjectRecord>> by_prefix;
+    for (const KeyValue& kv : kvs) {
+      Result<WalObjectRecord> record = DecodeWalObjectRecord(kv.value);
+      if (!record.ok()) {
+        spdlog::error("unreadable WAL object record key={} error=\"{}\"", kv.key, record.status().ToString());
+        continue;
+      }
+      by_prefix[kv.key.substr(0, kv.key.rfind('/') + 1)].push_back(std::move(*record));
+    }
+    for (const auto& [prefix, records] : by_prefix) {
+      std::vector<TxnOp> gets;
+      for (const WalObjectRecord& record : records) {
+        for (const WalObjectRecord::Range& range : record.ranges) {
+          gets.push_back(TxnOp::Get(keys::WalRefKey(range.topic, range.partition, range.base_offset)));
+        }
+      }
+      bool referenced = false;
+      for (size_t first = 0; first < gets.size() && !referenced && out.first.ok(); first += 100) {
+        TxnResult txn;
+        std::vector<TxnOp> chunk(gets.begin() + first, gets.begin() + std::min(gets.size(), first + 100));
+        out.first = metadata_.Txn({}, chunk, {}, &txn);
+        for (const auto& result : txn.results) referenced = referenced || !result.empty();
+      }
+      if (!out.first.ok()) return out;
+      if (referenced) continue;
+      out.first = objects_.DeleteBatch({records.front().object_key});
+      if (!out.first.ok()) return out;
+      TxnResult txn;
+      out.first = metadata_.Txn({}, {TxnOp::DeletePrefix(prefix)}, {}, &txn);
+      if (!out.first.ok()) return out;
+      ++out.second;
+    }
+    return out;
+  };
+  auto [status, deleted] = co_await RunBlocking(pool_, work);
+  counters_.wal_objects_deleted += deleted;
+  if (!status.ok()) spdlog::warn("WAL garbage collection failed error=\"{}\"", status.ToString());
 }
 
 }  // namespace kafscale::log

@@ -1,8 +1,17 @@
 // LogManager: every partition log this broker serves. Appends validated
-// batches to in-memory buffers, flushes them to the object store as KafScale
-// segments, commits each partition's next offset to the metadata store, and
-// only then reports the records durable. Reads serve durable data from the
-// segment cache or the object store.
+// batches to in-memory buffers; a flush writes every owned partition's
+// buffered batches as ONE write-ahead (WAL) object, commits all their next
+// offsets (with a WAL reference each) to the metadata store, and only then
+// reports the records durable. A background compactor later rewrites each
+// partition's WAL ranges into one KafScale segment (.kfs + .index), moves the
+// partition's WAL start past them in one fenced transaction, and a janitor
+// deletes WAL objects none of whose ranges is referenced any more.
+//
+// Offsets below a partition's WAL start are read from segments, offsets from
+// it on from WAL ranges: the boundary is one metadata value, so a crash at any
+// point of compaction loses nothing and serves nothing twice (a segment
+// uploaded but not committed lies beyond the boundary and is ignored, then
+// replaced by the next compaction).
 //
 // Runs on the broker's core executor (not thread-safe); object and metadata
 // store calls run on the I/O pool.
@@ -22,6 +31,7 @@
 
 #include "cluster/partition_ownership.h"
 #include "cluster/topic_manager.h"
+#include "cluster/topics_watch.h"
 #include "common/async.h"
 #include "common/noncopyable.h"
 #include "log/segment_cache.h"
@@ -34,8 +44,15 @@ namespace kafscale::log {
 
 struct LogOptions {
   std::string object_namespace = "default";
-  uint64_t segment_bytes = 4 * 1024 * 1024;  // flush early once a partition buffers this much
+  int32_t broker_id = 0;  // names this broker's WAL objects
+  // Flush early once this much is buffered over all partitions; compaction
+  // writes segments of about this size.
+  uint64_t segment_bytes = 4 * 1024 * 1024;
   std::chrono::milliseconds flush_interval{100};
+  // Longest time a partition's committed data stays only in WAL objects
+  // before the compactor rewrites it into a segment (sooner once a
+  // partition's WAL data reaches segment_bytes).
+  std::chrono::milliseconds compaction_interval{30000};
   uint64_t cache_bytes = 256ull * 1024 * 1024;
   // Appended bytes not yet durable (buffered or being flushed), over all
   // partitions, beyond which producers wait (WaitForBufferSpace).
@@ -75,7 +92,21 @@ struct OffsetLookup {
   int64_t timestamp = -1;
 };
 
-class LogManager : public cluster::TopicDataListener, public cluster::PartitionWriters, NonCopyable {
+// Object-store and metadata work of the write path, for metrics and
+// benchmarks (compaction requests are reported apart from WAL ones).
+struct LogCounters {
+  uint64_t wal_objects_written = 0;
+  uint64_t wal_bytes_written = 0;
+  uint64_t wal_commit_txns = 0;
+  uint64_t segments_compacted = 0;  // each one .kfs + one .index PUT
+  uint64_t compacted_bytes = 0;
+  uint64_t wal_objects_deleted = 0;
+};
+
+class LogManager : public cluster::TopicDataListener,
+                   public cluster::PartitionWriters,
+                   public cluster::CommittedDataListener,
+                   NonCopyable {
  public:
   LogManager(boost::asio::any_io_executor executor, boost::asio::thread_pool& pool, ObjectStore& objects,
              MetadataStore& metadata, LogOptions options);
@@ -87,9 +118,10 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   // reported in the log then and are never served.
   boost::asio::awaitable<Status> Recover(const std::vector<const cluster::TopicInfo*>& topics);
 
-  // Starts the periodic flush timer.
+  // Starts the periodic flush timer and the compactor.
   void Start();
-  // Flushes everything buffered and stops the timer; later appends fail.
+  // Flushes everything buffered, waits for a compaction in progress and stops
+  // the timers; later appends fail.
   boost::asio::awaitable<void> Shutdown();
 
   // PartitionWriters. Every partition is readable; only an owned one accepts
@@ -105,9 +137,12 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   boost::asio::awaitable<void> GiveUpOwnership(const std::string& topic, int32_t partition) override;
   void LoseOwnership(const std::string& topic, int32_t partition) override;
   std::optional<cluster::OwnershipToken> Owner(const std::string& topic, int32_t partition) const override;
-  // A next offset committed by the partition's owner, seen in the metadata
-  // store. Makes the new records readable here when another broker owns it.
-  void OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset);
+  // CommittedDataListener: what the partition's owner committed, seen in the
+  // metadata store. Makes the new records readable here when another broker
+  // owns the partition (ignored for partitions this broker owns).
+  void OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) override;
+  void OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) override;
+  void OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) override;
 
   // Validates `records` (magic 2, sizes, CRC32C, max_batch_bytes) and buffers
   // them with offsets assigned. Errors concern this partition only.
@@ -145,6 +180,7 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   boost::asio::awaitable<Status> DropTopicData(const cluster::TopicInfo& info) override;
 
   const SegmentCache& cache() const { return cache_; }
+  const LogCounters& counters() const { return counters_; }
   // What metrics report about one partition.
   struct PartitionStats {
     const std::string& topic;
@@ -159,6 +195,7 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
 
  private:
   struct Partition;
+  struct FlushPart;
   using PartitionKey = std::pair<std::string, int32_t>;
 
   // Visits the records of durable batches that `wants_batch` accepts, in
@@ -173,31 +210,53 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   Partition* Find(const std::string& topic, int32_t partition) const;
   Partition& AddPartition(const std::string& topic, int32_t partition);
   boost::asio::awaitable<void> FlushLoop();
-  void MaybeStartFlush(Partition& p);
+  // Starts a WAL flush now, or right after the one in progress.
+  void RequestFlush();
+  boost::asio::awaitable<void> RunFlushes();
+  // Writes every owned partition's buffered batches as one WAL object and
+  // commits them; answers their producers.
+  boost::asio::awaitable<void> FlushWal();
+  // Commits `parts` (already uploaded in `object_key`) in transactions of at
+  // most kPartitionsPerTxn partitions; a refused transaction is retried per
+  // partition so that one fenced partition fails alone. Sets each part's
+  // status and returns the number of transactions. Blocking; runs on the I/O
+  // pool.
+  size_t CommitWal(const std::string& object_key, const std::string& record_key, std::vector<FlushPart*> parts);
   // Flushes until nothing of `p` is buffered (while it has an owner) or
   // being flushed.
   boost::asio::awaitable<void> Drain(const std::shared_ptr<Partition>& p);
-  boost::asio::awaitable<void> Flush(std::shared_ptr<Partition> p);
+
+  boost::asio::awaitable<void> MaintenanceLoop();
+  // Rewrites the oldest WAL ranges of `p` (about segment_bytes) into one
+  // segment and commits the new WAL start.
+  boost::asio::awaitable<void> Compact(std::shared_ptr<Partition> p);
+  bool CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const;
+  // Deletes WAL objects whose ranges are all compacted (or deleted with
+  // their topic), then their records.
+  boost::asio::awaitable<void> CollectWalGarbage();
+
+  // Loads the extent at `base` (a segment, or a WAL range) into the cache.
   boost::asio::awaitable<std::shared_ptr<const LoadedSegment>> LoadSegment(Partition& p, int64_t base,
                                                                             Status* status);
-  // Starts loading up to readahead_segments segments after `base` that are
+  // Starts loading up to readahead_segments extents after `base` that are
   // neither cached nor already loading.
   void ReadAhead(const std::shared_ptr<Partition>& p, int64_t base);
-  boost::asio::awaitable<void> Prefetch(std::shared_ptr<Partition> p, int64_t base);
+  boost::asio::awaitable<void> Prefetch(std::shared_ptr<Partition> p, int64_t base, std::string cache_key);
   std::string PartitionPrefix(const std::string& topic, int32_t partition) const;
   std::shared_ptr<Partition> Shared(const std::string& topic, int32_t partition) const;
-  // Re-lists the partition's committed segments (bases below its high
-  // watermark that have an index) from the object store.
+  // Re-reads the partition's committed state: next offset (adopted unless
+  // this broker owns it), WAL start and WAL references from the metadata
+  // store, and segments below the WAL start from the object store.
   boost::asio::awaitable<Status> ReloadSegments(const std::shared_ptr<Partition>& p);
   // Fails everything buffered but not yet flushing with `status` and rewinds
   // offset assignment to the high watermark.
   void DropPending(Partition& p, const Status& status);
   // `bytes` appended earlier are durable or dropped; wakes waiting producers.
   void ReleaseBuffer(uint64_t bytes);
-  // Uploads one object of a flush without ever replacing another: an object
-  // already there at a base this broker has not committed is removed first,
-  // but only after checking in the metadata store that this broker still owns
-  // the partition and that nothing at or after `base` is committed.
+  // Uploads one object of a compaction without ever replacing another: an
+  // object already there at a base this broker has not committed is removed
+  // first, but only after checking in the metadata store that this broker
+  // still owns the partition and that `base` is not below the WAL start.
   struct UploadTarget {
     const std::string& topic;
     int32_t partition;
@@ -213,11 +272,20 @@ class LogManager : public cluster::TopicDataListener, public cluster::PartitionW
   LogOptions options_;
   SegmentCache cache_;
   boost::asio::steady_timer flush_timer_;
+  boost::asio::steady_timer maintenance_timer_;
   bool stopping_ = false;
+  bool maintenance_running_ = false;
+  bool flush_running_ = false;    // a RunFlushes coroutine is active
+  bool flush_requested_ = false;  // ... and should flush once more
+  std::string wal_name_prefix_;   // unique per LogManager instance
+  uint64_t wal_sequence_ = 0;
+  std::chrono::steady_clock::time_point next_garbage_collection_;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
-  std::set<std::string> prefetching_;  // segment keys being read ahead
+  std::set<std::string> prefetching_;  // cache keys being read ahead
   uint64_t buffered_bytes_ = 0;        // appended, not yet durable or dropped
+  uint64_t unflushed_bytes_ = 0;       // appended, not yet in a flush
   AsyncNotifier buffer_space_;
+  LogCounters counters_;
 };
 
 }  // namespace kafscale::log

@@ -23,6 +23,10 @@ void SegmentCache::Insert(const std::string& key, std::shared_ptr<const LoadedSe
   while (size_ > capacity_ && lru_.size() > 1) EraseEntry(std::prev(lru_.end()));
 }
 
+void SegmentCache::Erase(const std::string& key) {
+  if (auto it = index_.find(key); it != index_.end()) EraseEntry(it->second);
+}
+
 void SegmentCache::ErasePrefix(const std::string& prefix) {
   for (auto it = lru_.begin(); it != lru_.end();) {
     auto next = std::next(it);

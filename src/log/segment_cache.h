@@ -1,4 +1,5 @@
-// A bounded LRU cache of verified segments, keyed by object key. Runs on the
+// A bounded LRU cache of verified segments and WAL ranges, keyed by object
+// key (and position, for WAL ranges). Runs on the
 // broker's core executor (not thread-safe). Entries are shared: a fetch
 // response keeps the bytes it references alive after eviction.
 #pragma once
@@ -40,6 +41,8 @@ class SegmentCache : NonCopyable {
   bool Contains(const std::string& key) const;
   // Inserts or replaces; evicts least recently used entries beyond capacity.
   void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment);
+  // Drops `key` if cached.
+  void Erase(const std::string& key);
   // Drops every key starting with `prefix`.
   void ErasePrefix(const std::string& prefix);
 

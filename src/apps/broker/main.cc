@@ -194,6 +194,8 @@ int main(int argc, char** argv) {
   cluster::TopicManager topics(instrumented_metadata, io_pool, config.auto_create_partitions);
   log::LogOptions log_options;
   log_options.object_namespace = config.s3_namespace;
+  log_options.broker_id = config.broker_id;
+  log_options.compaction_interval = std::chrono::milliseconds(config.compaction_interval_ms);
   log_options.segment_bytes = static_cast<uint64_t>(config.segment_bytes);
   log_options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
@@ -202,10 +204,7 @@ int main(int argc, char** argv) {
   log::LogManager logs(io.get_executor(), io_pool, instrumented_objects, instrumented_metadata, log_options);
   topics.set_listener(&logs);
   cluster::PartitionOwnership ownership(io.get_executor(), io_pool, instrumented_metadata, membership, topics, logs);
-  cluster::TopicsWatch topics_watch(io.get_executor(), instrumented_metadata, topics,
-                                    [&logs](const std::string& topic, int32_t partition, int64_t next) {
-                                      logs.OnCommittedOffset(topic, partition, next);
-                                    });
+  cluster::TopicsWatch topics_watch(io.get_executor(), instrumented_metadata, topics, logs);
   group::GroupCoordinatorOptions group_options;
   group_options.initial_rebalance_delay = std::chrono::milliseconds(config.group_initial_rebalance_delay_ms);
   group::GroupCoordinator groups(io.get_executor(), io_pool, instrumented_metadata, membership, group_options);

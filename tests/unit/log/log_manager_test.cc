@@ -1,6 +1,8 @@
 // LogManager against in-memory/embedded stores: acknowledgement only after
 // the flush, offsets assigned without gaps, rollback on a failed flush,
-// recovery from the stores, corrupt segments never served, and ownership:
+// recovery from the stores, corrupt segments never served, one WAL object per
+// flush for every partition, compaction into segments that loses nothing and
+// serves nothing twice whenever it is interrupted, and ownership:
 // only the holder of the partition lease writes, a fenced writer can neither
 // commit nor overwrite what a newer owner committed, and other brokers read
 // what the owner commits.
@@ -19,6 +21,7 @@
 #include "objectstore/memory_object_store.h"
 #include "storage/record_batch.h"
 #include "storage/segment_key.h"
+#include "storage/wal_format.h"
 
 namespace kafscale::log {
 namespace {
@@ -137,6 +140,56 @@ class LogManagerTest : public ::testing::Test {
     });
   }
 
+  // Runs the io_context until `done` holds or 10 s pass; returns `done()`.
+  bool RunUntil(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    io_.restart();
+    while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(std::chrono::milliseconds(5));
+    return done();
+  }
+
+  // Keys of the objects under `prefix`.
+  std::vector<std::string> Objects(const std::string& prefix) {
+    std::vector<ObjectInfo> listed;
+    EXPECT_TRUE(ListAll(objects_, prefix, &listed).ok());
+    std::vector<std::string> keys;
+    for (const ObjectInfo& object : listed) keys.push_back(object.key);
+    return keys;
+  }
+  std::vector<std::string> WalObjects() { return Objects("default/~wal/"); }
+
+  // The stored WAL start of a partition (-1 when absent).
+  int64_t StoredWalStart(int32_t partition) {
+    KeyValue kv;
+    if (!metadata_->Get(keys::WalStartKey(topic_.name, partition), &kv).ok()) return -1;
+    Result<int64_t> start = ParseNextOffset(kv.value);
+    return start.ok() ? *start : -1;
+  }
+  // Waits until the partition's committed data is all in segments.
+  bool WaitCompacted(int32_t partition) {
+    return RunUntil([&] { return StoredWalStart(partition) == logs_->Latest(topic_.name, partition).offset; });
+  }
+
+  // Every record value of the partition read from `offset` on, in order.
+  std::vector<std::string> ReadValues(LogManager& logs, int32_t partition, int64_t offset) {
+    std::vector<std::string> values;
+    while (offset < logs.Latest(topic_.name, partition).offset) {
+      ReadResult read = ReadFrom(logs, partition, offset);
+      if (read.error != ErrorCode::kNone || read.records.slices.empty()) break;
+      for (const kafka::SharedSlice& slice : read.records.slices) {
+        std::vector<Record> records;
+        EXPECT_TRUE(DecodeRecords(slice.bytes, &records).ok());
+        const int64_t base = GetBaseOffset(slice.bytes.data());
+        for (const Record& record : records) {
+          if (base + record.offset_delta < offset) continue;
+          values.push_back(record.value.value_or(""));
+        }
+        offset = base + records.size();
+      }
+    }
+    return values;
+  }
+
   // The first record value of a read's first batch.
   static std::string FirstValue(const ReadResult& read) {
     std::vector<Record> records;
@@ -180,10 +233,120 @@ TEST_F(LogManagerTest, RecordsBecomeVisibleOnlyWhenDurableWithConsecutiveOffsets
   EXPECT_EQ(batches[0].base_offset, 0);
   EXPECT_EQ(batches[1].base_offset, 3);
   EXPECT_EQ(batches[1].last_offset, 4);
+}
 
+TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
+  options_.flush_interval = std::chrono::milliseconds(50);
+  Restart();
+  CreateTopic();
+  AppendResult first = logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(3, 1000, "p0")), 1 << 20);
+  AppendResult second = logs_->Append(topic_.name, 1, kafka::Records::FromString(Batch(2, 1000, "p1")), 1 << 20);
+  ASSERT_EQ(first.error, ErrorCode::kNone);
+  ASSERT_EQ(second.error, ErrorCode::kNone);
+  ASSERT_TRUE(RunUntil([&] { return first.ticket->done && second.ticket->done; }));
+  ASSERT_TRUE(first.ticket->status.ok()) << first.ticket->status.ToString();
+  ASSERT_TRUE(second.ticket->status.ok());
+
+  const std::vector<std::string> wal = WalObjects();
+  ASSERT_EQ(wal.size(), 1u) << "both partitions in one object";
+  EXPECT_TRUE(Objects("default/orders/").empty()) << "no per-partition object before compaction";
+  std::string object;
+  ASSERT_TRUE(objects_.Get(wal[0], &object).ok());
+  std::vector<WalRange> ranges;
+  ASSERT_TRUE(ParseWalIndex(object, &ranges).ok());
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0].last_offset, 2);
+  EXPECT_EQ(ranges[1].last_offset, 1);
+  // Each partition's commit names its range.
+  KeyValue ref_kv;
+  ASSERT_TRUE(metadata_->Get(keys::WalRefKey(topic_.name, 1, 0), &ref_kv).ok());
+  Result<WalRef> ref = DecodeWalRef(ref_kv.value);
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(ref->object_key, wal[0]);
+  EXPECT_EQ(ref->last_offset, 1);
+  EXPECT_EQ(StoredWalStart(0), 0);
+  EXPECT_EQ(logs_->counters().wal_objects_written, 1u);
+
+  Restart();  // read back from the WAL object, not the flush's memory
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"p0-v0", "p0-v1", "p0-v2"}));
+  EXPECT_EQ(ReadValues(*logs_, 1, 1), (std::vector<std::string>{"p1-v1"}));
+}
+
+TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects) {
+  options_.compaction_interval = std::chrono::milliseconds(0);
+  options_.flush_interval = std::chrono::hours(1);
+  options_.segment_bytes = 1;  // every append is flushed on its own
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "x"), &base).ok());
+  ASSERT_TRUE(WaitCompacted(0));
+  ASSERT_TRUE(WaitCompacted(1));
   ObjectInfo info;
   EXPECT_TRUE(objects_.Head(SegmentKey("default", "orders", 0, 0), &info).ok());
   EXPECT_TRUE(objects_.Head(IndexKey("default", "orders", 0, 0), &info).ok());
+  EXPECT_TRUE(objects_.Head(SegmentKey("default", "orders", 1, 0), &info).ok());
+  ASSERT_TRUE(RunUntil([&] { return WalObjects().empty(); })) << "WAL objects are deleted once compacted";
+  std::vector<KeyValue> refs;
+  ASSERT_TRUE(metadata_->Range(keys::PartitionDataPrefix(topic_.name, 0) + "wal/", &refs).ok());
+  EXPECT_TRUE(refs.empty());
+  std::vector<KeyValue> records;
+  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
+  EXPECT_TRUE(records.empty());
+  EXPECT_EQ(logs_->counters().segments_compacted, 2u);
+
+  ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "b"), &base).ok());
+  EXPECT_EQ(base, 2);
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "b-v0"}));
+  EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"x-v0"}));
+}
+
+TEST_F(LogManagerTest, InterruptedCompactionLosesNothingAndServesNothingTwice) {
+  options_.compaction_interval = std::chrono::milliseconds(0);
+  Restart();
+  CreateTopic();
+  // The segment is uploaded but its index upload fails: as a crash between
+  // the two, nothing is committed and the WAL start stays.
+  faulty_.FailNext(ObjectStoreOp::kPut, 1, Status::Unavailable("injected"), IndexKey("default", "orders", 0, 0));
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
+  ASSERT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) >= 3; }));
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "a-v2"}));
+  // The next pass replaces the orphaned segment and commits.
+  ASSERT_TRUE(WaitCompacted(0));
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "a-v2"}));
+}
+
+TEST_F(LogManagerTest, FencedCompactionMovesNothing) {
+  options_.compaction_interval = std::chrono::hours(1);
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  ASSERT_TRUE(TakeLease(0).ok());  // another broker took over
+  options_.compaction_interval = std::chrono::milliseconds(0);
+  // A zombie compactor: its segment upload may land, its commit cannot.
+  LogManager zombie(io_.get_executor(), pool_, faulty_, *metadata_, options_);
+  zombie.OnTopicCreated(topic_);
+  KeyValue lease;
+  ASSERT_TRUE(metadata_->Get(keys::PartitionLeaseKey(topic_.name, 0), &lease).ok());
+  const cluster::OwnershipToken token{3, lease.create_revision};
+  ASSERT_TRUE(Run([&]() -> asio::awaitable<Status> { co_return co_await zombie.TakeOwnership(topic_.name, 0, token); })
+                  .ok());
+  ASSERT_TRUE(TakeLease(0).ok());  // ... and lost it again before compacting
+  zombie.Start();
+  ASSERT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) >= 2; }));
+  io_.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(StoredWalStart(0), 0) << "the fenced compaction committed nothing";
+  EXPECT_EQ(zombie.counters().segments_compacted, 0u);
+  Run([&]() -> asio::awaitable<int> {
+    co_await zombie.Shutdown();
+    co_return 0;
+  });
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1"}));
 }
 
 TEST_F(LogManagerTest, FailedFlushAcknowledgesNothingAndReusesOffsets) {
@@ -225,10 +388,12 @@ TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
 }
 
 TEST_F(LogManagerTest, CorruptSegmentIsReportedAndNeverServed) {
+  options_.compaction_interval = std::chrono::milliseconds(0);
   Restart();
   CreateTopic();
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
+  ASSERT_TRUE(WaitCompacted(0));
   const std::string key = SegmentKey("default", "orders", 0, 0);
   std::string bytes;
   ASSERT_TRUE(objects_.Get(key, &bytes).ok());
@@ -241,11 +406,31 @@ TEST_F(LogManagerTest, CorruptSegmentIsReportedAndNeverServed) {
   EXPECT_EQ(read.records.size(), 0u);
 }
 
+TEST_F(LogManagerTest, CorruptWalRangeIsReportedAndNeverServed) {
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "a"), &base).ok());
+  const std::vector<std::string> wal = WalObjects();
+  ASSERT_EQ(wal.size(), 1u);
+  std::string bytes;
+  ASSERT_TRUE(objects_.Get(wal[0], &bytes).ok());
+  bytes[kWalHeaderSize + 70] ^= 0x5a;  // inside the first batch's records
+  ASSERT_TRUE(objects_.Put(wal[0], bytes).ok());
+
+  Restart();
+  ReadResult read = ReadAt(0, 0);
+  EXPECT_EQ(read.error, ErrorCode::kKafkaStorageError);
+  EXPECT_EQ(read.records.size(), 0u);
+}
+
 TEST_F(LogManagerTest, UncommittedSegmentIsIgnored) {
+  options_.compaction_interval = std::chrono::milliseconds(0);
   Restart();
   CreateTopic();
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  ASSERT_TRUE(WaitCompacted(0));
   // A segment uploaded by a broker that died before committing its offset.
   std::string bytes;
   ASSERT_TRUE(objects_.Get(SegmentKey("default", "orders", 0, 0), &bytes).ok());
@@ -260,6 +445,9 @@ TEST_F(LogManagerTest, UncommittedSegmentIsIgnored) {
   std::vector<Record> records;
   ASSERT_TRUE(DecodeRecords(read.records.slices.front().bytes, &records).ok());
   EXPECT_EQ(records.at(0).value, "b-v0");
+  ASSERT_TRUE(WaitCompacted(0)) << "the orphan at base 2 is replaced by the compacted segment";
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "b-v0"}));
 }
 
 TEST_F(LogManagerTest, FullBufferFlushesBeforeTheInterval) {
@@ -290,10 +478,15 @@ TEST_F(LogManagerTest, InvalidBatchesAreRejectedForThatPartitionOnly) {
 TEST_F(LogManagerTest, ReadingASegmentLoadsTheNextOnesInTheBackground) {
   options_.max_segments_per_read = 1;
   options_.readahead_segments = 2;
+  options_.compaction_interval = std::chrono::milliseconds(0);
+  options_.segment_bytes = 1;  // one segment per append
   Restart();
   CreateTopic();
   int64_t base = -1;
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "s" + std::to_string(i)), &base).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "s" + std::to_string(i)), &base).ok());
+    ASSERT_TRUE(WaitCompacted(0));
+  }
   Restart();  // an empty cache but for the newest segment, verified when taking ownership
   ASSERT_EQ(FirstValue(ReadAt(0, 0)), "s0-v0");
   auto cached = [&](int64_t segment_base) {
