@@ -220,6 +220,7 @@ asio::awaitable<void> LogManager::FlushLoop() {
 
 asio::awaitable<void> LogManager::Shutdown() {
   stopping_ = true;
+  stop_collecting_ = true;
   flush_timer_.cancel();
   maintenance_timer_.cancel();
   RequestFlush();
@@ -1122,15 +1123,16 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
 asio::awaitable<void> LogManager::CollectWalGarbage() {
   // An object is garbage once no WAL reference names its ranges: compaction
   // and topic deletion remove references in the same transaction that makes
-  // them unnecessary. The object goes first, then its records, so a crash in
-  // between only leaves records to look at again.
+  // them unnecessary. Objects go first, then their records, so a crash in
+  // between only leaves records to look at again. Work is batched (many
+  // reference checks per transaction, many objects per delete request) and
+  // stops early at shutdown.
   auto work = [this] {
     std::pair<Status, uint64_t> out{Status::OK(), 0};
     std::vector<KeyValue> kvs;
     out.first = metadata_.Range(keys::WalObjectsPrefix(), &kvs);
     if (!out.first.ok()) return out;
-    // Records by object: the record keys' common prefix is the object's
-    // prefix (everything up to the part).
+    // Records by object: a record key is the object's record prefix + part.
     std::map<std::string, std::vector<WalObjectRecord>> by_prefix;
     for (const KeyValue& kv : kvs) {
       Result<WalObjectRecord> record = DecodeWalObjectRecord(kv.value);
@@ -1140,29 +1142,65 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
       }
       by_prefix[kv.key.substr(0, kv.key.rfind('/') + 1)].push_back(std::move(*record));
     }
+    struct Candidate {
+      std::string record_prefix;
+      std::string object_key;
+      std::vector<std::string> ref_keys;
+      bool referenced = false;
+    };
+    std::vector<Candidate> candidates;
     for (const auto& [prefix, records] : by_prefix) {
-      std::vector<TxnOp> gets;
+      Candidate candidate{prefix, records.front().object_key, {}, false};
       for (const WalObjectRecord& record : records) {
         for (const WalObjectRecord::Range& range : record.ranges) {
-          gets.push_back(TxnOp::Get(keys::WalRefKey(range.topic, range.partition, range.base_offset)));
+          candidate.ref_keys.push_back(keys::WalRefKey(range.topic, range.partition, range.base_offset));
         }
       }
-      bool referenced = false;
-      for (size_t first = 0; first < gets.size() && !referenced && out.first.ok(); first += 100) {
-        TxnResult txn;
-        std::vector<TxnOp> chunk(gets.begin() + first, gets.begin() + std::min(gets.size(), first + 100));
-        out.first = metadata_.Txn({}, chunk, {}, &txn);
-        for (const auto& result : txn.results) referenced = referenced || !result.empty();
-      }
-      if (!out.first.ok()) return out;
-      if (referenced) continue;
-      out.first = objects_.DeleteBatch({records.front().object_key});
-      if (!out.first.ok()) return out;
-      TxnResult txn;
-      out.first = metadata_.Txn({}, {TxnOp::DeletePrefix(prefix)}, {}, &txn);
-      if (!out.first.ok()) return out;
-      ++out.second;
+      candidates.push_back(std::move(candidate));
     }
+    // Which candidates are still referenced, kMaxGetsPerTxn lookups at a time.
+    constexpr size_t kMaxGetsPerTxn = 100;
+    std::vector<TxnOp> gets;
+    std::vector<size_t> owners;  // candidate index of each get
+    auto check = [&]() {
+      TxnResult txn;
+      Status status = metadata_.Txn({}, gets, {}, &txn);
+      for (size_t i = 0; status.ok() && i < txn.results.size(); ++i) {
+        if (!txn.results[i].empty()) candidates[owners[i]].referenced = true;
+      }
+      gets.clear();
+      owners.clear();
+      return status;
+    };
+    for (size_t c = 0; c < candidates.size() && out.first.ok() && !stop_collecting_; ++c) {
+      for (const std::string& ref_key : candidates[c].ref_keys) {
+        gets.push_back(TxnOp::Get(ref_key));
+        owners.push_back(c);
+        if (gets.size() == kMaxGetsPerTxn) out.first = check();
+        if (!out.first.ok()) break;
+      }
+    }
+    if (out.first.ok() && !gets.empty()) out.first = check();
+    if (!out.first.ok() || stop_collecting_) return out;
+    std::vector<std::string> doomed_objects;
+    std::vector<TxnOp> doomed_records;
+    auto collect = [&]() {
+      Status status = objects_.DeleteBatch(doomed_objects);
+      TxnResult txn;
+      if (status.ok()) status = metadata_.Txn({}, doomed_records, {}, &txn);
+      if (status.ok()) out.second += doomed_objects.size();
+      doomed_objects.clear();
+      doomed_records.clear();
+      return status;
+    };
+    for (const Candidate& candidate : candidates) {
+      if (candidate.referenced) continue;
+      doomed_objects.push_back(candidate.object_key);
+      doomed_records.push_back(TxnOp::DeletePrefix(candidate.record_prefix));
+      if (doomed_records.size() == kMaxGetsPerTxn) out.first = collect();
+      if (!out.first.ok() || stop_collecting_) return out;
+    }
+    if (!doomed_objects.empty()) out.first = collect();
     return out;
   };
   auto [status, deleted] = co_await RunBlocking(pool_, work);

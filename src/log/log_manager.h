@@ -20,6 +20,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -275,6 +276,7 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::steady_timer maintenance_timer_;
   bool stopping_ = false;
   bool maintenance_running_ = false;
+  std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
   bool flush_running_ = false;    // a RunFlushes coroutine is active
   bool flush_requested_ = false;  // ... and should flush once more
   std::string wal_name_prefix_;   // unique per LogManager instance
