@@ -30,6 +30,9 @@ constexpr int32_t kIndexInterval = 100;
 constexpr size_t kPartitionsPerTxn = 40;
 // How often the compactor looks for partitions due, at most.
 constexpr auto kMaintenancePeriod = std::chrono::milliseconds(250);
+// Bounds one compaction's reads when many small flushes are not cached (a
+// partition taken over from another broker): each range is one GET.
+constexpr size_t kMaxRangesPerCompaction = 1000;
 // A partition whose compaction failed is not tried again sooner.
 constexpr auto kCompactionRetryDelay = std::chrono::seconds(1);
 
@@ -1027,13 +1030,13 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     bases.push_back(it->first);
     end = it->second.last_offset + 1;
     bytes += it->second.length;
-    if (bytes >= options_.segment_bytes) break;
+    if (bytes >= options_.segment_bytes || bases.size() >= kMaxRangesPerCompaction) break;
   }
   std::vector<std::shared_ptr<const LoadedSegment>> ranges;
   Status status;
   for (int64_t base : bases) {
-    if (p->dropped || !p->extents.count(base)) {
-      status = Status::Aborted("partition changed during compaction");
+    if (stopping_ || p->dropped || !p->extents.count(base)) {
+      status = Status::Aborted("partition changed or broker stopping during compaction");
       break;
     }
     auto loaded = co_await LoadSegment(*p, base, &status);
