@@ -83,6 +83,22 @@ void CollectResources(const BrokerState& state, std::vector<FamilySnapshot>& out
                                    MetricType::kCounter, static_cast<double>(cache.hits())));
   out.push_back(SingleSampleFamily("kafscale_cache_misses_total", "Segment reads that went to the object store.",
                                    MetricType::kCounter, static_cast<double>(cache.misses())));
+  const log::LogCounters& log = state.logs.counters();
+  const std::pair<const char*, std::pair<const char*, uint64_t>> log_counters[] = {
+      {"kafscale_wal_objects_written_total", {"Write-ahead objects uploaded (one per flush).", log.wal_objects_written}},
+      {"kafscale_wal_bytes_written_total", {"Bytes of write-ahead objects uploaded.", log.wal_bytes_written}},
+      {"kafscale_wal_commit_txns_total",
+       {"Metadata transactions committing flushed partitions.", log.wal_commit_txns}},
+      {"kafscale_segments_compacted_total",
+       {"Segments written by compaction (each one .kfs and one .index upload).", log.segments_compacted}},
+      {"kafscale_compacted_bytes_total", {"Bytes of segments written by compaction.", log.compacted_bytes}},
+      {"kafscale_wal_objects_deleted_total",
+       {"Write-ahead objects deleted once every range was compacted.", log.wal_objects_deleted}},
+  };
+  for (const auto& [name, help_and_value] : log_counters) {
+    out.push_back(SingleSampleFamily(name, help_and_value.first, MetricType::kCounter,
+                                     static_cast<double>(help_and_value.second)));
+  }
   out.push_back(SingleSampleFamily("kafscale_connections", "Open Kafka client connections.", MetricType::kGauge,
                                    static_cast<double>(state.server.connection_count())));
   out.push_back(SingleSampleFamily("kafscale_connections_accepted_total", "Kafka client connections accepted.",
