@@ -6,16 +6,31 @@ as produced with only base offsets rewritten, and a 16-byte footer (CRC32C
 of the body, last offset, END!). The .index beside each segment: a 16-byte
 header (IDX\\0, version 1, entry count, interval, reserved) and 12-byte
 entries (offset, byte position of a batch).
+
+A flush first writes one write-ahead object per broker
+(<namespace>/~wal/<broker id>/<name>.wal) holding every partition's batches;
+the broker's compactor rewrites them into segments later
+(KAFSCALE_COMPACTION_INTERVAL_MS after the flush, or once a partition's WAL
+data reaches KAFSCALE_SEGMENT_BYTES) and then deletes the WAL objects. A
+test that reads segments runs its broker with KAFSCALE_COMPACTION_INTERVAL_MS=0
+and calls wait_until_compacted first.
 """
 
 import re
 import struct
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 import wire
+from clients import watermarks
 
 NAMESPACE = "default"
+WAL_DIRECTORY = "~wal"
+COMPACTION_TIMEOUT_S = 30
+POLL_INTERVAL_S = 0.1
+# Environment of a broker whose compactor rewrites WAL data at its next pass.
+COMPACT_AT_ONCE = {"KAFSCALE_COMPACTION_INTERVAL_MS": "0"}
 SEGMENT_MAGIC = 0x4B414653  # "KAFS"
 FOOTER_MAGIC = 0x454E4421  # "END!"
 INDEX_MAGIC = b"IDX\x00"
@@ -42,6 +57,88 @@ class Segment:
 
 def topic_objects(broker, topic):
     return broker.objects_dir / NAMESPACE / topic
+
+
+def wal_objects(broker):
+    """Paths of every write-ahead object in the broker's embedded store."""
+    root = broker.objects_dir / NAMESPACE / WAL_DIRECTORY
+    return sorted(root.rglob("*.wal")) if root.is_dir() else []
+
+
+def segment_files(broker, topic):
+    """{partition: [.kfs path, ...]} in offset order, for every partition directory stored."""
+    root = topic_objects(broker, topic)
+    if not root.is_dir():
+        return {}
+    return {int(d.name): sorted(d.glob("*.kfs")) for d in root.iterdir() if d.is_dir()}
+
+
+def segmented_ends(broker, topic):
+    """{partition: the offset after its last segment's footer offset} (0 without segments)."""
+    ends = {}
+    for partition, paths in segment_files(broker, topic).items():
+        if not paths:
+            continue
+        with open(paths[-1], "rb") as segment:
+            segment.seek(-FOOTER_SIZE, 2)
+            _, last_offset, _ = struct.unpack(">Iqi", segment.read(FOOTER_SIZE))
+        ends[partition] = last_offset + 1
+    return ends
+
+
+def poll_until(what, check, timeout_s=COMPACTION_TIMEOUT_S):
+    """Calls check() until it returns None; raises AssertionError naming what and the last answer.
+
+    check returns None when done, or a text saying what is still missing.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        missing = check()
+        if missing is None:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not within {timeout_s}s: {missing}")
+        time.sleep(POLL_INTERVAL_S)
+
+
+def acked_high_watermarks(acks):
+    """{partition: last acknowledged offset + 1} of (partition, offset) acknowledgements."""
+    highs = {}
+    for partition, offset in acks:
+        highs[partition] = max(highs.get(partition, 0), offset + 1)
+    return highs
+
+
+def broker_high_watermarks(broker, topic, partitions):
+    """{partition: high watermark} as the running broker reports them (ListOffsets)."""
+    return {p: high for p, (_, high) in watermarks(broker.bootstrap, topic, partitions).items()}
+
+
+def wait_until_compacted(broker, topic, high_watermarks, timeout_s=COMPACTION_TIMEOUT_S):
+    """Waits until topic's data is all in segments and no WAL object is left.
+
+    high_watermarks: {partition: the offset after its last record} (what the
+    test produced or what ListOffsets reports). Done when no .wal file remains
+    in the broker's store, every partition's segments end exactly at its high
+    watermark, and every .kfs has its .index beside it (the compactor uploads
+    the .index second). Needs a broker with KAFSCALE_COMPACTION_INTERVAL_MS=0
+    (COMPACT_AT_ONCE) to finish within the default timeout.
+    """
+    def check():
+        left = wal_objects(broker)
+        try:
+            ends = segmented_ends(broker, topic)
+        except FileNotFoundError as gone:  # an uncommitted upload being replaced
+            return f"a segment went away while read: {gone}"
+        wrong = {p: ends.get(p, 0) for p, high in high_watermarks.items() if ends.get(p, 0) != high}
+        unpaired = [path.name for paths in segment_files(broker, topic).values() for path in paths
+                    if not path.with_suffix(".index").exists()]
+        if not left and not wrong and not unpaired:
+            return None
+        return (f"{len(left)} WAL objects left {[p.name for p in left[:3]]}; partitions whose "
+                f"segments end elsewhere than the high watermarks {high_watermarks}: {wrong}; "
+                f"segments without .index: {unpaired[:3]}")
+    poll_until(f"compaction of topic {topic} into segments", check, timeout_s)
 
 
 def parse_segment(partition, path):

@@ -7,12 +7,18 @@ import pytest
 from clients import (confluent_consume, confluent_produce, kafka_python_consume,
                      kafka_python_produce, kcat_consume, kcat_produce, node_roundtrip)
 from dataset import assert_read_back, make_records, write_records_file
-from segments import stored_codecs
+from segments import COMPACT_AT_ONCE, broker_high_watermarks, stored_codecs, wait_until_compacted
 
 RECORD_COUNT = 10_000
 PARTITIONS = 3
 ALL_CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 KCAT_HEADERS = (("client", b"kcat"), ("suite", b"e2e"))
+
+
+@pytest.fixture(scope="module")
+def broker_env():
+    # The stored codecs are read from segments: compact right after each flush.
+    return dict(COMPACT_AT_ONCE)
 
 
 def assert_acks_match_log(records, acks, consumed):
@@ -29,6 +35,9 @@ def assert_stored_with_codec(broker, topic, codec):
     Clients may send a batch uncompressed when compression does not shrink it,
     so "none" may appear beside the codec, but the codec must be there.
     """
+    highs = broker_high_watermarks(broker, topic, PARTITIONS)
+    assert sum(highs.values()) == RECORD_COUNT, f"high watermarks {highs}"
+    wait_until_compacted(broker, topic, highs)
     codecs = stored_codecs(broker, topic)
     assert codec in codecs and codecs <= {codec, "none"}, \
         f"asked for {codec}, the stored batches use {sorted(codecs)}"

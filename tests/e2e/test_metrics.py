@@ -8,12 +8,14 @@ import urllib.error
 import urllib.request
 
 import confluent_kafka
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from clients import confluent_consume, confluent_produce
 from conftest import start_broker
 from dataset import make_records
-from segments import NAMESPACE, read_topic_segments
+from segments import (COMPACT_AT_ONCE, NAMESPACE, acked_high_watermarks, read_topic_segments,
+                      wait_until_compacted)
 from wire import (RawClient, Record, decode_produce_response, encode_produce_body,
                   encode_record_batch)
 
@@ -27,6 +29,12 @@ COMMITTED_OFFSET = 5
 # The broker probes the object store every 2 s; three failures in a row make
 # it unavailable and three successes healthy again.
 HEALTH_CHANGE_TIMEOUT_S = 30
+
+
+@pytest.fixture(scope="module")
+def broker_env():
+    # Stored bytes are read from segments: compact right after each flush.
+    return dict(COMPACT_AT_ONCE)
 
 
 def http_get(broker, path, method="GET"):
@@ -108,6 +116,7 @@ def test_counters_equal_what_was_sent_and_read(broker, topic_factory):
     def delta(name, **labels):
         return after.total(name, **labels) - before.total(name, **labels)
 
+    wait_until_compacted(broker, topic, acked_high_watermarks(acks))
     stored_bytes = stored_batch_bytes(broker, topic)
     assert delta("kafscale_produce_records_total") == RECORD_COUNT
     assert delta("kafscale_fetch_records_total") == RECORD_COUNT

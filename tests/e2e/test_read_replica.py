@@ -4,11 +4,13 @@ fall back to the primary bucket on a miss; listing and writes use the primary.""
 import hashlib
 import os
 import re
+import struct
 import subprocess
 import uuid
 
 from clients import confluent_consume, confluent_produce
 from cluster import Cluster, run_script
+from segments import COMPACT_AT_ONCE, FOOTER_SIZE, poll_until
 from test_cluster import create_topic, record, wait_for_leaders
 
 
@@ -42,10 +44,29 @@ class S3:
         self._curl("PUT", f"{bucket}/{key}", body)
 
 
+def wait_until_compacted(s3, bucket, partition_prefix, records):
+    """Waits until the broker's compactor has rewritten the WAL objects as
+    segments of the partition (ending at offset records - 1, each with its
+    .index) and deleted them."""
+    def check():
+        wal = s3.list(bucket, "default/~wal/")
+        keys = s3.list(bucket, partition_prefix)
+        segments = sorted(key for key in keys if key.endswith(".kfs"))
+        unpaired = [key for key in segments if key[:-len(".kfs")] + ".index" not in keys]
+        last_offset = None
+        if segments:
+            _, last_offset, _ = struct.unpack(">Iqi", s3.get(bucket, segments[-1])[-FOOTER_SIZE:])
+        if not wal and segments and not unpaired and last_offset == records - 1:
+            return None
+        return (f"WAL objects {wal[:3]}, segments {segments}, without .index {unpaired}, "
+                f"last segment ends at offset {last_offset}")
+    poll_until(f"compaction of {partition_prefix}", check)
+
 
 def test_reads_try_the_replica_first_and_fall_back_to_the_primary(tmp_path):
     replica = f"kafscale-replica-{uuid.uuid4().hex[:12]}"
-    with Cluster(tmp_path, brokers=1, env_overrides={"KAFSCALE_S3_READ_BUCKET": replica}) as cluster:
+    with Cluster(tmp_path, brokers=1, env_overrides={"KAFSCALE_S3_READ_BUCKET": replica,
+                                                     **COMPACT_AT_ONCE}) as cluster:
         run_script("cluster.sh", "bucket", replica, env={**os.environ, **cluster.s3})
         s3 = S3(cluster.s3)
         cluster.start_all()
@@ -53,6 +74,9 @@ def test_reads_try_the_replica_first_and_fall_back_to_the_primary(tmp_path):
         wait_for_leaders(cluster.bootstrap(), "replicated", 1)
         records = [record(i, f"value-{i}".encode()) for i in range(100)]
         confluent_produce(cluster.bootstrap(), "replicated", records, partition=0)
+        # Everything is read from segments below: wait until the WAL objects
+        # the flushes wrote are compacted and gone.
+        wait_until_compacted(s3, cluster.bucket, "default/replicated/0/", len(records))
 
         # The replica is empty: a broker with an empty cache reads the primary.
         cluster.restart(0)

@@ -13,8 +13,9 @@ import wire
 from clients import ClientError, confluent_consume, confluent_produce, kafka_python_produce
 from conftest import create_topic, unique_topic
 from dataset import make_records
-from segments import (HEADER_SIZE, SEGMENT_NAME, check_batches, check_footer, check_index,
-                      read_topic_segments, topic_objects)
+from segments import (COMPACT_AT_ONCE, HEADER_SIZE, SEGMENT_NAME, acked_high_watermarks,
+                      check_batches, check_footer, check_index, read_topic_segments,
+                      topic_objects, wait_until_compacted)
 
 PARTITIONS = 3
 # Each (client, codec, count) produces one stretch of the log.
@@ -25,8 +26,10 @@ WORKLOAD = [("confluent", "none", 4000), ("confluent", "gzip", 1500),
 
 @pytest.fixture(scope="module")
 def broker_env():
-    # Small segments so every partition gets several of them.
-    return {"KAFSCALE_SEGMENT_BYTES": str(64 * 1024), "KAFSCALE_FLUSH_INTERVAL_MS": "20"}
+    # Small segments so every partition gets several of them; the compactor
+    # writes them right after each flush.
+    return {"KAFSCALE_SEGMENT_BYTES": str(64 * 1024), "KAFSCALE_FLUSH_INTERVAL_MS": "20",
+            **COMPACT_AT_ONCE}
 
 
 @dataclass
@@ -39,7 +42,8 @@ class Produced:
 
 @pytest.fixture(scope="module")
 def produced(broker):
-    """Produces the workload, then stops the broker so every segment is final."""
+    """Produces the workload, waits until the compactor has written it all as
+    segments, then stops the broker so every segment is final."""
     topic = create_topic(broker.bootstrap, unique_topic("segments"), PARTITIONS)
     started_ms = int(time.time() * 1000)
     by_position = {}
@@ -50,6 +54,7 @@ def produced(broker):
         else:
             acks = kafka_python_produce(broker.bootstrap, topic, records, codec)
         by_position.update(zip(acks, records))
+    wait_until_compacted(broker, topic, acked_high_watermarks(by_position))
     assert broker.stop() == 0
     return Produced(topic, started_ms, int(time.time() * 1000), by_position)
 
