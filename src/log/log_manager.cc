@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <random>
 #include <set>
 
@@ -33,6 +34,10 @@ constexpr auto kMaintenancePeriod = std::chrono::milliseconds(250);
 // Bounds one compaction's reads when many small flushes are not cached (a
 // partition taken over from another broker): each range is one GET.
 constexpr size_t kMaxRangesPerCompaction = 1000;
+// Write-ahead objects without a commit record older than this are orphans
+// (a commit follows its upload within seconds); they are looked for this often.
+constexpr int64_t kOrphanAgeMs = 10 * 60 * 1000;
+constexpr auto kOrphanScanPeriod = std::chrono::minutes(5);
 // A partition whose compaction failed is not tried again sooner.
 constexpr auto kCompactionRetryDelay = std::chrono::seconds(1);
 
@@ -134,8 +139,7 @@ LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, 
       flush_timer_(executor),
       maintenance_timer_(executor) {
   std::random_device random;
-  const uint64_t nonce = (static_cast<uint64_t>(random()) << 32) | random();
-  wal_name_prefix_ = fmt::format("{}-{:013d}-{:016x}-", options_.broker_id, NowMs(), nonce);
+  wal_name_nonce_ = (static_cast<uint64_t>(random()) << 32) | random();
 }
 
 LogManager::~LogManager() = default;
@@ -364,7 +368,10 @@ asio::awaitable<void> LogManager::FlushWal() {
   }
   if (parts.empty()) co_return;
   unflushed_bytes_ -= flushing_bytes;
-  const std::string name = wal_name_prefix_ + fmt::format("{:010d}", wal_sequence_++);
+  // Creation time first: the garbage collector tells an old orphan (uploaded,
+  // never committed) from an upload whose commit may still be in flight.
+  const std::string name =
+      fmt::format("{:013d}-{}-{:016x}-{:010d}", NowMs(), options_.broker_id, wal_name_nonce_, wal_sequence_++);
   const std::string object_key = WalObjectKey(options_.object_namespace, options_.broker_id, name);
 
   auto work = [&]() {
@@ -1130,10 +1137,16 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
   // between only leaves records to look at again. Work is batched (many
   // reference checks per transaction, many objects per delete request) and
   // stops early at shutdown.
-  auto work = [this] {
+  const bool scan_orphans = std::chrono::steady_clock::now() >= next_orphan_scan_;
+  if (scan_orphans) next_orphan_scan_ = std::chrono::steady_clock::now() + kOrphanScanPeriod;
+  auto work = [this, scan_orphans] {
     std::pair<Status, uint64_t> out{Status::OK(), 0};
+    // Objects are listed before records are read: an object committed after
+    // the listing is not in it, one committed before has its record seen.
+    std::vector<ObjectInfo> listed;
+    if (scan_orphans) out.first = ListAll(objects_, options_.object_namespace + "/~wal/", &listed);
     std::vector<KeyValue> kvs;
-    out.first = metadata_.Range(keys::WalObjectsPrefix(), &kvs);
+    if (out.first.ok()) out.first = metadata_.Range(keys::WalObjectsPrefix(), &kvs);
     if (!out.first.ok()) return out;
     // Records by object: a record key is the object's record prefix + part.
     std::map<std::string, std::vector<WalObjectRecord>> by_prefix;
@@ -1204,6 +1217,31 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
       if (!out.first.ok() || stop_collecting_) return out;
     }
     if (!doomed_objects.empty()) out.first = collect();
+    if (!out.first.ok() || listed.empty()) return out;
+    // Orphans: uploaded long ago and never committed (the uploader died or
+    // was fenced before its commit), so no record names them.
+    std::set<std::string> recorded;
+    for (const auto& [prefix, records] : by_prefix) recorded.insert(records.front().object_key);
+    const int64_t cutoff_ms = NowMs() - kOrphanAgeMs;
+    for (const ObjectInfo& object : listed) {
+      ParsedWalKey parsed;
+      if (recorded.count(object.key) || !ParseWalKey(object.key, &parsed)) continue;
+      int64_t created_ms = 0;
+      auto [end, error] = std::from_chars(parsed.name.data(), parsed.name.data() + parsed.name.size(), created_ms);
+      if (error != std::errc() || end == parsed.name.data() || *end != '-' || created_ms > cutoff_ms) continue;
+      spdlog::warn("deleting a write-ahead object that was never committed key={}", object.key);
+      doomed_objects.push_back(object.key);
+      if (doomed_objects.size() == kMaxGetsPerTxn) {
+        out.first = objects_.DeleteBatch(doomed_objects);
+        out.second += doomed_objects.size();
+        doomed_objects.clear();
+        if (!out.first.ok()) return out;
+      }
+    }
+    if (!doomed_objects.empty()) {
+      out.first = objects_.DeleteBatch(doomed_objects);
+      if (out.first.ok()) out.second += doomed_objects.size();
+    }
     return out;
   };
   auto [status, deleted] = co_await RunBlocking(pool_, work);

@@ -279,9 +279,10 @@ class LogManager : public cluster::TopicDataListener,
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
   bool flush_running_ = false;    // a RunFlushes coroutine is active
   bool flush_requested_ = false;  // ... and should flush once more
-  std::string wal_name_prefix_;   // unique per LogManager instance
+  uint64_t wal_name_nonce_ = 0;  // random: WAL object names are unique per LogManager
   uint64_t wal_sequence_ = 0;
   std::chrono::steady_clock::time_point next_garbage_collection_;
+  std::chrono::steady_clock::time_point next_orphan_scan_;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
   std::set<std::string> prefetching_;  // cache keys being read ahead
   uint64_t buffered_bytes_ = 0;        // appended, not yet durable or dropped
