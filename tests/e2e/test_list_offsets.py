@@ -2,7 +2,8 @@
 
 Partition 0 holds three batches of ten records with known timestamps and
 gaps between the batches; partition 1 stays empty. The lookups are repeated
-after a restart, when the answers must come from stored segments.
+after a restart, when the answers must come from stored data (write-ahead
+objects until compaction).
 """
 
 import confluent_kafka
