@@ -37,6 +37,7 @@ namespace kafscale::cluster {
 struct OwnershipToken {
   int32_t leader_epoch = 0;
   int64_t lease_revision = 0;
+  bool operator==(const OwnershipToken&) const = default;
 };
 
 // The partition logs as ownership sees them (implemented by the LogManager).

@@ -100,7 +100,9 @@ struct LogManager::Partition {
   std::shared_ptr<FlushTicket> pending_ticket;
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
   bool handing_over = false;            // giving up ownership: appends refused until flushed
-  bool flushing = false;                // part of the WAL flush in progress
+  int flushes_in_flight = 0;            // WAL flushes holding batches of this partition
+  bool wal_start_storing = false;       // a flush in flight stores wal_start
+  Status last_flush_error;              // why the last failed flush failed
   bool compacting = false;
   std::chrono::steady_clock::time_point compaction_retry_at;  // after a failed compaction
   bool dropped = false;
@@ -121,7 +123,6 @@ struct LogManager::FlushPart {
   std::shared_ptr<FlushTicket> ticket;
   int64_t base = 0;
   int64_t next = 0;
-  int64_t previous_committed = 0;
   bool store_wal_start = false;  // first WAL commit: also record where WAL data starts
   std::optional<cluster::OwnershipToken> token;
   WalRange range;
@@ -234,11 +235,11 @@ asio::awaitable<void> LogManager::Shutdown() {
   std::vector<std::shared_ptr<Partition>> all;
   for (auto& [key, p] : partitions_) all.push_back(p);
   for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
-  while (flush_running_ || maintenance_running_) co_await SleepFor(std::chrono::milliseconds(5));
+  while (uploading_ || committing_ || maintenance_running_) co_await SleepFor(std::chrono::milliseconds(5));
 }
 
 asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
-  while (p->flushing || (p->owner && !p->pending.empty())) {
+  while (p->flushes_in_flight > 0 || (p->owner && !p->pending.empty())) {
     RequestFlush();
     co_await SleepFor(std::chrono::milliseconds(5));
   }
@@ -329,27 +330,17 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
 
 void LogManager::RequestFlush() {
   flush_requested_ = true;
-  if (flush_running_) return;
-  flush_running_ = true;
-  asio::co_spawn(executor_, [this]() { return RunFlushes(); }, asio::detached);
-}
-
-asio::awaitable<void> LogManager::RunFlushes() {
-  while (flush_requested_) {
-    flush_requested_ = false;
-    co_await FlushWal();
-    // Data that arrived during the flush and already fills a segment, or
-    // anything left at shutdown, goes out at once.
-    if (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes)) flush_requested_ = true;
-  }
-  flush_running_ = false;
+  if (uploading_) return;  // the upload in progress starts the next flush when it is done
+  uploading_ = true;
+  asio::co_spawn(executor_, [this]() { return FlushWal(); }, asio::detached);
 }
 
 asio::awaitable<void> LogManager::FlushWal() {
+  flush_requested_ = false;
   std::vector<FlushPart> parts;
   uint64_t flushing_bytes = 0;
   for (auto& [key, p] : partitions_) {
-    if (p->pending.empty() || !p->owner || p->dropped || p->flushing) continue;
+    if (p->pending.empty() || !p->owner || p->dropped) continue;
     FlushPart part;
     part.p = p;
     part.data = std::make_shared<std::string>(std::move(p->pending_data));
@@ -357,16 +348,19 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
     part.next = part.batches.back().last_offset + 1;
-    part.previous_committed = p->high_watermark;
-    part.store_wal_start = !p->wal_start_stored;
+    part.store_wal_start = !p->wal_start_stored && !p->wal_start_storing;
     part.token = *p->owner;
+    p->wal_start_storing = p->wal_start_storing || part.store_wal_start;
     p->pending_data.clear();
     p->pending.clear();
-    p->flushing = true;
+    ++p->flushes_in_flight;
     flushing_bytes += part.data->size();
     parts.push_back(std::move(part));
   }
-  if (parts.empty()) co_return;
+  if (parts.empty()) {
+    uploading_ = false;
+    co_return;
+  }
   unflushed_bytes_ -= flushing_bytes;
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
@@ -374,30 +368,53 @@ asio::awaitable<void> LogManager::FlushWal() {
       fmt::format("{:013d}-{}-{:016x}-{:010d}", NowMs(), options_.broker_id, wal_name_nonce_, wal_sequence_++);
   const std::string object_key = WalObjectKey(options_.object_namespace, options_.broker_id, name);
 
-  auto work = [&]() {
+  auto upload = [&]() {
     WalBuilder builder;
     Status status;
     for (size_t i = 0; i < parts.size() && status.ok(); ++i) {
       status = builder.Add(parts[i].p->topic, parts[i].p->index, *parts[i].data);
     }
     Result<EncodedWal> encoded = status.ok() ? builder.Finish(NowMs()) : Result<EncodedWal>(status);
-    if (encoded.ok()) {
-      for (size_t i = 0; i < parts.size(); ++i) parts[i].range = encoded->ranges[i];
-      status = objects_.PutIfAbsent(object_key, encoded->bytes);
-    } else {
-      status = encoded.status();
-    }
-    if (!status.ok()) {
-      for (FlushPart& part : parts) part.status = status;
-      return std::pair<uint64_t, size_t>{0, 0};
-    }
-    std::vector<FlushPart*> pointers;
-    for (FlushPart& part : parts) pointers.push_back(&part);
-    const size_t txns = CommitWal(object_key, keys::WalObjectRecordKey(name, ""), pointers);
-    return std::pair<uint64_t, size_t>{encoded->bytes.size(), txns};
+    if (!encoded.ok()) return std::pair<Status, uint64_t>{encoded.status(), 0};
+    for (size_t i = 0; i < parts.size(); ++i) parts[i].range = encoded->ranges[i];
+    return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, encoded->bytes), encoded->bytes.size()};
   };
-  auto [object_bytes, txns] = co_await RunBlocking(pool_, work);
-  if (object_bytes > 0) {
+  auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
+
+  // Commits go in flush order (each partition's commit names the offset the
+  // previous one left); the next flush uploads while this one commits.
+  while (committing_) {
+    AsyncEvent turn(executor_);
+    commit_turn_.Add(&turn);
+    co_await turn.Wait(std::chrono::steady_clock::time_point::max());
+  }
+  committing_ = true;
+  uploading_ = false;
+  if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes))) {
+    RequestFlush();
+  }
+
+  std::vector<FlushPart*> to_commit;
+  for (FlushPart& part : parts) {
+    Partition& p = *part.p;
+    if (!uploaded.ok()) {
+      part.status = uploaded;
+    } else if (p.dropped) {
+      part.status = Status::NotFound("topic was deleted");
+    } else if (p.high_watermark != part.base) {
+      // An earlier flush of this partition failed: these offsets follow
+      // records that were never committed.
+      part.status = p.last_flush_error;
+    } else {
+      to_commit.push_back(&part);
+    }
+  }
+  size_t txns = 0;
+  if (!to_commit.empty()) {
+    auto commit = [&]() { return CommitWal(object_key, keys::WalObjectRecordKey(name, ""), to_commit); };
+    txns = co_await RunBlocking(pool_, commit);
+  }
+  if (uploaded.ok()) {
     ++counters_.wal_objects_written;
     counters_.wal_bytes_written += object_bytes;
     counters_.wal_commit_txns += txns;
@@ -406,7 +423,8 @@ asio::awaitable<void> LogManager::FlushWal() {
   const auto now = std::chrono::steady_clock::now();
   for (FlushPart& part : parts) {
     Partition& p = *part.p;
-    p.flushing = false;
+    --p.flushes_in_flight;
+    if (part.store_wal_start) p.wal_start_storing = false;
     if (p.dropped) {
       part.ticket->status = Status::NotFound("topic was deleted");
     } else if (part.status.ok()) {
@@ -424,21 +442,29 @@ asio::awaitable<void> LogManager::FlushWal() {
       part.ticket->status = Status::OK();
       p.data_waiters.NotifyAll();
     } else {
-      spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p.topic, p.index, part.base,
-                    part.status.ToString());
       part.ticket->status = part.status;
-      // Nothing after the committed offset is durable: drop what was buffered
-      // meanwhile too, so offsets are reassigned without gaps. Its producers
-      // get the same error and retry.
-      DropPending(p, part.status);
-      // Fenced, or this broker's view of the partition is stale: stop writing;
-      // ownership is taken again from scratch if this broker should have it.
-      if (part.status.IsConflict()) p.owner.reset();
+      // The first failure after the committed offset decides; parts that
+      // followed it in later flushes just fail with it.
+      if (p.high_watermark == part.base) {
+        spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p.topic, p.index, part.base,
+                      part.status.ToString());
+        p.last_flush_error = part.status;
+        // Nothing after the committed offset is durable: drop what was
+        // buffered meanwhile too, so offsets are reassigned without gaps. Its
+        // producers get the same error and retry.
+        DropPending(p, part.status);
+        // Fenced, or this broker's view of the partition is stale: stop
+        // writing; ownership is taken again from scratch if this broker
+        // should have it.
+        if (part.status.IsConflict() && p.owner == part.token) p.owner.reset();
+      }
     }
     part.ticket->done = true;
     part.ticket->notifier.NotifyAll();
   }
   ReleaseBuffer(flushing_bytes);
+  committing_ = false;
+  commit_turn_.NotifyAll();
 }
 
 size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
@@ -459,16 +485,15 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
       // and the committed offset is the one this flush follows (absent
       // before the first flush).
       compares.push_back(LeaseHeld(topic, index, *part.token));
-      compares.push_back(part.previous_committed == 0
-                             ? Compare::Absent(offset_key)
-                             : Compare::ValueEquals(offset_key, FormatNextOffset(part.previous_committed)));
+      compares.push_back(part.base == 0 ? Compare::Absent(offset_key)
+                                        : Compare::ValueEquals(offset_key, FormatNextOffset(part.base)));
       ops.push_back(TxnOp::Put(keys::WalRefKey(topic, index, part.base),
                                EncodeWalRef(WalRef{part.next - 1, part.range.position, part.range.length, object_key})));
       ops.push_back(TxnOp::Put(offset_key, FormatNextOffset(part.next)));
       if (part.store_wal_start) {
         const std::string start_key = keys::WalStartKey(topic, index);
         compares.push_back(Compare::Absent(start_key));
-        ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part.previous_committed)));
+        ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part.base)));
       }
       record.ranges.push_back({topic, index, part.base, part.next - 1});
     }

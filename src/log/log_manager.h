@@ -211,11 +211,11 @@ class LogManager : public cluster::TopicDataListener,
   Partition* Find(const std::string& topic, int32_t partition) const;
   Partition& AddPartition(const std::string& topic, int32_t partition);
   boost::asio::awaitable<void> FlushLoop();
-  // Starts a WAL flush now, or right after the one in progress.
+  // Starts a WAL flush now, or as soon as the upload in progress is done.
   void RequestFlush();
-  boost::asio::awaitable<void> RunFlushes();
   // Writes every owned partition's buffered batches as one WAL object and
-  // commits them; answers their producers.
+  // commits them; answers their producers. Flushes are pipelined: while one
+  // commits, the next uploads; commits happen in flush order.
   boost::asio::awaitable<void> FlushWal();
   // Commits `parts` (already uploaded in `object_key`) in transactions of at
   // most kPartitionsPerTxn partitions; a refused transaction is retried per
@@ -277,8 +277,10 @@ class LogManager : public cluster::TopicDataListener,
   bool stopping_ = false;
   bool maintenance_running_ = false;
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
-  bool flush_running_ = false;    // a RunFlushes coroutine is active
-  bool flush_requested_ = false;  // ... and should flush once more
+  bool uploading_ = false;        // a flush is collecting and uploading
+  bool committing_ = false;       // a flush is committing
+  bool flush_requested_ = false;  // flush again once the upload in progress is done
+  AsyncNotifier commit_turn_;     // a commit finished
   uint64_t wal_name_nonce_ = 0;  // random: WAL object names are unique per LogManager
   uint64_t wal_sequence_ = 0;
   std::chrono::steady_clock::time_point next_garbage_collection_;

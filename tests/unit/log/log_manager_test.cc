@@ -10,12 +10,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 
 #include "metastore/embedded_store.h"
+#include "metastore/fault_injecting_metadata_store.h"
 #include "metastore/keys.h"
 #include "objectstore/fault_injecting_object_store.h"
 #include "objectstore/memory_object_store.h"
@@ -88,7 +91,8 @@ class LogManagerTest : public ::testing::Test {
   // Builds a fresh LogManager on the same stores, as a restarted broker would.
   void Restart() {
     Stop();
-    logs_ = std::make_unique<LogManager>(io_.get_executor(), pool_, faulty_, *metadata_, options_);
+    faulty_metadata_ = std::make_unique<FaultInjectingMetadataStore>(*metadata_);
+    logs_ = std::make_unique<LogManager>(io_.get_executor(), pool_, faulty_, *faulty_metadata_, options_);
     std::vector<const cluster::TopicInfo*> topics = {&topic_};
     Status recovered = Run([&]() -> asio::awaitable<Status> { co_return co_await logs_->Recover(topics); });
     ASSERT_TRUE(recovered.ok()) << recovered.ToString();
@@ -206,6 +210,7 @@ class LogManagerTest : public ::testing::Test {
   MemoryObjectStore objects_;
   FaultInjectingObjectStore faulty_{objects_};
   std::unique_ptr<EmbeddedMetadataStore> metadata_;
+  std::unique_ptr<FaultInjectingMetadataStore> faulty_metadata_;  // what logs_ uses
   cluster::TopicInfo topic_;
   LogOptions options_;
   std::unique_ptr<LogManager> logs_;
@@ -361,6 +366,48 @@ TEST_F(LogManagerTest, FailedFlushAcknowledgesNothingAndReusesOffsets) {
   ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "kept"), &base).ok());
   EXPECT_EQ(base, 0) << "offsets of the failed flush are assigned again";
   EXPECT_EQ(logs_->Latest(topic_.name, 1).offset, 2);
+}
+
+TEST_F(LogManagerTest, PipelinedFlushesKeepAcknowledgedOffsetsDenseWhenOneFails) {
+  options_.flush_interval = std::chrono::milliseconds(2);
+  Restart();
+  CreateTopic();
+  // Slow uploads make flushes overlap: one commits while the next uploads.
+  // The first upload and the first commit fail; flushes already holding
+  // later offsets of the partition must fail with them rather than leave a
+  // gap or give up the partition.
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(15));
+  faulty_.FailNext(ObjectStoreOp::kPut, 1, Status::Unavailable("injected"));
+  faulty_metadata_->FailNextTxns(1, Status::Unavailable("injected commit failure"));
+  std::vector<AppendResult> appends;
+  io_.restart();
+  for (int i = 0; i < 40; ++i) {
+    appends.push_back(
+        logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(1, 1000, "r" + std::to_string(i))), 1 << 20));
+    ASSERT_EQ(appends.back().error, ErrorCode::kNone);
+    io_.run_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(RunUntil([&] {
+    return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
+  }));
+  faulty_.ClearFaults();
+  std::vector<std::string> acknowledged;
+  size_t failed = 0;
+  for (size_t i = 0; i < appends.size(); ++i) {
+    if (!appends[i].ticket->status.ok()) {
+      ++failed;
+      continue;
+    }
+    EXPECT_EQ(appends[i].base_offset, static_cast<int64_t>(acknowledged.size())) << "append " << i;
+    acknowledged.push_back("r" + std::to_string(i) + "-v0");
+  }
+  EXPECT_GT(failed, 0u);
+  EXPECT_GT(acknowledged.size(), 0u);
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, static_cast<int64_t>(acknowledged.size()));
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), acknowledged);
+  EXPECT_TRUE(logs_->Owner(topic_.name, 0).has_value()) << "a failed upload is no reason to give up the partition";
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), acknowledged);
 }
 
 TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
