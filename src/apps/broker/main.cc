@@ -2,6 +2,8 @@
 // on the embedded default (local-directory object store and embedded
 // metadata store under KAFSCALE_DATA_DIR); with KAFSCALE_S3_BUCKET and
 // KAFSCALE_ETCD_ENDPOINTS it is one of many stateless brokers sharing them.
+#include <malloc.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -131,6 +133,11 @@ Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const BrokerConfig& con
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Flush and compaction buffers are large and short-lived, and freed on
+  // other threads than the ones that allocated them. With glibc's adaptive
+  // threshold they end up in heaps that are never returned to the system
+  // (RSS ~1 GB with a 256 MiB cache); mapped separately they are.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   Result<BrokerConfig> parsed = ParseBrokerConfig(argc, argv, [](const char* name) { return std::getenv(name); });
   if (!parsed.ok()) {
     std::cerr << "kafscale-broker: " << parsed.status().message() << "\nRun kafscale-broker --help for usage.\n";
