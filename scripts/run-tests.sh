@@ -88,7 +88,7 @@ if [[ -d "$SANITIZE_DIR" ]]; then
   run_ctest "$SANITIZE_DIR" sanitize unit
   run_pytest "$PWD/$SANITIZE_DIR/bin/kafscale-broker" sanitize \
     tests/e2e/test_robustness.py tests/e2e/test_admin.py tests/e2e/test_durability.py \
-    tests/e2e/test_cluster.py tests/e2e/test_cluster_groups.py -k "not failover_under_load"
+    tests/e2e/test_cluster.py tests/e2e/test_cluster_groups.py tests/e2e/test_wal.py -k "not failover_under_load"
 fi
 
 echo "$passed passed, $failed failed"
