@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -40,6 +41,14 @@ inline boost::asio::awaitable<void> SleepFor(std::chrono::steady_clock::duration
   boost::system::error_code ec;
   co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
 }
+
+class AsyncEvent;
+
+// Runs every function of `fns` on `pool` at once and resumes the caller on
+// its own executor when all have returned. Same rules for `fns` as for
+// RunBlocking (named, must not touch the caller's state).
+template <typename Fn>
+boost::asio::awaitable<void> RunAllBlocking(boost::asio::thread_pool& pool, std::vector<Fn>& fns);
 
 // A level-triggered event for coroutines on one executor (not thread-safe):
 // Wait() returns once Set() has been called or the deadline passes.
@@ -85,5 +94,21 @@ class AsyncNotifier : NonCopyable {
  private:
   std::vector<AsyncEvent*> waiters_;
 };
+
+template <typename Fn>
+boost::asio::awaitable<void> RunAllBlocking(boost::asio::thread_pool& pool, std::vector<Fn>& fns) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  AsyncEvent done(executor);
+  size_t remaining = fns.size();
+  for (Fn& fn : fns) {
+    boost::asio::post(pool, [&fn, &remaining, &done, executor] {
+      fn();
+      boost::asio::post(executor, [&remaining, &done] {
+        if (--remaining == 0) done.Set();
+      });
+    });
+  }
+  if (remaining > 0) co_await done.Wait();
+}
 
 }  // namespace kafscale

@@ -409,11 +409,20 @@ asio::awaitable<void> LogManager::FlushWal() {
       to_commit.push_back(&part);
     }
   }
-  size_t txns = 0;
-  if (!to_commit.empty()) {
-    auto commit = [&]() { return CommitWal(object_key, keys::WalObjectRecordKey(name, ""), to_commit); };
-    txns = co_await RunBlocking(pool_, commit);
+  // Chunks of partitions commit independently, so they go to etcd at once.
+  std::vector<size_t> chunk_txns((to_commit.size() + kPartitionsPerTxn - 1) / kPartitionsPerTxn);
+  std::vector<std::function<void()>> commits;
+  for (size_t chunk = 0; chunk < chunk_txns.size(); ++chunk) {
+    commits.push_back([&, chunk] {
+      const size_t first = chunk * kPartitionsPerTxn;
+      std::vector<FlushPart*> parts_of_chunk(to_commit.begin() + first,
+                                             to_commit.begin() + std::min(to_commit.size(), first + kPartitionsPerTxn));
+      chunk_txns[chunk] = CommitWal(object_key, keys::WalObjectRecordKey(name, std::to_string(chunk)), parts_of_chunk);
+    });
   }
+  co_await RunAllBlocking(pool_, commits);
+  size_t txns = 0;
+  for (size_t n : chunk_txns) txns += n;
   if (uploaded.ok()) {
     ++counters_.wal_objects_written;
     counters_.wal_bytes_written += object_bytes;
@@ -472,7 +481,7 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
   size_t txns = 0;
   for (size_t first = 0; first < parts.size(); first += kPartitionsPerTxn) {
     const size_t count = std::min(kPartitionsPerTxn, parts.size() - first);
-    const std::string part_key = record_key + std::to_string(first / kPartitionsPerTxn);
+    const std::string part_key = first == 0 ? record_key : record_key + "+" + std::to_string(first);
     std::vector<Compare> compares;
     std::vector<TxnOp> ops;
     WalObjectRecord record{object_key, {}};
@@ -506,7 +515,7 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
         // One partition was fenced (or its view is stale); the others commit
         // on their own.
         for (size_t i = first; i < first + count; ++i) {
-          txns += CommitWal(object_key, part_key + "." + std::to_string(i - first) + "-", {parts[i]});
+          txns += CommitWal(object_key, part_key + "." + std::to_string(i - first), {parts[i]});
         }
         continue;
       }

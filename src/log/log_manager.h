@@ -218,10 +218,11 @@ class LogManager : public cluster::TopicDataListener,
   // commits, the next uploads; commits happen in flush order.
   boost::asio::awaitable<void> FlushWal();
   // Commits `parts` (already uploaded in `object_key`) in transactions of at
-  // most kPartitionsPerTxn partitions; a refused transaction is retried per
-  // partition so that one fenced partition fails alone. Sets each part's
-  // status and returns the number of transactions. Blocking; runs on the I/O
-  // pool.
+  // most kPartitionsPerTxn partitions, each also writing a WAL object record
+  // under `record_key` (suffixed after the first); a refused transaction is
+  // retried per partition so that one fenced partition fails alone. Sets each
+  // part's status and returns the number of transactions. Blocking; runs on
+  // the I/O pool, several chunks of one flush at once.
   size_t CommitWal(const std::string& object_key, const std::string& record_key, std::vector<FlushPart*> parts);
   // Flushes until nothing of `p` is buffered (while it has an owner) or
   // being flushed.

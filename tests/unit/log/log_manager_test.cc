@@ -277,6 +277,37 @@ TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
   EXPECT_EQ(ReadValues(*logs_, 1, 1), (std::vector<std::string>{"p1-v1"}));
 }
 
+TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCollectedWhole) {
+  topic_.partitions = 100;  // three commit transactions of at most 40 partitions
+  options_.flush_interval = std::chrono::milliseconds(50);
+  Restart();
+  CreateTopic();
+  std::vector<AppendResult> appends;
+  for (int32_t p = 0; p < topic_.partitions; ++p) {
+    appends.push_back(logs_->Append(topic_.name, p, kafka::Records::FromString(Batch(1, 1000, "p" + std::to_string(p))),
+                                    1 << 20));
+  }
+  ASSERT_TRUE(RunUntil([&] {
+    return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
+  }));
+  for (const AppendResult& a : appends) ASSERT_TRUE(a.ticket->status.ok()) << a.ticket->status.ToString();
+  EXPECT_EQ(WalObjects().size(), 1u);
+  EXPECT_EQ(logs_->counters().wal_commit_txns, 3u);
+  std::vector<KeyValue> records;
+  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
+  EXPECT_EQ(records.size(), 3u);
+
+  options_.compaction_interval = std::chrono::milliseconds(0);
+  Restart();  // reads every range back from the object, then compacts it away
+  for (int32_t p = 0; p < topic_.partitions; p += 33) {
+    EXPECT_EQ(ReadValues(*logs_, p, 0), (std::vector<std::string>{"p" + std::to_string(p) + "-v0"}));
+  }
+  ASSERT_TRUE(RunUntil([&] { return WalObjects().empty(); }));
+  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
+  EXPECT_TRUE(records.empty());
+  EXPECT_EQ(ReadValues(*logs_, 99, 0), (std::vector<std::string>{"p99-v0"}));
+}
+
 TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects) {
   options_.compaction_interval = std::chrono::milliseconds(0);
   options_.flush_interval = std::chrono::hours(1);
