@@ -80,10 +80,12 @@ import json, math, pathlib, re, sys, time
 
 def admin(bootstrap):
     from confluent_kafka.admin import AdminClient
-    return AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    # CreateTopics answers once the broker owns every partition: about a minute for 1,000.
+    return AdminClient({"bootstrap.servers": bootstrap, "log_level": 3, "socket.timeout.ms": 300000})
 
 def leaders(client, topic):
-    md = client.list_topics(topic, timeout=30)
+    # Metadata of all topics: naming an unknown topic would auto-create it.
+    md = client.list_topics(timeout=60)
     t = md.topics.get(topic)
     if t is None or t.error is not None:
         return 0, 0
@@ -96,7 +98,10 @@ def create_topic(bootstrap, topic, partitions, timeout_s="900"):
     client, started = admin(bootstrap), time.time()
     future = client.create_topics([NewTopic(topic, int(partitions), 1)],
                                   request_timeout=float(timeout_s), operation_timeout=float(timeout_s))[topic]
-    future.result()
+    try:
+        future.result()
+    except Exception as e:  # a timed-out request may still have created it: the wait below tells
+        print(f"CreateTopics {topic}: {e}; waiting for its partitions anyway", file=sys.stderr)
     created = time.time() - started
     while True:
         count, led = leaders(client, topic)
