@@ -20,8 +20,12 @@ struct ServerOptions {
   std::string listen_host = "0.0.0.0";
   uint16_t listen_port = 9092;
   size_t max_request_bytes = 100 * 1024 * 1024;
-  // Requests of one connection being processed at once; reading pauses above it.
-  size_t max_in_flight_per_connection = 64;
+  // Requests of one connection being processed at once; reading pauses above
+  // it. A producer keeps about one Produce per partition waiting for its
+  // flush, so this must exceed the partitions one client writes to (64
+  // capped a 100-partition producer); produced bytes are bounded apart
+  // (KAFSCALE_MAX_BUFFER_BYTES).
+  size_t max_in_flight_per_connection = 4096;
 };
 
 class Connection;
