@@ -94,6 +94,10 @@ class PartitionOwnership : NonCopyable {
   boost::asio::awaitable<void> ReconcileOnce();
   boost::asio::awaitable<void> Loop();
   boost::asio::awaitable<bool> Acquire(const PartitionKey& partition);
+  // Acquire for a batch: stores whether it was taken and sets `all_done` when
+  // the last of the batch finishes.
+  boost::asio::awaitable<void> AcquireAndCount(const PartitionKey& partition, char* taken, size_t* remaining,
+                                               AsyncEvent* all_done);
   boost::asio::awaitable<void> Release(const PartitionKey& partition, int64_t create_revision);
 
   boost::asio::any_io_executor executor_;
