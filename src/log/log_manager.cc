@@ -379,7 +379,11 @@ asio::awaitable<void> LogManager::FlushWal() {
     for (size_t i = 0; i < parts.size(); ++i) parts[i].range = encoded->ranges[i];
     return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, encoded->bytes), encoded->bytes.size()};
   };
+  // The object is a second copy of the flushed batches until uploaded: it
+  // counts against the buffer budget too, so memory stays bounded by it.
+  buffered_bytes_ += flushing_bytes;
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
+  ReleaseBuffer(flushing_bytes);
 
   // Commits go in flush order (each partition's commit names the offset the
   // previous one left); the next flush uploads while this one commits.

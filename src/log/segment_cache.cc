@@ -2,6 +2,12 @@
 
 namespace kafscale::log {
 
+namespace {
+// What an entry holds in memory: a flushed buffer grew by appends, so its
+// capacity can be up to twice its size.
+uint64_t Charge(const LoadedSegment& segment) { return segment.bytes->capacity(); }
+}  // namespace
+
 std::shared_ptr<const LoadedSegment> SegmentCache::Get(const std::string& key) {
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -17,7 +23,7 @@ bool SegmentCache::Contains(const std::string& key) const { return index_.count(
 
 void SegmentCache::Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment) {
   if (auto it = index_.find(key); it != index_.end()) EraseEntry(it->second);
-  size_ += segment->bytes->size();
+  size_ += Charge(*segment);
   lru_.push_front(Entry{key, std::move(segment)});
   index_[key] = lru_.begin();
   while (size_ > capacity_ && lru_.size() > 1) EraseEntry(std::prev(lru_.end()));
@@ -36,7 +42,7 @@ void SegmentCache::ErasePrefix(const std::string& prefix) {
 }
 
 void SegmentCache::EraseEntry(std::list<Entry>::iterator it) {
-  size_ -= it->segment->bytes->size();
+  size_ -= Charge(*it->segment);
   index_.erase(it->key);
   lru_.erase(it);
 }

@@ -46,6 +46,7 @@ class SegmentCache : NonCopyable {
   // Drops every key starting with `prefix`.
   void ErasePrefix(const std::string& prefix);
 
+  // Memory held by the entries (their buffers' capacity).
   uint64_t size_bytes() const { return size_; }
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
