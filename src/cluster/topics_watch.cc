@@ -8,6 +8,19 @@
 
 namespace kafscale::cluster {
 
+namespace {
+
+// A watched value, or nullopt (and a log line) when it cannot be read.
+template <typename T>
+std::optional<T> Readable(const WatchEvent& event, Result<T> value, std::string_view what) {
+  if (value.ok()) return std::move(value).value();
+  LogError("ignoring unreadable " + std::string(what),
+           {{"key", event.kv.key}, {"error", value.status().ToString()}});
+  return std::nullopt;
+}
+
+}  // namespace
+
 TopicsWatch::TopicsWatch(boost::asio::any_io_executor executor, MetadataStore& store, TopicManager& topics,
                          CommittedDataListener& committed)
     : executor_(executor), store_(store), topics_(topics), committed_(committed) {}
@@ -45,28 +58,19 @@ void TopicsWatch::Apply(const std::vector<WatchEvent>& events) {
       topics_.ApplyStored(*name, &stored, event.kv.mod_revision);
     } else if (std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(event.kv.key)) {
       if (deleted) continue;
-      Result<int64_t> next = ParseNextOffset(event.kv.value);
-      if (!next.ok()) {
-        LogError("ignoring unreadable next offset", {{"key", event.kv.key}, {"error", next.status().ToString()}});
-        continue;
+      if (auto next = Readable(event, ParseNextOffset(event.kv.value), "next offset")) {
+        committed_.OnCommittedOffset(partition->topic, partition->partition, *next);
       }
-      committed_.OnCommittedOffset(partition->topic, partition->partition, *next);
     } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(event.kv.key)) {
       if (deleted) continue;  // compacted: OnWalStart says so
-      Result<WalRef> ref = DecodeWalRef(event.kv.value);
-      if (!ref.ok()) {
-        LogError("ignoring unreadable WAL reference", {{"key", event.kv.key}, {"error", ref.status().ToString()}});
-        continue;
+      if (auto ref = Readable(event, DecodeWalRef(event.kv.value), "WAL reference")) {
+        committed_.OnWalRange(ref_key->partition.topic, ref_key->partition.partition, ref_key->base, *ref);
       }
-      committed_.OnWalRange(ref_key->partition.topic, ref_key->partition.partition, ref_key->base, *ref);
     } else if (std::optional<keys::TopicPartition> partition = keys::ParseWalStartKey(event.kv.key)) {
       if (deleted) continue;
-      Result<int64_t> start = ParseNextOffset(event.kv.value);
-      if (!start.ok()) {
-        LogError("ignoring unreadable WAL start", {{"key", event.kv.key}, {"error", start.status().ToString()}});
-        continue;
+      if (auto start = Readable(event, ParseNextOffset(event.kv.value), "WAL start")) {
+        committed_.OnWalStart(partition->topic, partition->partition, *start);
       }
-      committed_.OnWalStart(partition->topic, partition->partition, *start);
     }
   }
 }
