@@ -56,11 +56,6 @@ void TopicsWatch::Apply(const std::vector<WatchEvent>& events) {
         continue;
       }
       topics_.ApplyStored(*name, &stored, event.kv.mod_revision);
-    } else if (std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(event.kv.key)) {
-      if (deleted) continue;
-      if (auto next = Readable(event, ParseNextOffset(event.kv.value), "next offset")) {
-        committed_.OnCommittedOffset(partition->topic, partition->partition, *next);
-      }
     } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(event.kv.key)) {
       if (deleted) continue;  // compacted: OnWalStart says so
       if (auto ref = Readable(event, DecodeWalRef(event.kv.value), "WAL reference")) {

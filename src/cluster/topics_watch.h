@@ -19,13 +19,11 @@
 namespace kafscale::cluster {
 
 // Told, on the core executor and in commit order, what partition owners
-// commit: a new next offset, the WAL range it covers, and compactions moving
-// the WAL start. A WAL reference arrives before the next offset of the same
-// commit.
+// commit: each new WAL range (its last offset + 1 is the partition's new next
+// offset), and compactions moving the WAL start.
 class CommittedDataListener {
  public:
   virtual ~CommittedDataListener() = default;
-  virtual void OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) = 0;
   virtual void OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) = 0;
   virtual void OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) = 0;
 };

@@ -26,9 +26,8 @@ using kafka::ErrorCode;
 namespace {
 // Index entry every this many messages, as the original KafScale.
 constexpr int32_t kIndexInterval = 100;
-// Partitions committed per metadata transaction: each takes at most three
-// compares and three ops, within etcd's default limit of 128 per transaction.
-constexpr size_t kPartitionsPerTxn = 40;
+// etcd's default limit on the compares, and on the ops, of one transaction.
+constexpr size_t kMaxTxnOps = 128;
 // How often the compactor looks for partitions due, at most.
 constexpr auto kMaintenancePeriod = std::chrono::milliseconds(250);
 // Bounds one compaction's reads when many small flushes are not cached (a
@@ -194,11 +193,18 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
       if (!p) continue;
       auto parsed = ParseNextOffset(kv.value);
       if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
-      p->high_watermark = p->next_offset = *parsed;
+      AdvanceCommitted(*p, *parsed);
     } else if (std::optional<keys::TopicPartition> start = keys::ParseWalStartKey(kv.key)) {
       auto parsed = ParseNextOffset(kv.value);
       if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
       wal_starts[PartitionKey(start->topic, start->partition)] = *parsed;
+      if (Partition* p = Find(start->topic, start->partition)) AdvanceCommitted(*p, *parsed);
+    } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(kv.key)) {
+      Result<WalRef> ref = DecodeWalRef(kv.value);
+      if (!ref.ok()) co_return Status::Corruption(kv.key + ": " + ref.status().message());
+      if (Partition* p = Find(ref_key->partition.topic, ref_key->partition.partition)) {
+        AdvanceCommitted(*p, ref->last_offset + 1);
+      }
     }
   }
   for (auto& [key, p] : partitions_) {
@@ -414,14 +420,25 @@ asio::awaitable<void> LogManager::FlushWal() {
     }
   }
   // Chunks of partitions commit independently, so they go to etcd at once.
-  std::vector<size_t> chunk_txns((to_commit.size() + kPartitionsPerTxn - 1) / kPartitionsPerTxn);
+  // A partition costs one compare and one op, two on its first WAL commit;
+  // each transaction also writes its WAL object record (one more op).
+  constexpr size_t kPartitionBudget = kMaxTxnOps - 1;
+  std::vector<std::vector<FlushPart*>> chunks;
+  size_t chunk_cost = kPartitionBudget;
+  for (FlushPart* part : to_commit) {
+    const size_t cost = part->store_wal_start ? 2 : 1;
+    if (chunk_cost + cost > kPartitionBudget) {
+      chunks.emplace_back();
+      chunk_cost = 0;
+    }
+    chunks.back().push_back(part);
+    chunk_cost += cost;
+  }
+  std::vector<size_t> chunk_txns(chunks.size());
   std::vector<std::function<void()>> commits;
-  for (size_t chunk = 0; chunk < chunk_txns.size(); ++chunk) {
+  for (size_t chunk = 0; chunk < chunks.size(); ++chunk) {
     commits.push_back([&, chunk] {
-      const size_t first = chunk * kPartitionsPerTxn;
-      std::vector<FlushPart*> parts_of_chunk(to_commit.begin() + first,
-                                             to_commit.begin() + std::min(to_commit.size(), first + kPartitionsPerTxn));
-      chunk_txns[chunk] = CommitWal(object_key, keys::WalObjectRecordKey(name, std::to_string(chunk)), parts_of_chunk);
+      chunk_txns[chunk] = CommitWal(object_key, keys::WalObjectRecordKey(name, std::to_string(chunk)), chunks[chunk]);
     });
   }
   co_await RunAllBlocking(pool_, commits);
@@ -481,54 +498,43 @@ asio::awaitable<void> LogManager::FlushWal() {
 }
 
 size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
-                             std::vector<FlushPart*> parts) {
-  size_t txns = 0;
-  for (size_t first = 0; first < parts.size(); first += kPartitionsPerTxn) {
-    const size_t count = std::min(kPartitionsPerTxn, parts.size() - first);
-    const std::string part_key = first == 0 ? record_key : record_key + "+" + std::to_string(first);
-    std::vector<Compare> compares;
-    std::vector<TxnOp> ops;
-    WalObjectRecord record{object_key, {}};
-    for (size_t i = first; i < first + count; ++i) {
-      const FlushPart& part = *parts[i];
-      const std::string& topic = part.p->topic;
-      const int32_t index = part.p->index;
-      const std::string offset_key = keys::NextOffsetKey(topic, index);
-      // Fenced compare-and-swap: this broker's tenure still holds the lease,
-      // and the committed offset is the one this flush follows (absent
-      // before the first flush).
-      compares.push_back(LeaseHeld(topic, index, *part.token));
-      compares.push_back(part.base == 0 ? Compare::Absent(offset_key)
-                                        : Compare::ValueEquals(offset_key, FormatNextOffset(part.base)));
-      ops.push_back(TxnOp::Put(keys::WalRefKey(topic, index, part.base),
-                               EncodeWalRef(WalRef{part.next - 1, part.range.position, part.range.length, object_key})));
-      ops.push_back(TxnOp::Put(offset_key, FormatNextOffset(part.next)));
-      if (part.store_wal_start) {
-        const std::string start_key = keys::WalStartKey(topic, index);
-        compares.push_back(Compare::Absent(start_key));
-        ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part.base)));
-      }
-      record.ranges.push_back({topic, index, part.base, part.next - 1});
+                             const std::vector<FlushPart*>& parts) {
+  std::vector<Compare> compares;
+  std::vector<TxnOp> ops;
+  WalObjectRecord record{object_key, {}};
+  for (const FlushPart* part : parts) {
+    const std::string& topic = part->p->topic;
+    const int32_t index = part->p->index;
+    // The lease fences the commit: only this broker's tenure appends, and it
+    // read the partition's state after taking the lease. A retried commit
+    // that landed before rewrites the same reference.
+    compares.push_back(LeaseHeld(topic, index, *part->token));
+    ops.push_back(TxnOp::Put(keys::WalRefKey(topic, index, part->base),
+                             EncodeWalRef(WalRef{part->next - 1, part->range.position, part->range.length, object_key})));
+    if (part->store_wal_start) {
+      const std::string start_key = keys::WalStartKey(topic, index);
+      compares.push_back(Compare::Absent(start_key));
+      ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part->base)));
     }
-    ops.push_back(TxnOp::Put(part_key, EncodeWalObjectRecord(record)));
-    TxnResult txn;
-    Status status = metadata_.Txn(compares, ops, {}, &txn);
-    ++txns;
-    if (status.ok() && !txn.succeeded) {
-      if (count > 1) {
-        // One partition was fenced (or its view is stale); the others commit
-        // on their own.
-        for (size_t i = first; i < first + count; ++i) {
-          txns += CommitWal(object_key, part_key + "." + std::to_string(i - first), {parts[i]});
-        }
-        continue;
-      }
-      status = Status::Conflict("partition lease of " + parts[first]->p->topic + "-" +
-                                std::to_string(parts[first]->p->index) +
-                                " was lost or its next offset changed underneath this broker");
-    }
-    for (size_t i = first; i < first + count; ++i) parts[i]->status = status;
+    record.ranges.push_back({topic, index, part->base, part->next - 1});
   }
+  ops.push_back(TxnOp::Put(record_key, EncodeWalObjectRecord(record)));
+  TxnResult txn;
+  Status status = metadata_.Txn(compares, ops, {}, &txn);
+  size_t txns = 1;
+  if (status.ok() && !txn.succeeded) {
+    if (parts.size() > 1) {
+      // One partition was fenced (or its view is stale); the others commit
+      // on their own.
+      for (size_t i = 0; i < parts.size(); ++i) {
+        txns += CommitWal(object_key, record_key + "." + std::to_string(i), {parts[i]});
+      }
+      return txns;
+    }
+    status = Status::Conflict("partition lease of " + parts[0]->p->topic + "-" + std::to_string(parts[0]->p->index) +
+                              " was lost or its WAL start changed underneath this broker");
+  }
+  for (FlushPart* part : parts) part->status = status;
   return txns;
 }
 
@@ -615,6 +621,8 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
   };
   auto listing = co_await RunBlocking(pool_, work);
   if (!listing.status.ok()) co_return listing.status;
+  // The next offset: after the newest WAL range, else where segments end
+  // (the WAL start, or next_offset for data written before WAL objects).
   int64_t committed = 0;
   std::optional<int64_t> wal_start;
   std::map<int64_t, WalRef> refs;
@@ -622,20 +630,22 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
     if (keys::ParseNextOffsetKey(kv.key)) {
       auto parsed = ParseNextOffset(kv.value);
       if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
-      committed = *parsed;
+      committed = std::max(committed, *parsed);
     } else if (keys::ParseWalStartKey(kv.key)) {
       auto parsed = ParseNextOffset(kv.value);
       if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
       wal_start = *parsed;
+      committed = std::max(committed, *parsed);
     } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(kv.key)) {
       Result<WalRef> ref = DecodeWalRef(kv.value);
       if (!ref.ok()) co_return Status::Corruption(kv.key + ": " + ref.status().message());
       refs[ref_key->base] = *ref;
+      committed = std::max(committed, ref->last_offset + 1);
     }
   }
   // The owner's own high watermark is authoritative (a flush of its own may
   // be committing right now); others adopt what is committed.
-  if (!p->owner && committed > p->high_watermark) p->high_watermark = p->next_offset = committed;
+  if (!p->owner) AdvanceCommitted(*p, committed);
   p->wal_start_stored = wal_start.has_value();
   p->wal_start = wal_start.value_or(committed);
 
@@ -724,19 +734,12 @@ std::optional<cluster::OwnershipToken> LogManager::Owner(const std::string& topi
   return p->owner;
 }
 
-void LogManager::OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) {
-  Partition* p = Find(topic, partition);
-  if (!p || p->owner || next_offset <= p->high_watermark) return;
-  // The commit's WAL reference came first (same transaction). A missed one
-  // shows up as a gap that Read fills by listing again.
-  p->high_watermark = p->next_offset = next_offset;
-  p->data_waiters.NotifyAll();
-}
-
 void LogManager::OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) {
   Partition* p = Find(topic, partition);
-  if (!p || p->owner || !p->extents_listed || base < p->wal_start) return;
-  p->extents[base] = Extent::InWal(ref, std::chrono::steady_clock::now());
+  if (!p || p->owner) return;
+  if (p->extents_listed && base >= p->wal_start) p->extents[base] = Extent::InWal(ref, std::chrono::steady_clock::now());
+  // A missed range shows up as a gap that Read fills by listing again.
+  AdvanceCommitted(*p, ref.last_offset + 1);
 }
 
 void LogManager::OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) {
@@ -752,6 +755,13 @@ void LogManager::OnWalStart(const std::string& topic, int32_t partition, int64_t
   }
   p->wal_start = wal_start;
   p->wal_start_stored = true;
+  AdvanceCommitted(*p, wal_start);
+}
+
+void LogManager::AdvanceCommitted(Partition& p, int64_t next_offset) {
+  if (next_offset <= p.high_watermark) return;
+  p.high_watermark = p.next_offset = next_offset;
+  p.data_waiters.NotifyAll();
 }
 
 asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Partition& p, int64_t base,
@@ -1124,6 +1134,9 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     out.first = metadata_.Txn(
         {LeaseHeld(p->topic, p->index, token), Compare::ValueEquals(start_key, FormatNextOffset(from))},
         {TxnOp::Put(start_key, FormatNextOffset(end)),
+         // The original KafScale's readers know only segments: next_offset
+         // stays where they end.
+         TxnOp::Put(keys::NextOffsetKey(p->topic, p->index), FormatNextOffset(end)),
          TxnOp::DeleteRange(keys::WalRefKey(p->topic, p->index, from), keys::WalRefKey(p->topic, p->index, end))},
         {}, &txn);
     if (out.first.ok() && !txn.succeeded) {

@@ -142,7 +142,6 @@ class LogManager : public cluster::TopicDataListener,
   // CommittedDataListener: what the partition's owner committed, seen in the
   // metadata store. Makes the new records readable here when another broker
   // owns the partition (ignored for partitions this broker owns).
-  void OnCommittedOffset(const std::string& topic, int32_t partition, int64_t next_offset) override;
   void OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) override;
   void OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) override;
 
@@ -210,6 +209,9 @@ class LogManager : public cluster::TopicDataListener,
                                                        const RecordScan& scan);
 
   Partition* Find(const std::string& topic, int32_t partition) const;
+  // Adopts `next_offset` as committed if it is newer (a partition this broker
+  // does not own, or one being loaded) and wakes waiting readers.
+  void AdvanceCommitted(Partition& p, int64_t next_offset);
   Partition& AddPartition(const std::string& topic, int32_t partition);
   boost::asio::awaitable<void> FlushLoop();
   // Starts a WAL flush now, or as soon as the upload in progress is done.
@@ -218,13 +220,14 @@ class LogManager : public cluster::TopicDataListener,
   // commits them; answers their producers. Flushes are pipelined: while one
   // commits, the next uploads; commits happen in flush order.
   boost::asio::awaitable<void> FlushWal();
-  // Commits `parts` (already uploaded in `object_key`) in transactions of at
-  // most kPartitionsPerTxn partitions, each also writing a WAL object record
-  // under `record_key` (suffixed after the first); a refused transaction is
-  // retried per partition so that one fenced partition fails alone. Sets each
-  // part's status and returns the number of transactions. Blocking; runs on
-  // the I/O pool, several chunks of one flush at once.
-  size_t CommitWal(const std::string& object_key, const std::string& record_key, std::vector<FlushPart*> parts);
+  // Commits `parts` (already uploaded in `object_key`; few enough for one
+  // transaction) in one transaction that also writes their WAL object record
+  // under `record_key`; a refused transaction is retried per partition so
+  // that one fenced partition fails alone. Sets each part's status and
+  // returns the number of transactions. Blocking; runs on the I/O pool,
+  // several chunks of one flush at once.
+  size_t CommitWal(const std::string& object_key, const std::string& record_key,
+                   const std::vector<FlushPart*>& parts);
   // Flushes until nothing of `p` is buffered (while it has an owner) or
   // being flushed.
   boost::asio::awaitable<void> Drain(const std::shared_ptr<Partition>& p);

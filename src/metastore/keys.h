@@ -23,14 +23,17 @@ namespace kafscale::keys {
 std::string TopicConfigKey(std::string_view topic);
 // /kafscale/topics/{topic}/partitions/{partition}: PartitionState protobuf.
 std::string PartitionStateKey(std::string_view topic, int32_t partition);
-// /kafscale/topics/{topic}/partitions/{partition}/next_offset: decimal text.
+// /kafscale/topics/{topic}/partitions/{partition}/next_offset: decimal text;
+// where the partition's segments end (moved by compaction), which is the
+// next offset for the original KafScale's readers. The next offset proper is
+// after the newest WAL reference when there is one.
 std::string NextOffsetKey(std::string_view topic, int32_t partition);
 // Partition data written through write-ahead (WAL) objects, which hold many
 // partitions' batches of one flush (see log/log_manager.h):
 // /kafscale/topics/{topic}/partitions/{partition}/wal_start: decimal text;
-// offsets below it are in per-partition segments, offsets from it up to the
-// next offset in WAL objects. Absent: equal to the next offset (all data in
-// segments, as the original KafScale writes it).
+// offsets below it are in per-partition segments, offsets from it on in WAL
+// objects. Absent: equal to next_offset (all data in segments, as the
+// original KafScale writes it).
 std::string WalStartKey(std::string_view topic, int32_t partition);
 // /kafscale/topics/{topic}/partitions/{partition}/wal/{base:020d}: a WalRef
 // naming where the committed batches from `base` on are stored. Zero-padded

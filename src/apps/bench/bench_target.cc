@@ -48,6 +48,17 @@ BenchTarget::~BenchTarget() {
   if (mock_ != nullptr) rd_kafka_mock_cluster_destroy(mock_);
 }
 
+Status LearnTopic(rd_kafka_t* client, const std::string& topic) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+  if (handle == nullptr) return Status::Unavailable("topic " + topic + ": " + ErrorText(rd_kafka_last_error()));
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t error = rd_kafka_metadata(client, 0, handle, &metadata, kRequestTimeoutMs);
+  rd_kafka_topic_destroy(handle);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Unavailable("metadata of " + topic + ": " + ErrorText(error));
+  rd_kafka_metadata_destroy(metadata);
+  return Status::OK();
+}
+
 Result<std::unique_ptr<BenchTarget>> BenchTarget::Connect(const std::string& bootstrap, int timeout_ms) {
   Result<KafkaHandle> control = NewKafkaClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap},
                                                                    // Our message names the failure; librdkafka's

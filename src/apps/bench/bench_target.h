@@ -30,6 +30,10 @@ using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
 Result<KafkaHandle> NewKafkaClient(rd_kafka_type_t type, const std::map<std::string, std::string>& settings,
                                    const std::function<void(rd_kafka_conf_t*)>& customize = {});
 
+// Fetches `topic`'s metadata (its partitions and their leaders) into
+// `client`. Errors: Unavailable with librdkafka's reason. Thread-safe.
+Status LearnTopic(rd_kafka_t* client, const std::string& topic);
+
 // The offsets of one partition: the first offset and one past the last.
 struct PartitionOffsets {
   int32_t partition = 0;

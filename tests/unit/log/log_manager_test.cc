@@ -278,34 +278,44 @@ TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
 }
 
 TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCollectedWhole) {
-  topic_.partitions = 100;  // three commit transactions of at most 40 partitions
+  // etcd takes at most 128 compares and 128 ops per transaction: a partition
+  // costs one of each (two on its first commit, which stores its WAL start),
+  // and every transaction writes one object record.
+  topic_.partitions = 200;
   options_.flush_interval = std::chrono::milliseconds(50);
   Restart();
   CreateTopic();
-  std::vector<AppendResult> appends;
-  for (int32_t p = 0; p < topic_.partitions; ++p) {
-    appends.push_back(logs_->Append(topic_.name, p, kafka::Records::FromString(Batch(1, 1000, "p" + std::to_string(p))),
-                                    1 << 20));
-  }
-  ASSERT_TRUE(RunUntil([&] {
-    return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
-  }));
-  for (const AppendResult& a : appends) ASSERT_TRUE(a.ticket->status.ok()) << a.ticket->status.ToString();
+  auto append_to_all = [&](const std::string& prefix) {
+    std::vector<AppendResult> appends;
+    for (int32_t p = 0; p < topic_.partitions; ++p) {
+      appends.push_back(logs_->Append(topic_.name, p,
+                                      kafka::Records::FromString(Batch(1, 1000, prefix + std::to_string(p))), 1 << 20));
+    }
+    ASSERT_TRUE(RunUntil([&] {
+      return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
+    }));
+    for (const AppendResult& a : appends) ASSERT_TRUE(a.ticket->status.ok()) << a.ticket->status.ToString();
+  };
+  append_to_all("p");
   EXPECT_EQ(WalObjects().size(), 1u);
-  EXPECT_EQ(logs_->counters().wal_commit_txns, 3u);
+  EXPECT_EQ(logs_->counters().wal_commit_txns, 4u);  // 63 + 63 + 63 + 11 first commits
+  append_to_all("q");
+  EXPECT_EQ(WalObjects().size(), 2u);
+  EXPECT_EQ(logs_->counters().wal_commit_txns, 6u);  // 127 + 73
   std::vector<KeyValue> records;
   ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
-  EXPECT_EQ(records.size(), 3u);
+  EXPECT_EQ(records.size(), 6u);
 
   options_.compaction_interval = std::chrono::milliseconds(0);
   Restart();  // reads every range back from the object, then compacts it away
   for (int32_t p = 0; p < topic_.partitions; p += 33) {
-    EXPECT_EQ(ReadValues(*logs_, p, 0), (std::vector<std::string>{"p" + std::to_string(p) + "-v0"}));
+    const std::string suffix = std::to_string(p) + "-v0";
+    EXPECT_EQ(ReadValues(*logs_, p, 0), (std::vector<std::string>{"p" + suffix, "q" + suffix}));
   }
   ASSERT_TRUE(RunUntil([&] { return WalObjects().empty(); }));
   ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
   EXPECT_TRUE(records.empty());
-  EXPECT_EQ(ReadValues(*logs_, 99, 0), (std::vector<std::string>{"p99-v0"}));
+  EXPECT_EQ(ReadValues(*logs_, 199, 0), (std::vector<std::string>{"p199-v0", "q199-v0"}));
 }
 
 TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects) {
@@ -331,10 +341,15 @@ TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects)
   ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
   EXPECT_TRUE(records.empty());
   EXPECT_EQ(logs_->counters().segments_compacted, 2u);
+  // next_offset says where segments end, for the original KafScale's readers.
+  KeyValue next;
+  ASSERT_TRUE(metadata_->Get(keys::NextOffsetKey(topic_.name, 0), &next).ok());
+  EXPECT_EQ(next.value, "2");
 
   ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "b"), &base).ok());
   EXPECT_EQ(base, 2);
-  Restart();
+  Restart();  // the next offset comes from the newest WAL reference
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 3);
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "b-v0"}));
   EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"x-v0"}));
 }
@@ -625,9 +640,11 @@ TEST_F(LogManagerTest, FencedOwnerCommitsNothingAndStopsWriting) {
   EXPECT_FALSE(logs_->Owner(topic_.name, 0).has_value());
   EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
             ErrorCode::kNotLeaderOrFollower);
-  KeyValue next;
-  ASSERT_TRUE(metadata_->Get(keys::NextOffsetKey(topic_.name, 0), &next).ok());
-  EXPECT_EQ(next.value, "2");
+  // Only the owner's commit is stored.
+  std::vector<KeyValue> refs;
+  ASSERT_TRUE(metadata_->Range(keys::PartitionDataPrefix(topic_.name, 0) + "wal/", &refs).ok());
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(refs[0].key, keys::WalRefKey(topic_.name, 0, 0));
 }
 
 TEST_F(LogManagerTest, ZombieNeverReplacesWhatANewOwnerCommitted) {
@@ -667,15 +684,26 @@ TEST_F(LogManagerTest, ReadersSeeWhatTheOwnerCommits) {
   ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "a"), &base).ok());
   ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "b"), &base).ok());
   EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 0);
-  reader.OnCommittedOffset(topic_.name, 1, 2);
-  reader.OnCommittedOffset(topic_.name, 1, 4);
+  // What the topics watch tells readers: each committed WAL reference.
+  auto told = [&](int64_t range_base) {
+    KeyValue kv;
+    EXPECT_TRUE(metadata_->Get(keys::WalRefKey(topic_.name, 1, range_base), &kv).ok());
+    Result<WalRef> ref = DecodeWalRef(kv.value);
+    EXPECT_TRUE(ref.ok()) << ref.status().ToString();
+    reader.OnWalRange(topic_.name, 1, range_base, *ref);
+  };
+  told(0);
+  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 2);
+  told(2);
   EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 4);
   EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 2)), "b-v0");
   // A commit the reader missed: it lists the partition when it finds the gap.
   ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "c"), &base).ok());
   ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "d"), &base).ok());
-  reader.OnCommittedOffset(topic_.name, 1, 6);
+  told(5);
+  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 6);
   EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 5)), "d-v0");
+  EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 4)), "c-v0");
   EXPECT_EQ(reader.Append(topic_.name, 1, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
             ErrorCode::kNotLeaderOrFollower);
 }
