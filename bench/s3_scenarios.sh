@@ -500,6 +500,19 @@ etcd_count() {  # PREFIX, PATTERN: how many keys under PREFIX match PATTERN (gre
   grep -c -- "$2" <<<"$keys" || true
 }
 
+# Waits (at most 300 s) until etcd holds no WAL object record: the garbage
+# collector deleted every write-ahead object, e.g. those of a deleted topic,
+# whose DELETEs would otherwise compete with the next measurement.
+wait_wal_collected() {
+  local started=$SECONDS objects
+  while ((SECONDS - started < 300)); do
+    objects=$(etcd_count /kafscale/wal-objects/ .)
+    ((objects == 0)) && return 0
+    sleep 1
+  done
+  log "write-ahead objects still recorded after 300 s: $objects"
+}
+
 snap() {  # FILE: the broker's /metrics with the scrape time
   {
     echo "# scraped_at $(date +%s.%N)"
@@ -543,6 +556,7 @@ scenario_produce() {
   run_bench "$out/s3-warmup.json" --topic "$topic" --partitions 1 --rate "$RATE" --duration-s "$WARMUP_S"
   log "(1) warm-up latency: $($python -c 'import json, sys; l = json.load(open(sys.argv[1]))["runs"][0]["produce"]["latency"]; print("p50", l["p50_ms"], "ms, p99", l["p99_ms"], "ms, max", l["max_ms"], "ms")' "$out/s3-warmup.json" 2>/dev/null || echo n/a)"
   helper delete-topics "$bootstrap" "$topic"
+  wait_wal_collected
   for partitions in $PARTITION_COUNTS; do
     topic=s3-produce-p$partitions-$stamp
     base=$out/s3-produce-p$partitions
@@ -559,6 +573,7 @@ scenario_produce() {
     helper produce-summary "$base.json" "$base.before.prom" "$base.after.prom" "$partitions" "$FLUSH_INTERVAL_MS" \
       "$RATE" >"$base.summary.json"
     helper delete-topics "$bootstrap" "$topic"
+    wait_wal_collected
     rgw_gc
   done
   stop_broker
