@@ -26,6 +26,9 @@ using kafka::ErrorCode;
 namespace {
 // Index entry every this many messages, as the original KafScale.
 constexpr int32_t kIndexInterval = 100;
+// Flushes uploading at once: a slow PUT (S3's tail is several flush
+// intervals) must not delay the flushes after it.
+constexpr int kMaxUploadsInFlight = 4;
 // etcd's default limit on the compares, and on the ops, of one transaction.
 constexpr size_t kMaxTxnOps = 128;
 // How often the compactor looks for partitions due, at most.
@@ -241,7 +244,9 @@ asio::awaitable<void> LogManager::Shutdown() {
   std::vector<std::shared_ptr<Partition>> all;
   for (auto& [key, p] : partitions_) all.push_back(p);
   for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
-  while (uploading_ || committing_ || maintenance_running_) co_await SleepFor(std::chrono::milliseconds(5));
+  while (uploads_in_flight_ > 0 || flushes_committed_ != flushes_started_ || maintenance_running_) {
+    co_await SleepFor(std::chrono::milliseconds(5));
+  }
 }
 
 asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
@@ -336,8 +341,8 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
 
 void LogManager::RequestFlush() {
   flush_requested_ = true;
-  if (uploading_) return;  // the upload in progress starts the next flush when it is done
-  uploading_ = true;
+  if (uploads_in_flight_ >= kMaxUploadsInFlight) return;  // the next upload done starts it
+  ++uploads_in_flight_;
   asio::co_spawn(executor_, [this]() { return FlushWal(); }, asio::detached);
 }
 
@@ -364,9 +369,10 @@ asio::awaitable<void> LogManager::FlushWal() {
     parts.push_back(std::move(part));
   }
   if (parts.empty()) {
-    uploading_ = false;
+    --uploads_in_flight_;
     co_return;
   }
+  const uint64_t flush_number = flushes_started_++;
   unflushed_bytes_ -= flushing_bytes;
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
@@ -390,18 +396,17 @@ asio::awaitable<void> LogManager::FlushWal() {
   buffered_bytes_ += flushing_bytes;
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
   ReleaseBuffer(flushing_bytes);
+  --uploads_in_flight_;
+  if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes))) {
+    RequestFlush();
+  }
 
-  // Commits go in flush order (each partition's commit names the offset the
-  // previous one left); the next flush uploads while this one commits.
-  while (committing_) {
+  // Commits go in flush order: a partition's offsets are committed only
+  // after the ones before them.
+  while (flushes_committed_ != flush_number) {
     AsyncEvent turn(executor_);
     commit_turn_.Add(&turn);
     co_await turn.Wait(std::chrono::steady_clock::time_point::max());
-  }
-  committing_ = true;
-  uploading_ = false;
-  if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes))) {
-    RequestFlush();
   }
 
   std::vector<FlushPart*> to_commit;
@@ -493,7 +498,7 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.ticket->notifier.NotifyAll();
   }
   ReleaseBuffer(flushing_bytes);
-  committing_ = false;
+  ++flushes_committed_;
   commit_turn_.NotifyAll();
 }
 

@@ -214,11 +214,13 @@ class LogManager : public cluster::TopicDataListener,
   void AdvanceCommitted(Partition& p, int64_t next_offset);
   Partition& AddPartition(const std::string& topic, int32_t partition);
   boost::asio::awaitable<void> FlushLoop();
-  // Starts a WAL flush now, or as soon as the upload in progress is done.
+  // Starts a WAL flush now, or as soon as an upload is done when
+  // kMaxUploadsInFlight are.
   void RequestFlush();
   // Writes every owned partition's buffered batches as one WAL object and
-  // commits them; answers their producers. Flushes are pipelined: while one
-  // commits, the next uploads; commits happen in flush order.
+  // commits them; answers their producers. Flushes are pipelined: a slow
+  // upload does not hold back the next flushes' uploads; commits happen in
+  // flush order.
   boost::asio::awaitable<void> FlushWal();
   // Commits `parts` (already uploaded in `object_key`; few enough for one
   // transaction) in one transaction that also writes their WAL object record
@@ -282,10 +284,11 @@ class LogManager : public cluster::TopicDataListener,
   bool stopping_ = false;
   bool maintenance_running_ = false;
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
-  bool uploading_ = false;        // a flush is collecting and uploading
-  bool committing_ = false;       // a flush is committing
-  bool flush_requested_ = false;  // flush again once the upload in progress is done
-  AsyncNotifier commit_turn_;     // a commit finished
+  int uploads_in_flight_ = 0;     // flushes collecting and uploading
+  bool flush_requested_ = false;  // flush again once an upload is done
+  uint64_t flushes_started_ = 0;  // numbers flushes in the order they took batches...
+  uint64_t flushes_committed_ = 0;  // ...which is the order they commit in
+  AsyncNotifier commit_turn_;       // a commit finished
   uint64_t wal_name_nonce_ = 0;  // random: WAL object names are unique per LogManager
   uint64_t wal_sequence_ = 0;
   std::chrono::steady_clock::time_point next_garbage_collection_;

@@ -44,12 +44,14 @@ uint64_t FaultInjectingObjectStore::CallCount(ObjectStoreOp op) const {
 
 std::optional<FaultInjectingObjectStore::FaultRule> FaultInjectingObjectStore::BeginCall(
     ObjectStoreOp op, std::span<const std::string> keys) {
-  call_counts_[Index(op)].fetch_add(1, std::memory_order_relaxed);
   std::chrono::milliseconds latency;
   {
     std::lock_guard lock(mutex_);
     latency = latency_[Index(op)];
   }
+  // Counted after the latency is chosen: a test that sees the count may
+  // change the latency of later calls only.
+  call_counts_[Index(op)].fetch_add(1, std::memory_order_relaxed);
   // Sleep unlocked so concurrent calls are delayed in parallel, as on a slow network.
   if (latency > std::chrono::milliseconds::zero()) std::this_thread::sleep_for(latency);
 

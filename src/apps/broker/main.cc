@@ -49,7 +49,9 @@ using namespace kafscale;
 namespace {
 
 constexpr int kExitBadConfig = 2;
-constexpr int kIoThreads = 4;
+// Object-store and etcd calls block a thread each: several flush uploads,
+// their commit transactions, compaction and catch-up reads run at once.
+constexpr int kIoThreads = 16;
 constexpr std::chrono::seconds kShutdownGrace{2};
 
 // Not part of the original KafScale layout: this broker's own addition.

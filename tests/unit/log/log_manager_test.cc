@@ -456,6 +456,42 @@ TEST_F(LogManagerTest, PipelinedFlushesKeepAcknowledgedOffsetsDenseWhenOneFails)
   EXPECT_EQ(ReadValues(*logs_, 0, 0), acknowledged);
 }
 
+TEST_F(LogManagerTest, AFlushWhoseUploadFinishesFirstCommitsAfterTheFlushBefore) {
+  options_.flush_interval = std::chrono::hours(1);
+  options_.segment_bytes = 1;  // every append is flushed on its own
+  Restart();
+  CreateTopic();
+  auto append = [&](int32_t partition, const std::string& prefix) {
+    AppendResult result =
+        logs_->Append(topic_.name, partition, kafka::Records::FromString(Batch(1, 1000, prefix)), 1 << 20);
+    EXPECT_EQ(result.error, ErrorCode::kNone);
+    return result;
+  };
+  const size_t puts_before = faulty_.CallCount(ObjectStoreOp::kPut);
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(300));
+  AppendResult slow = append(0, "slow");
+  ASSERT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) > puts_before; }));
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
+  // The next flush uploads at once, without waiting for the slow upload...
+  AppendResult fast = append(0, "fast");
+  AppendResult other = append(1, "other");
+  ASSERT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) >= puts_before + 2; }));
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(50));
+  // ...but commits only after the flush before it.
+  EXPECT_FALSE(slow.ticket->done);
+  EXPECT_FALSE(fast.ticket->done);
+  EXPECT_FALSE(other.ticket->done);
+  ASSERT_TRUE(RunUntil([&] { return slow.ticket->done && fast.ticket->done && other.ticket->done; }));
+  for (const AppendResult* a : {&slow, &fast, &other}) EXPECT_TRUE(a->ticket->status.ok()) << a->ticket->status.ToString();
+  EXPECT_EQ(slow.base_offset, 0);
+  EXPECT_EQ(fast.base_offset, 1);
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"slow-v0", "fast-v0"}));
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"slow-v0", "fast-v0"}));
+  EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"other-v0"}));
+}
+
 TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
   Restart();
   CreateTopic();
