@@ -26,9 +26,10 @@ using kafka::ErrorCode;
 namespace {
 // Index entry every this many messages, as the original KafScale.
 constexpr int32_t kIndexInterval = 100;
-// Flushes uploading at once: a slow PUT (S3's tail is several flush
-// intervals) must not delay the flushes after it.
-constexpr int kMaxUploadsInFlight = 4;
+// Flushes started and not yet committed: a slow PUT (S3's tail is several
+// flush intervals) must not delay the flushes after it, but when commits are
+// the slower stage, flushes should grow rather than queue for them.
+constexpr int kMaxFlushesInFlight = 3;
 // etcd's default limit on the compares, and on the ops, of one transaction.
 constexpr size_t kMaxTxnOps = 128;
 // How often the compactor looks for partitions due, at most.
@@ -110,11 +111,9 @@ struct LogManager::Partition {
   bool dropped = false;
   AsyncNotifier data_waiters;
 
-  uint64_t wal_bytes() const {
-    uint64_t total = 0;
-    for (auto it = extents.lower_bound(wal_start); it != extents.end(); ++it) total += it->second.length;
-    return total;
-  }
+  // Length of the WAL extents from wal_start, kept up to date while owned
+  // (the compactor checks it often).
+  uint64_t wal_bytes = 0;
 };
 
 // One partition's share of a WAL flush.
@@ -244,7 +243,7 @@ asio::awaitable<void> LogManager::Shutdown() {
   std::vector<std::shared_ptr<Partition>> all;
   for (auto& [key, p] : partitions_) all.push_back(p);
   for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
-  while (uploads_in_flight_ > 0 || flushes_committed_ != flushes_started_ || maintenance_running_) {
+  while (flushes_in_flight_ > 0 || maintenance_running_) {
     co_await SleepFor(std::chrono::milliseconds(5));
   }
 }
@@ -341,8 +340,8 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
 
 void LogManager::RequestFlush() {
   flush_requested_ = true;
-  if (uploads_in_flight_ >= kMaxUploadsInFlight) return;  // the next upload done starts it
-  ++uploads_in_flight_;
+  if (flushes_in_flight_ >= kMaxFlushesInFlight) return;  // an upload or commit finishing starts it
+  ++flushes_in_flight_;
   asio::co_spawn(executor_, [this]() { return FlushWal(); }, asio::detached);
 }
 
@@ -369,7 +368,7 @@ asio::awaitable<void> LogManager::FlushWal() {
     parts.push_back(std::move(part));
   }
   if (parts.empty()) {
-    --uploads_in_flight_;
+    --flushes_in_flight_;
     co_return;
   }
   const uint64_t flush_number = flushes_started_++;
@@ -396,7 +395,6 @@ asio::awaitable<void> LogManager::FlushWal() {
   buffered_bytes_ += flushing_bytes;
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
   ReleaseBuffer(flushing_bytes);
-  --uploads_in_flight_;
   if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes))) {
     RequestFlush();
   }
@@ -472,6 +470,7 @@ asio::awaitable<void> LogManager::FlushWal() {
       loaded->bytes = std::move(part.data);
       cache_.Insert(extent.CacheKey(), std::move(loaded));
       p.extents[part.base] = std::move(extent);
+      p.wal_bytes += part.range.length;
       p.wal_start_stored = true;
       p.high_watermark = part.next;
       part.ticket->status = Status::OK();
@@ -499,7 +498,9 @@ asio::awaitable<void> LogManager::FlushWal() {
   }
   ReleaseBuffer(flushing_bytes);
   ++flushes_committed_;
+  --flushes_in_flight_;
   commit_turn_.NotifyAll();
+  if (flush_requested_) RequestFlush();
 }
 
 size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
@@ -683,6 +684,8 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
   }
   p->extents = std::move(extents);
   p->extents_listed = true;
+  p->wal_bytes = 0;
+  for (auto it = p->extents.lower_bound(p->wal_start); it != p->extents.end(); ++it) p->wal_bytes += it->second.length;
   co_return Status::OK();
 }
 
@@ -1073,7 +1076,7 @@ bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::ti
   if (!p.owner || p.handing_over || p.dropped || p.compacting || now < p.compaction_retry_at) return false;
   auto oldest = p.extents.lower_bound(p.wal_start);
   if (oldest == p.extents.end() || !oldest->second.in_wal) return false;
-  return now - oldest->second.learned >= options_.compaction_interval || p.wal_bytes() >= options_.segment_bytes;
+  return now - oldest->second.learned >= options_.compaction_interval || p.wal_bytes >= options_.segment_bytes;
 }
 
 asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
@@ -1176,7 +1179,10 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
   counters_.compacted_bytes += segment->bytes->size();
   if (p->dropped) co_return;
   for (auto it = p->extents.lower_bound(from); it != p->extents.end() && it->first < end;) {
-    if (it->second.in_wal) cache_.Erase(it->second.CacheKey());
+    if (it->second.in_wal) {
+      cache_.Erase(it->second.CacheKey());
+      p->wal_bytes -= it->second.length;
+    }
     it = p->extents.erase(it);
   }
   p->extents[from] = Extent::Segment(key);

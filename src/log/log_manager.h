@@ -214,8 +214,8 @@ class LogManager : public cluster::TopicDataListener,
   void AdvanceCommitted(Partition& p, int64_t next_offset);
   Partition& AddPartition(const std::string& topic, int32_t partition);
   boost::asio::awaitable<void> FlushLoop();
-  // Starts a WAL flush now, or as soon as an upload is done when
-  // kMaxUploadsInFlight are.
+  // Starts a WAL flush now, or as soon as an upload or commit is done when
+  // kMaxFlushesInFlight are in flight.
   void RequestFlush();
   // Writes every owned partition's buffered batches as one WAL object and
   // commits them; answers their producers. Flushes are pipelined: a slow
@@ -284,8 +284,8 @@ class LogManager : public cluster::TopicDataListener,
   bool stopping_ = false;
   bool maintenance_running_ = false;
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
-  int uploads_in_flight_ = 0;     // flushes collecting and uploading
-  bool flush_requested_ = false;  // flush again once an upload is done
+  int flushes_in_flight_ = 0;     // started and not yet committed
+  bool flush_requested_ = false;  // flush again once an upload or commit is done
   uint64_t flushes_started_ = 0;  // numbers flushes in the order they took batches...
   uint64_t flushes_committed_ = 0;  // ...which is the order they commit in
   AsyncNotifier commit_turn_;       // a commit finished

@@ -371,6 +371,34 @@ TEST_F(LogManagerTest, InterruptedCompactionLosesNothingAndServesNothingTwice) {
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "a-v2"}));
 }
 
+TEST_F(LogManagerTest, CompactionStartsOnceAPartitionHasASegmentOfWalBytes) {
+  options_.compaction_interval = std::chrono::hours(1);
+  options_.segment_bytes = 200;  // more than one small batch, less than two
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "a"), &base).ok());
+  ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "x"), &base).ok());
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(600));  // a few compactor passes
+  EXPECT_EQ(StoredWalStart(0), 0) << "under segment_bytes and within the interval: not compacted yet";
+  ASSERT_TRUE(AppendDurably(0, Batch(5, 1000, "b"), &base).ok());
+  EXPECT_TRUE(WaitCompacted(0));
+  EXPECT_EQ(StoredWalStart(1), 0);
+
+  // A new owner counts the WAL bytes it finds.
+  ASSERT_TRUE(AppendDurably(1, Batch(5, 1000, "y"), &base).ok());
+  options_.segment_bytes = 1 << 20;
+  Restart();
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(StoredWalStart(1), 0);
+  options_.segment_bytes = 200;
+  Restart();
+  EXPECT_TRUE(WaitCompacted(1));
+  EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"x-v0", "y-v0", "y-v1", "y-v2", "y-v3", "y-v4"}));
+}
+
 TEST_F(LogManagerTest, FencedCompactionMovesNothing) {
   options_.compaction_interval = std::chrono::hours(1);
   Restart();
