@@ -79,6 +79,11 @@ void CollectResources(const BrokerState& state, std::vector<FamilySnapshot>& out
   const log::SegmentCache& cache = state.logs.cache();
   out.push_back(SingleSampleFamily("kafscale_cache_bytes", "Bytes held by the segment cache.", MetricType::kGauge,
                                    static_cast<double>(cache.size_bytes())));
+  out.push_back(SingleSampleFamily(
+      "kafscale_buffer_used_bytes",
+      "Bytes counted against KAFSCALE_MAX_BUFFER_BYTES: produced records not yet durable, in buffers, in uploads "
+      "and in the produce requests waiting for them.",
+      MetricType::kGauge, static_cast<double>(state.logs.buffered_bytes())));
   out.push_back(SingleSampleFamily("kafscale_cache_hits_total", "Segment reads served by the cache.",
                                    MetricType::kCounter, static_cast<double>(cache.hits())));
   out.push_back(SingleSampleFamily("kafscale_cache_misses_total", "Segment reads that went to the object store.",

@@ -22,7 +22,8 @@ struct BrokerState {
 //   kafscale_consumer_lag                                    histogram of those lags, rebuilt at each scrape
 //                                                            (use histogram_quantile without rate())
 //   kafscale_consumer_lag_max                                gauge
-//   kafscale_buffered_bytes, kafscale_cache_bytes            gauges
+//   kafscale_buffered_bytes, kafscale_buffer_used_bytes,
+//   kafscale_cache_bytes                                     gauges
 //   kafscale_cache_hits_total, kafscale_cache_misses_total   counters
 //   kafscale_connections, kafscale_requests_in_flight        gauges
 //   kafscale_connections_accepted_total                      counter

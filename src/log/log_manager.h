@@ -153,6 +153,18 @@ class LogManager : public cluster::TopicDataListener,
   // below max_buffered_bytes. False if `deadline` passed first.
   boost::asio::awaitable<bool> WaitForBufferSpace(std::chrono::steady_clock::time_point deadline);
   uint64_t buffered_bytes() const { return buffered_bytes_; }
+  // Counts `bytes` against max_buffered_bytes until the returned hold is
+  // destroyed: a produce request's own copy of records it waits to see
+  // durable (the buffered copy is counted by Append).
+  class BufferHold : NonCopyable {
+   public:
+    BufferHold(LogManager& logs, uint64_t bytes) : logs_(logs), bytes_(bytes) { logs_.buffered_bytes_ += bytes_; }
+    ~BufferHold() { logs_.ReleaseBuffer(bytes_); }
+
+   private:
+    LogManager& logs_;
+    uint64_t bytes_;
+  };
   // Waits until `ticket` completes or `deadline` passes (Timeout status).
   boost::asio::awaitable<Status> WaitDurable(const std::shared_ptr<FlushTicket>& ticket,
                                              std::chrono::steady_clock::time_point deadline);

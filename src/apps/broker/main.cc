@@ -135,11 +135,12 @@ Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const BrokerConfig& con
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Flush and compaction buffers are large and short-lived, and freed on
-  // other threads than the ones that allocated them. With glibc's adaptive
-  // threshold they end up in heaps that are never returned to the system
-  // (RSS ~1 GB with a 256 MiB cache); mapped separately they are.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Produce requests, flush and compaction buffers are large and
+  // short-lived, and freed on other threads than the ones that allocated
+  // them. With glibc's adaptive threshold they end up in heaps that are never
+  // returned to the system (RSS ~1 GB with a 256 MiB cache); mapped
+  // separately they are.
+  mallopt(M_MMAP_THRESHOLD, 128 << 10);
   Result<BrokerConfig> parsed = ParseBrokerConfig(argc, argv, [](const char* name) { return std::getenv(name); });
   if (!parsed.ok()) {
     std::cerr << "kafscale-broker: " << parsed.status().message() << "\nRun kafscale-broker --help for usage.\n";

@@ -34,6 +34,7 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
     std::shared_ptr<log::FlushTicket> ticket;
   };
   std::vector<Waiting> waiting;
+  uint64_t waiting_bytes = 0;
   // Records could not be made durable: refuse them with a retriable error
   // rather than buffer what the object store may not take.
   const metrics::S3HealthSnapshot storage = services.s3_health.Snapshot();
@@ -76,6 +77,7 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
           out.log_start_offset = appended.log_start_offset;
           waiting.push_back(Waiting{response.responses.size() - 1, topic_out.partition_responses.size() - 1,
                                     std::move(appended.ticket)});
+          waiting_bytes += partition_data.records->size();
         }
       }
     }
@@ -84,6 +86,8 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
     ctx.suppress_response = true;
     co_return;
   }
+  // The request (and so its records) lives until this handler returns.
+  const log::LogManager::BufferHold request_copy(services.logs, waiting_bytes);
   for (Waiting& w : waiting) {
     Status status = co_await services.logs.WaitDurable(w.ticket, deadline);
     if (!status.ok()) {
