@@ -140,6 +140,8 @@ def test_counters_equal_what_was_sent_and_read(broker, topic_factory):
     assert after.value("kafscale_s3_health_state", state="healthy") == 1
     assert after.value("kafscale_s3_error_rate") == 0
     assert after.value("process_resident_memory_bytes") > 0
+    # Every record acknowledged: nothing counts against the produce buffer.
+    assert after.value("kafscale_buffer_used_bytes") == 0
     assert "kafscale_request_duration_seconds" in after.families
     assert after.families["kafscale_request_duration_seconds"].type == "histogram"
 

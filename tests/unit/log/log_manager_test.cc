@@ -681,6 +681,25 @@ TEST_F(LogManagerTest, ProducersWaitWhileTooMuchIsNotYetDurable) {
   EXPECT_TRUE(wait(std::chrono::milliseconds(50)));
 }
 
+TEST_F(LogManagerTest, AProduceRequestWaitingForItsRecordsCountsAgainstTheBuffer) {
+  options_.max_buffered_bytes = 1000;
+  Restart();
+  auto wait = [&]() {
+    return Run([&]() -> asio::awaitable<bool> {
+      co_return co_await logs_->WaitForBufferSpace(std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+    });
+  };
+  {
+    const LogManager::BufferHold request(*logs_, 600);
+    EXPECT_TRUE(wait());
+    const LogManager::BufferHold another(*logs_, 600);
+    EXPECT_EQ(logs_->buffered_bytes(), 1200u);
+    EXPECT_FALSE(wait()) << "full while the requests wait";
+  }
+  EXPECT_EQ(logs_->buffered_bytes(), 0u);
+  EXPECT_TRUE(wait());
+}
+
 TEST_F(LogManagerTest, OnlyTheOwnerAppends) {
   Restart();
   logs_->OnTopicCreated(topic_);
