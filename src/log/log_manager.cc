@@ -128,6 +128,7 @@ struct LogManager::FlushPart {
   std::optional<cluster::OwnershipToken> token;
   WalRange range;
   Status status;
+  bool commit_sent = false;  // its transaction went out: a failure may still have applied it
 };
 
 LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, ObjectStore& objects,
@@ -487,10 +488,12 @@ asio::awaitable<void> LogManager::FlushWal() {
         // buffered meanwhile too, so offsets are reassigned without gaps. Its
         // producers get the same error and retry.
         DropPending(p, part.status);
-        // Fenced, or this broker's view of the partition is stale: stop
-        // writing; ownership is taken again from scratch if this broker
-        // should have it.
-        if (part.status.IsConflict() && p.owner == part.token) p.owner.reset();
+        // Fenced, or the commit may have applied after all (a timeout), so
+        // this broker's view of the partition may be stale: stop writing;
+        // ownership is taken again from what the store holds if this broker
+        // should have it. (A new commit at this base would replace the
+        // reference, serving other records at offsets already readable.)
+        if (part.commit_sent && p.owner == part.token) p.owner.reset();
       }
     }
     part.ticket->done = true;
@@ -525,6 +528,7 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
     record.ranges.push_back({topic, index, part->base, part->next - 1});
   }
   ops.push_back(TxnOp::Put(record_key, EncodeWalObjectRecord(record)));
+  for (FlushPart* part : parts) part->commit_sent = true;
   TxnResult txn;
   Status status = metadata_.Txn(compares, ops, {}, &txn);
   size_t txns = 1;

@@ -446,13 +446,12 @@ TEST_F(LogManagerTest, PipelinedFlushesKeepAcknowledgedOffsetsDenseWhenOneFails)
   options_.flush_interval = std::chrono::milliseconds(2);
   Restart();
   CreateTopic();
-  // Slow uploads make flushes overlap: one commits while the next uploads.
-  // The first upload and the first commit fail; flushes already holding
-  // later offsets of the partition must fail with them rather than leave a
-  // gap or give up the partition.
+  // Slow uploads make flushes overlap: several upload while one commits.
+  // The first upload fails; flushes already holding later offsets of the
+  // partition must fail with it rather than leave a gap or give up the
+  // partition.
   faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(15));
   faulty_.FailNext(ObjectStoreOp::kPut, 1, Status::Unavailable("injected"));
-  faulty_metadata_->FailNextTxns(1, Status::Unavailable("injected commit failure"));
   std::vector<AppendResult> appends;
   io_.restart();
   for (int i = 0; i < 40; ++i) {
@@ -482,6 +481,25 @@ TEST_F(LogManagerTest, PipelinedFlushesKeepAcknowledgedOffsetsDenseWhenOneFails)
   EXPECT_TRUE(logs_->Owner(topic_.name, 0).has_value()) << "a failed upload is no reason to give up the partition";
   Restart();
   EXPECT_EQ(ReadValues(*logs_, 0, 0), acknowledged);
+}
+
+TEST_F(LogManagerTest, ACommitThatMayHaveAppliedMakesTheOwnerReadThePartitionAgain) {
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  // The commit applies but its answer is lost, as with a timeout.
+  faulty_metadata_->FailNextTxns(1, Status::Unavailable("injected lost answer"), /*after_applying=*/true);
+  Status lost = AppendDurably(0, Batch(2, 1000, "b"), &base);
+  EXPECT_FALSE(lost.ok());
+  EXPECT_FALSE(logs_->Owner(topic_.name, 0).has_value()) << "the broker no longer knows what is committed";
+  OwnPartitions(*logs_);  // taken again (as the next reconciliation pass would): reads what is committed
+  ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "c"), &base).ok());
+  EXPECT_EQ(base, 4) << "after the records whose commit applied, never over them";
+  const std::vector<std::string> committed{"a-v0", "a-v1", "b-v0", "b-v1", "c-v0"};
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), committed);
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), committed);
 }
 
 TEST_F(LogManagerTest, AFlushWhoseUploadFinishesFirstCommitsAfterTheFlushBefore) {
