@@ -1112,7 +1112,9 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
   }
   if (bases.empty() || !status.ok()) {
     if (!status.ok()) {
-      spdlog::warn("compaction skipped topic={} partition={} error=\"{}\"", p->topic, p->index, status.ToString());
+      // A deleted topic's compaction is expected to stop half-way.
+      spdlog::log(p->dropped ? spdlog::level::debug : spdlog::level::warn,
+                  "compaction skipped topic={} partition={} error=\"{}\"", p->topic, p->index, status.ToString());
       p->compaction_retry_at = std::chrono::steady_clock::now() + kCompactionRetryDelay;
     }
     p->compacting = false;
@@ -1172,8 +1174,9 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
   auto [result, segment] = co_await RunBlocking(pool_, work);
   p->compacting = false;
   if (!result.ok()) {
-    spdlog::warn("compaction failed topic={} partition={} base_offset={} error=\"{}\"", p->topic, p->index, from,
-                 result.ToString());
+    spdlog::log(p->dropped ? spdlog::level::debug : spdlog::level::warn,
+                "compaction failed topic={} partition={} base_offset={} error=\"{}\"", p->topic, p->index, from,
+                result.ToString());
     p->compaction_retry_at = std::chrono::steady_clock::now() + kCompactionRetryDelay;
     // Fenced: another broker owns the partition now.
     if (result.IsConflict()) LoseOwnership(p->topic, p->index);
@@ -1210,7 +1213,7 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     // Objects are listed before records are read: an object committed after
     // the listing is not in it, one committed before has its record seen.
     std::vector<ObjectInfo> listed;
-    if (scan_orphans) out.first = ListAll(objects_, options_.object_namespace + "/~wal/", &listed);
+    if (scan_orphans) out.first = ListAll(objects_, AllWalKeysPrefix(options_.object_namespace), &listed);
     std::vector<KeyValue> kvs;
     if (out.first.ok()) out.first = metadata_.Range(keys::WalObjectsPrefix(), &kvs);
     if (!out.first.ok()) return out;

@@ -261,8 +261,10 @@ Status ParseWalRange(std::string_view range_bytes, const WalRange& expected, std
   return Status::OK();
 }
 
+std::string AllWalKeysPrefix(std::string_view ns) { return fmt::format("{}/{}/", ns, kWalDirectory); }
+
 std::string WalKeyPrefix(std::string_view ns, int32_t broker_id) {
-  return fmt::format("{}/{}/{}/", ns, kWalDirectory, broker_id);
+  return fmt::format("{}{}/", AllWalKeysPrefix(ns), broker_id);
 }
 
 std::string WalObjectKey(std::string_view ns, int32_t broker_id, std::string_view name) {

@@ -114,6 +114,8 @@ Status ParseWalRange(std::string_view range_bytes, const WalRange& expected, std
 // broker_id must be >= 0; name must be non-empty and free of '/'. Thread-safe.
 std::string WalObjectKey(std::string_view ns, int32_t broker_id, std::string_view name);
 
+// "{ns}/~wal/": the prefix to list every broker's WAL objects.
+std::string AllWalKeysPrefix(std::string_view ns);
 // "{ns}/~wal/{broker_id}/": the prefix to list one broker's WAL objects.
 std::string WalKeyPrefix(std::string_view ns, int32_t broker_id);
 

@@ -369,6 +369,8 @@ TEST(WalFormatTest, BuilderRejectsBadInput) {
 TEST(WalFormatTest, ObjectKeys) {
   EXPECT_EQ(WalObjectKey("default", 3, "00000000000000000042"), "default/~wal/3/00000000000000000042.wal");
   EXPECT_EQ(WalKeyPrefix("default", 3), "default/~wal/3/");
+  EXPECT_EQ(AllWalKeysPrefix("default"), "default/~wal/");
+  EXPECT_TRUE(WalKeyPrefix("default", 3).starts_with(AllWalKeysPrefix("default")));
   EXPECT_TRUE(WalObjectKey("default", 3, "x").starts_with(WalKeyPrefix("default", 3)));
 
   ParsedWalKey parsed;
