@@ -1,8 +1,8 @@
 // LogManager: every partition log this broker serves. Appends validated
 // batches to in-memory buffers; a flush writes every owned partition's
-// buffered batches as ONE write-ahead (WAL) object, commits all their next
-// offsets (with a WAL reference each) to the metadata store, and only then
-// reports the records durable. A background compactor later rewrites each
+// buffered batches as ONE write-ahead (WAL) object, commits a WAL reference
+// per partition to the metadata store (its last offset + 1 is the partition's
+// next offset), and only then reports the records durable. A background compactor later rewrites each
 // partition's WAL ranges into one KafScale segment (.kfs + .index), moves the
 // partition's WAL start past them in one fenced transaction, and a janitor
 // deletes WAL objects none of whose ranges is referenced any more.
@@ -115,7 +115,7 @@ class LogManager : public cluster::TopicDataListener,
   ~LogManager() override;
 
   // Rebuilds every partition of `topics` from the metadata store (committed
-  // next offsets). Segments are listed from the object store when a
+  // next offsets: after the newest WAL reference, else where segments end). Segments are listed from the object store when a
   // partition is first read or taken over; corrupt or missing objects are
   // reported in the log then and are never served.
   boost::asio::awaitable<Status> Recover(const std::vector<const cluster::TopicInfo*>& topics);
