@@ -302,6 +302,15 @@ def fmt(v, spec="{:,.1f}", none="n/a"):
         return "> 26,214 (last bucket)"
     return spec.format(v)
 
+def markdown_table(caption, columns, rows):
+    print(caption)
+    print()
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+
 def tables(out):
     out = pathlib.Path(out)
     s1 = []
@@ -312,57 +321,57 @@ def tables(out):
         s1.append(s)
     if s1:
         s1.sort(key=lambda s: s["partitions"])
-        f = s1[0]["flush_interval_ms"]
-        print(f"(1) flush interval {f:g} ms, {s1[0]['rate']:,.0f} records/s offered, one broker, radosgw + etcd")
-        print()
-        print("| partitions | records/s | produce p50 ms | p99 ms | p99.9 ms | broker Produce p99 ms (server side, bucket bound) "
-              "| max requests in flight | S3 PUT p99 ms (put_if_absent, bucket bound) | target ms (flush + 2 x PUT p99 + 5) | p99 meets target "
-              "| WAL PUTs/s (ceiling) | compaction PUTs | etcd txns/s | broker CPU-s per GB "
-              "| topic creation s (until every partition has a leader) |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        rows = []
         for s in s1:
             meets = {True: "yes", False: "no", None: "n/a"}[s["meets_target"]]
             failed = f" ({s['failed']:,} failed)" if s["failed"] else ""
             if s["produce_request_errors"]:
                 failed += f" ({s['produce_request_errors']:,.0f} Produce errors)"
-            print(f"| {s['partitions']:,} | {s['records_per_s']:,.0f}{failed} | {fmt(s['p50_ms'])} | {fmt(s['p99_ms'])} "
-                  f"| {fmt(s['p99_9_ms'])} | {fmt(s['broker_produce_p99_ms'], '{:,.0f}')} "
-                  f"| {fmt(s.get('max_requests_in_flight'), '{:,.0f}')} "
-                  f"| {fmt(s['put_p99_ms_bucket_bound'])} | {fmt(s['target_ms'])} | {meets} "
-                  f"| {s['wal_puts_per_s']:,.1f} ({s['wal_put_ceiling_per_s']:,.0f}) | {s['compaction_puts']:,.0f} "
-                  f"| {s['etcd_txns_per_s']:,.1f} | {fmt(s['cpu_s_per_gb'], '{:,.2f}')} | {fmt(s['create_s'])} |")
-        print()
+            rows.append([f"{s['partitions']:,}", f"{s['records_per_s']:,.0f}{failed}", fmt(s["p50_ms"]),
+                         fmt(s["p99_ms"]), fmt(s["p99_9_ms"]), fmt(s["broker_produce_p99_ms"], "{:,.0f}"),
+                         fmt(s.get("max_requests_in_flight"), "{:,.0f}"), fmt(s["put_p99_ms_bucket_bound"]),
+                         fmt(s["target_ms"]), meets,
+                         f"{s['wal_puts_per_s']:,.1f} ({s['wal_put_ceiling_per_s']:,.0f})",
+                         f"{s['compaction_puts']:,.0f}", f"{s['etcd_txns_per_s']:,.1f}",
+                         fmt(s["cpu_s_per_gb"], "{:,.2f}"), fmt(s["create_s"])])
+        markdown_table(
+            f"(1) flush interval {s1[0]['flush_interval_ms']:g} ms, {s1[0]['rate']:,.0f} records/s offered, "
+            "one broker, radosgw + etcd",
+            ["partitions", "records/s", "produce p50 ms", "p99 ms", "p99.9 ms",
+             "broker Produce p99 ms (server side, bucket bound)", "max requests in flight",
+             "S3 PUT p99 ms (put_if_absent, bucket bound)", "target ms (flush + 2 x PUT p99 + 5)",
+             "p99 meets target", "WAL PUTs/s (ceiling)", "compaction PUTs", "etcd txns/s", "broker CPU-s per GB",
+             "topic creation s (until every partition has a leader)"],
+            rows)
     p2 = out / "s3-catchup.summary.json"
     if p2.exists():
         s = json.loads(p2.read_text())
-        print("(2) cold catch-up from radosgw after compaction and a broker restart (kcat from the earliest offset)")
-        print()
-        print("| backlog MB | records read | compaction wait s | catch-up s | MB/s | S3 GETs (GET MB) during catch-up "
-              "| GETs (MB) at restart, before it | GET p99 ms | broker CPU-s per GB fetched |")
-        print("|---|---|---|---|---|---|---|---|---|")
         partial = "" if s["fully_compacted"] else " (not all compacted)"
-        print(f"| {s['backlog_bytes'] / 1e6:,.0f} | {s['records_read']:,} of {s['backlog_records']:,} "
-              f"| {s['compaction_wait_s']:,.0f}{partial} | {s['seconds']:,.2f} | {s['mb_per_s']:,.1f} "
-              f"| {s['gets']:,.0f} ({s['get_bytes'] / 1e6:,.1f}) "
-              f"| {s['startup_gets']:,.0f} ({s['startup_get_bytes'] / 1e6:,.1f}) | {fmt(s['get_p99_ms_bucket_bound'])} "
-              f"| {fmt(s['cpu_s_per_gb'], '{:,.2f}')} |")
-        print()
+        markdown_table(
+            "(2) cold catch-up from radosgw after compaction and a broker restart (kcat from the earliest offset)",
+            ["backlog MB", "records read", "compaction wait s", "catch-up s", "MB/s",
+             "S3 GETs (GET MB) during catch-up", "GETs (MB) at restart, before it", "GET p99 ms",
+             "broker CPU-s per GB fetched"],
+            [[f"{s['backlog_bytes'] / 1e6:,.0f}", f"{s['records_read']:,} of {s['backlog_records']:,}",
+              f"{s['compaction_wait_s']:,.0f}{partial}", f"{s['seconds']:,.2f}", f"{s['mb_per_s']:,.1f}",
+              f"{s['gets']:,.0f} ({s['get_bytes'] / 1e6:,.1f})",
+              f"{s['startup_gets']:,.0f} ({s['startup_get_bytes'] / 1e6:,.1f})",
+              fmt(s["get_p99_ms_bucket_bound"]), fmt(s["cpu_s_per_gb"], "{:,.2f}")]])
     p3 = out / "s3-rss.summary.json"
     if p3.exists():
         s = json.loads(p3.read_text())
         mib = lambda v: fmt(None if v is None else v / 2**20, "{:,.0f}")
-        print(f"(3) RSS at max rate, {s['minutes']:g} min, cache {mib(s['cache_bytes'])} MiB, "
-              f"max buffer {mib(s['max_buffer_bytes'])} MiB")
-        print()
-        print("| records/s | MB/s | worst chunk p99 ms | max RSS MiB | last RSS MiB | budget MiB (cache + buffer + 100) "
-              "| within budget | samples | broker CPU-s per GB | max radosgw OSD use MiB (capacity) |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
         failed = f" ({s['failed']:,} failed)" if s["failed"] else ""
-        print(f"| {s['records_per_s']:,.0f}{failed} | {s['mb_per_s']:,.1f} | {fmt(s['worst_chunk_p99_ms'])} "
-              f"| {mib(s['max_rss_bytes'])} | {mib(s['last_rss_bytes'])} | {mib(s['budget_bytes'])} "
-              f"| {'yes' if s['within_budget'] else 'no'} | {s['samples']} | {fmt(s['cpu_s_per_gb'], '{:,.2f}')} "
-              f"| {mib(s['max_osd_used_bytes'])} ({mib(s['osd_bytes'])}) |")
-        print()
+        markdown_table(
+            f"(3) RSS at max rate, {s['minutes']:g} min, cache {mib(s['cache_bytes'])} MiB, "
+            f"max buffer {mib(s['max_buffer_bytes'])} MiB",
+            ["records/s", "MB/s", "worst chunk p99 ms", "max RSS MiB", "last RSS MiB",
+             "budget MiB (cache + buffer + 100)", "within budget", "samples", "broker CPU-s per GB",
+             "max radosgw OSD use MiB (capacity)"],
+            [[f"{s['records_per_s']:,.0f}{failed}", f"{s['mb_per_s']:,.1f}", fmt(s["worst_chunk_p99_ms"]),
+              mib(s["max_rss_bytes"]), mib(s["last_rss_bytes"]), mib(s["budget_bytes"]),
+              "yes" if s["within_budget"] else "no", str(s["samples"]), fmt(s["cpu_s_per_gb"], "{:,.2f}"),
+              f"{mib(s['max_osd_used_bytes'])} ({mib(s['osd_bytes'])})"]])
 
 if __name__ == "__main__":
     globals()[sys.argv[1].replace("-", "_")](*sys.argv[2:])
