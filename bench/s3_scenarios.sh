@@ -509,13 +509,17 @@ etcd_count() {  # PREFIX, PATTERN: how many keys under PREFIX match PATTERN (gre
   grep -c -- "$2" <<<"$keys" || true
 }
 
+# WAL object records (object names start with their creation time; the
+# broker's index markers under ~marker/ are no records).
+wal_records_left() { etcd_count /kafscale/wal-objects/ '^/kafscale/wal-objects/[0-9]'; }
+
 # Waits (at most 300 s) until etcd holds no WAL object record: the garbage
 # collector deleted every write-ahead object, e.g. those of a deleted topic,
 # whose DELETEs would otherwise compete with the next measurement.
 wait_wal_collected() {
   local started=$SECONDS objects
   while ((SECONDS - started < 300)); do
-    objects=$(etcd_count /kafscale/wal-objects/ .)
+    objects=$(wal_records_left)
     ((objects == 0)) && return 0
     sleep 1
   done
@@ -600,15 +604,14 @@ scenario_catchup() {
   run_bench "$base.produce.json" --topic "$topic" --partitions "$BACKLOG_PARTITIONS" --records "$records"
   log "(2) backlog produced: $($python -c 'import json,sys; p=json.load(open(sys.argv[1]))["runs"][0]["produce"]; print(p["records"], "records,", round(p["mb_per_s"], 1), "MB/s,", p["failed"], "failed")' "$base.produce.json")"
 
-  # Compaction is over when etcd holds no WAL reference of the topic's
-  # partitions and no WAL object record (the garbage collector deleted every
-  # WAL object). The broker's counters cannot tell: a new broker process also
-  # deletes WAL objects its predecessors wrote.
-  local started=$SECONDS refs=-1 objects=-1 fully=no written deleted compacted
+  # Compaction is over when etcd holds no WAL object record: the garbage
+  # collector deletes an object and its records once every range they hold
+  # is in a segment. The broker's counters cannot tell: a new broker process
+  # also deletes WAL objects its predecessors wrote.
+  local started=$SECONDS objects=-1 fully=no written deleted compacted
   while ((SECONDS - started < COMPACTION_WAIT_S)); do
-    refs=$(etcd_count "/kafscale/topics/$topic/" /wal/)
-    objects=$(etcd_count /kafscale/wal-objects/ .)
-    if ((refs == 0 && objects == 0)); then fully=yes; break; fi
+    objects=$(wal_records_left)
+    if ((objects == 0)); then fully=yes; break; fi
     sleep 1
   done
   local waited=$((SECONDS - started))
@@ -616,7 +619,7 @@ scenario_catchup() {
   read -r written deleted compacted <<<"$(helper counters "$base.compacted.prom" kafscale_wal_objects_written_total \
     kafscale_wal_objects_deleted_total kafscale_segments_compacted_total)"
   log "(2) compaction: $compacted segments, WAL objects written $written deleted $deleted after ${waited} s" \
-    "(all compacted: $fully; WAL references left $refs, WAL object records left $objects)"
+    "(all compacted: $fully; WAL object records left $objects)"
   rgw_gc
 
   log "(2) restarting the broker (empty cache)"

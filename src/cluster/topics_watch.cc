@@ -56,11 +56,6 @@ void TopicsWatch::Apply(const std::vector<WatchEvent>& events) {
         continue;
       }
       topics_.ApplyStored(*name, &stored, event.kv.mod_revision);
-    } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(event.kv.key)) {
-      if (deleted) continue;  // compacted: OnWalStart says so
-      if (auto ref = Readable(event, DecodeWalRef(event.kv.value), "WAL reference")) {
-        committed_.OnWalRange(ref_key->partition.topic, ref_key->partition.partition, ref_key->base, *ref);
-      }
     } else if (std::optional<keys::TopicPartition> partition = keys::ParseWalStartKey(event.kv.key)) {
       if (deleted) continue;
       if (auto start = Readable(event, ParseNextOffset(event.kv.value), "WAL start")) {

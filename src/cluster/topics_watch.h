@@ -1,7 +1,7 @@
 // TopicsWatch: follows /kafscale/topics/ in the metadata store so that every
 // broker sees topics created, changed or deleted through any broker, and
-// learns what other brokers commit to partition logs (making their records
-// readable here).
+// learns where other brokers' compactions moved partitions' WAL starts. (New
+// WAL ranges are learned by the LogManager's own watch of WAL object records.)
 //
 // Store notifications arrive on a store thread and are handed to the core
 // executor, where TopicManager and the offset callback run.
@@ -18,13 +18,11 @@
 
 namespace kafscale::cluster {
 
-// Told, on the core executor and in commit order, what partition owners
-// commit: each new WAL range (its last offset + 1 is the partition's new next
-// offset), and compactions moving the WAL start.
+// Told, on the core executor and in commit order, where partition owners'
+// compactions moved the WAL start.
 class CommittedDataListener {
  public:
   virtual ~CommittedDataListener() = default;
-  virtual void OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) = 0;
   virtual void OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) = 0;
 };
 

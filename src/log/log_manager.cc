@@ -8,9 +8,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "cluster/topic_record.h"
 #include "common/logging.h"
 #include "metastore/keys.h"
 #include "storage/record_batch.h"
@@ -43,6 +45,9 @@ constexpr int64_t kOrphanAgeMs = 10 * 60 * 1000;
 constexpr auto kOrphanScanPeriod = std::chrono::minutes(5);
 // A partition whose compaction failed is not tried again sooner.
 constexpr auto kCompactionRetryDelay = std::chrono::seconds(1);
+// Longest wait for the WAL index to catch up (the watch normally delivers a
+// marker within milliseconds).
+constexpr auto kWalIndexCatchUpTimeout = std::chrono::seconds(10);
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -83,21 +88,25 @@ struct Extent {
     extent.object_key = std::move(key);
     return extent;
   }
-  static Extent InWal(const WalRef& ref, std::chrono::steady_clock::time_point learned) {
-    return Extent{ref.object_key, true, ref.position, ref.length, ref.last_offset, learned};
+  static Extent InWal(const std::string& object_key, const WalObjectRecord::Range& range,
+                      std::chrono::steady_clock::time_point learned) {
+    return Extent{object_key, true, range.position, range.length, range.last_offset, learned};
   }
 };
 
 struct LogManager::Partition {
   std::string topic;
+  std::string topic_id;  // base64: WAL ranges of a deleted topic of the same name are not ours
   int32_t index = 0;
   int64_t log_start_offset = 0;
   int64_t high_watermark = 0;  // next offset that is durable (committed)
   int64_t next_offset = 0;     // next offset to assign
   int64_t wal_start = 0;       // offsets from here to the high watermark are in WAL ranges
   bool wal_start_stored = false;     // the metadata store holds wal_start (else it equals the next offset)
-  std::map<int64_t, Extent> extents;  // committed data by base offset
-  bool extents_listed = false;        // `extents` is complete (read from the stores)
+  // Committed data by base offset: WAL ranges from the WAL index (always),
+  // segments once listed.
+  std::map<int64_t, Extent> extents;
+  bool extents_listed = false;  // segments were listed too
   std::string pending_data;           // buffered batches back to back
   std::vector<PendingBatch> pending;
   std::shared_ptr<FlushTicket> pending_ticket;
@@ -126,7 +135,7 @@ struct LogManager::FlushPart {
   int64_t next = 0;
   bool store_wal_start = false;  // first WAL commit: also record where WAL data starts
   std::optional<cluster::OwnershipToken> token;
-  WalRange range;
+  WalObjectRecord::Range range;  // as committed
   Status status;
   bool commit_sent = false;  // its transaction went out: a failure may still have applied it
 };
@@ -145,7 +154,10 @@ LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, 
   wal_name_nonce_ = (static_cast<uint64_t>(random()) << 32) | random();
 }
 
-LogManager::~LogManager() = default;
+LogManager::~LogManager() {
+  *wal_records_watch_stopped_ = true;
+  wal_records_watch_.reset();
+}
 
 std::string LogManager::PartitionPrefix(const std::string& topic, int32_t partition) const {
   return options_.object_namespace + "/" + topic + "/" + std::to_string(partition) + "/";
@@ -160,11 +172,12 @@ std::shared_ptr<LogManager::Partition> LogManager::Shared(const std::string& top
   return it == partitions_.end() ? nullptr : it->second;
 }
 
-LogManager::Partition& LogManager::AddPartition(const std::string& topic, int32_t partition) {
+LogManager::Partition& LogManager::AddPartition(const cluster::TopicInfo& topic, int32_t partition) {
   auto p = std::make_shared<Partition>();
-  p->topic = topic;
+  p->topic = topic.name;
+  p->topic_id = topic.id.ToBase64();
   p->index = partition;
-  auto& slot = partitions_[PartitionKey(topic, partition)];
+  auto& slot = partitions_[PartitionKey(topic.name, partition)];
   slot = std::move(p);
   return *slot;
 }
@@ -172,25 +185,30 @@ LogManager::Partition& LogManager::AddPartition(const std::string& topic, int32_
 void LogManager::OnTopicCreated(const cluster::TopicInfo& info) { OnPartitionsAdded(info, 0); }
 
 void LogManager::OnPartitionsAdded(const cluster::TopicInfo& info, int32_t old_count) {
-  for (int32_t p = old_count; p < info.partitions; ++p) AddPartition(info.name, p);
+  for (int32_t p = old_count; p < info.partitions; ++p) AddPartition(info, p);
 }
 
 asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::TopicInfo*>& topics) {
   auto work = [this] {
-    std::pair<Status, std::vector<KeyValue>> out;
-    out.first = metadata_.Range(keys::TopicsPrefix(), &out.second);
+    struct Read {
+      Status status;
+      std::vector<KeyValue> topic_kvs;
+      std::vector<KeyValue> record_kvs;
+      int64_t records_revision = 0;
+    } out;
+    out.status = metadata_.Range(keys::TopicsPrefix(), &out.topic_kvs);
+    if (out.status.ok()) out.status = metadata_.Range(keys::WalObjectsPrefix(), &out.record_kvs, &out.records_revision);
     return out;
   };
-  auto [status, kvs] = co_await RunBlocking(pool_, work);
-  if (!status.ok()) co_return status;
+  auto read = co_await RunBlocking(pool_, work);
+  if (!read.status.ok()) co_return read.status;
   for (const cluster::TopicInfo* topic : topics) {
-    for (int32_t index = 0; index < topic->partitions; ++index) AddPartition(topic->name, index);
+    for (int32_t index = 0; index < topic->partitions; ++index) AddPartition(*topic, index);
   }
-  // Segments and WAL references are listed when a partition is first read or
-  // taken over, so start-up costs no object-store request however much data
-  // there is.
+  // Segments are listed when a partition is first read or taken over, so
+  // start-up costs no object-store request however much data there is.
   std::map<PartitionKey, int64_t> wal_starts;
-  for (const KeyValue& kv : kvs) {
+  for (const KeyValue& kv : read.topic_kvs) {
     if (std::optional<keys::TopicPartition> partition = keys::ParseNextOffsetKey(kv.key)) {
       Partition* p = Find(partition->topic, partition->partition);
       if (!p) continue;
@@ -202,12 +220,6 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
       if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
       wal_starts[PartitionKey(start->topic, start->partition)] = *parsed;
       if (Partition* p = Find(start->topic, start->partition)) AdvanceCommitted(*p, *parsed);
-    } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(kv.key)) {
-      Result<WalRef> ref = DecodeWalRef(kv.value);
-      if (!ref.ok()) co_return Status::Corruption(kv.key + ": " + ref.status().message());
-      if (Partition* p = Find(ref_key->partition.topic, ref_key->partition.partition)) {
-        AdvanceCommitted(*p, ref->last_offset + 1);
-      }
     }
   }
   for (auto& [key, p] : partitions_) {
@@ -215,8 +227,89 @@ asio::awaitable<Status> LogManager::Recover(const std::vector<const cluster::Top
     p->wal_start_stored = start != wal_starts.end();
     p->wal_start = p->wal_start_stored ? start->second : p->high_watermark;
   }
-  spdlog::info("recovered partitions={}", partitions_.size());
+  std::vector<WatchEvent> records;
+  for (KeyValue& kv : read.record_kvs) records.push_back(WatchEvent{WatchEvent::Type::kPut, std::move(kv)});
+  ApplyWalRecordEvents(records);
+  wal_index_revision_ = read.records_revision;
+  auto deliver = [this, stopped = wal_records_watch_stopped_](const std::vector<WatchEvent>& events) {
+    asio::post(executor_, [this, stopped, events] {
+      if (!*stopped) ApplyWalRecordEvents(events);
+    });
+  };
+  Status watching =
+      metadata_.WatchPrefix(keys::WalObjectsPrefix(), read.records_revision + 1, deliver, &wal_records_watch_);
+  if (!watching.ok()) co_return watching;
+  spdlog::info("recovered partitions={} wal_object_records={}", partitions_.size(),
+               std::count_if(records.begin(), records.end(),
+                             [](const WatchEvent& event) { return !keys::IsWalIndexMarkerKey(event.kv.key); }));
   co_return Status::OK();
+}
+
+void LogManager::ApplyWalRecordEvents(const std::vector<WatchEvent>& events) {
+  for (const WatchEvent& event : events) {
+    wal_index_revision_ = std::max(wal_index_revision_, event.kv.mod_revision);
+    // Deleted records are collected garbage: their ranges left the index
+    // when the WAL start passed them.
+    if (event.type == WatchEvent::Type::kDelete || keys::IsWalIndexMarkerKey(event.kv.key)) continue;
+    Result<WalObjectRecord> record = DecodeWalObjectRecord(event.kv.value);
+    if (!record.ok()) {
+      spdlog::error("unreadable WAL object record key={} error=\"{}\"", event.kv.key, record.status().ToString());
+      continue;
+    }
+    for (const WalObjectRecord::Range& range : record->ranges) AddCommittedRange(record->object_key, range);
+  }
+  wal_index_advanced_.NotifyAll();
+}
+
+void LogManager::AddCommittedRange(const std::string& object_key, const WalObjectRecord::Range& range) {
+  Partition* p = Find(range.topic, range.partition);
+  if (!p || p->topic_id != range.topic_id || range.base_offset < p->wal_start) return;
+  Extent extent = Extent::InWal(object_key, range, std::chrono::steady_clock::now());
+  if (p->owner) {
+    // The owner knows its commits, except one whose transaction failed but
+    // applied (a timeout): kept, so that the next TakeOwnership counts it.
+    p->extents.try_emplace(range.base_offset, std::move(extent));
+    return;
+  }
+  p->extents[range.base_offset] = std::move(extent);
+  AdvanceCommitted(*p, range.last_offset + 1);
+}
+
+asio::awaitable<Status> LogManager::CatchUpWalIndex() {
+  // Any marker started from now on is written after every commit before the
+  // call; one marker serves every caller waiting meanwhile.
+  const uint64_t needed = markers_started_ + 1;
+  const auto deadline = std::chrono::steady_clock::now() + kWalIndexCatchUpTimeout;
+  while (true) {
+    if (markers_finished_ >= needed) {
+      if (!marker_status_.ok()) co_return marker_status_;
+      if (wal_index_revision_ >= marker_revision_) co_return Status::OK();
+    } else if (markers_started_ == markers_finished_) {
+      ++markers_started_;
+      asio::co_spawn(executor_, [this]() { return WriteWalIndexMarker(); }, asio::detached);
+    }
+    AsyncEvent advanced(executor_);
+    wal_index_advanced_.Add(&advanced);
+    if (!co_await advanced.Wait(deadline)) {
+      wal_index_advanced_.Remove(&advanced);
+      co_return Status::Unavailable("the watch of WAL object records did not catch up within " +
+                                    std::to_string(kWalIndexCatchUpTimeout.count()) + " s");
+    }
+  }
+}
+
+asio::awaitable<void> LogManager::WriteWalIndexMarker() {
+  auto work = [this] {
+    TxnResult txn;
+    Status status =
+        metadata_.Txn({}, {TxnOp::Put(keys::WalIndexMarkerKey(options_.broker_id), FormatNextOffset(NowMs()))}, {}, &txn);
+    return std::pair<Status, int64_t>{status, txn.revision};
+  };
+  auto [status, revision] = co_await RunBlocking(pool_, work);
+  marker_status_ = status;
+  if (status.ok()) marker_revision_ = revision;
+  ++markers_finished_;
+  wal_index_advanced_.NotifyAll();
 }
 
 void LogManager::Start() {
@@ -244,9 +337,11 @@ asio::awaitable<void> LogManager::Shutdown() {
   std::vector<std::shared_ptr<Partition>> all;
   for (auto& [key, p] : partitions_) all.push_back(p);
   for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
-  while (flushes_in_flight_ > 0 || maintenance_running_) {
+  while (flushes_in_flight_ > 0 || maintenance_running_ || markers_started_ != markers_finished_) {
     co_await SleepFor(std::chrono::milliseconds(5));
   }
+  *wal_records_watch_stopped_ = true;
+  wal_records_watch_.reset();
 }
 
 asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
@@ -388,7 +483,12 @@ asio::awaitable<void> LogManager::FlushWal() {
     }
     Result<EncodedWal> encoded = status.ok() ? builder.Finish(NowMs()) : Result<EncodedWal>(status);
     if (!encoded.ok()) return std::pair<Status, uint64_t>{encoded.status(), 0};
-    for (size_t i = 0; i < parts.size(); ++i) parts[i].range = encoded->ranges[i];
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const WalRange& range = encoded->ranges[i];
+      parts[i].range = WalObjectRecord::Range{range.topic,        parts[i].p->topic_id, range.partition,
+                                              range.base_offset,  range.last_offset,    range.position,
+                                              range.length};
+    }
     return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, encoded->bytes), encoded->bytes.size()};
   };
   // The object is a second copy of the flushed batches until uploaded: it
@@ -424,14 +524,13 @@ asio::awaitable<void> LogManager::FlushWal() {
     }
   }
   // Chunks of partitions commit independently, so they go to etcd at once.
-  // A partition costs one compare and one op, two on its first WAL commit;
-  // each transaction also writes its WAL object record (one more op).
-  constexpr size_t kPartitionBudget = kMaxTxnOps - 1;
+  // A partition costs one compare (its lease), two on its first WAL commit
+  // (and then one op: its WAL start); each transaction writes one record.
   std::vector<std::vector<FlushPart*>> chunks;
-  size_t chunk_cost = kPartitionBudget;
+  size_t chunk_cost = kMaxTxnOps;
   for (FlushPart* part : to_commit) {
     const size_t cost = part->store_wal_start ? 2 : 1;
-    if (chunk_cost + cost > kPartitionBudget) {
+    if (chunk_cost + cost > kMaxTxnOps) {
       chunks.emplace_back();
       chunk_cost = 0;
     }
@@ -462,7 +561,7 @@ asio::awaitable<void> LogManager::FlushWal() {
     if (p.dropped) {
       part.ticket->status = Status::NotFound("topic was deleted");
     } else if (part.status.ok()) {
-      Extent extent = Extent::InWal(WalRef{part.next - 1, part.range.position, part.range.length, object_key}, now);
+      Extent extent = Extent::InWal(object_key, part.range, now);
       auto loaded = std::make_shared<LoadedSegment>();
       for (const PendingBatch& b : part.batches) {
         loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
@@ -515,17 +614,14 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
     const std::string& topic = part->p->topic;
     const int32_t index = part->p->index;
     // The lease fences the commit: only this broker's tenure appends, and it
-    // read the partition's state after taking the lease. A retried commit
-    // that landed before rewrites the same reference.
+    // read the partition's state after taking the lease.
     compares.push_back(LeaseHeld(topic, index, *part->token));
-    ops.push_back(TxnOp::Put(keys::WalRefKey(topic, index, part->base),
-                             EncodeWalRef(WalRef{part->next - 1, part->range.position, part->range.length, object_key})));
     if (part->store_wal_start) {
       const std::string start_key = keys::WalStartKey(topic, index);
       compares.push_back(Compare::Absent(start_key));
       ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part->base)));
     }
-    record.ranges.push_back({topic, index, part->base, part->next - 1});
+    record.ranges.push_back(part->range);
   }
   ops.push_back(TxnOp::Put(record_key, EncodeWalObjectRecord(record)));
   for (FlushPart* part : parts) part->commit_sent = true;
@@ -615,55 +711,56 @@ Status LogManager::PutCreateOnly(const UploadTarget& target, const std::string& 
 }
 
 asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partition>& p) {
+  Status caught_up = co_await CatchUpWalIndex();
+  if (!caught_up.ok()) co_return caught_up;
   const std::string prefix = PartitionPrefix(p->topic, p->index);
   const std::string data_prefix = keys::PartitionDataPrefix(p->topic, p->index);
-  // Objects first: a segment committed after the listing shows up as WAL
-  // references in the metadata read after it, never as a gap.
+  // The WAL start before the objects: a segment committed before this read
+  // was uploaded before it, so it is listed; one committed later lies at or
+  // above this WAL start and is ignored (its WAL ranges stay readable until
+  // collected; a read that finds them gone lists the partition again).
   auto work = [this, prefix, data_prefix] {
     struct Listing {
       Status status;
-      std::vector<ObjectInfo> objects;
       std::vector<KeyValue> kvs;
+      std::vector<ObjectInfo> objects;
     } out;
-    out.status = ListAll(objects_, prefix, &out.objects);
-    if (out.status.ok()) out.status = metadata_.Range(data_prefix, &out.kvs);
+    out.status = metadata_.Range(data_prefix, &out.kvs);
+    if (out.status.ok()) out.status = ListAll(objects_, prefix, &out.objects);
     return out;
   };
   auto listing = co_await RunBlocking(pool_, work);
   if (!listing.status.ok()) co_return listing.status;
+  if (p->dropped) co_return Status::NotFound("topic " + p->topic + " was deleted");
   // The next offset: after the newest WAL range, else where segments end
   // (the WAL start, or next_offset for data written before WAL objects).
   int64_t committed = 0;
   std::optional<int64_t> wal_start;
-  std::map<int64_t, WalRef> refs;
   for (const KeyValue& kv : listing.kvs) {
-    if (keys::ParseNextOffsetKey(kv.key)) {
-      auto parsed = ParseNextOffset(kv.value);
-      if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
-      committed = std::max(committed, *parsed);
-    } else if (keys::ParseWalStartKey(kv.key)) {
-      auto parsed = ParseNextOffset(kv.value);
-      if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
-      wal_start = *parsed;
-      committed = std::max(committed, *parsed);
-    } else if (std::optional<keys::WalRefKeyParts> ref_key = keys::ParseWalRefKey(kv.key)) {
-      Result<WalRef> ref = DecodeWalRef(kv.value);
-      if (!ref.ok()) co_return Status::Corruption(kv.key + ": " + ref.status().message());
-      refs[ref_key->base] = *ref;
-      committed = std::max(committed, ref->last_offset + 1);
-    }
+    const bool is_start = keys::ParseWalStartKey(kv.key).has_value();
+    if (!is_start && !keys::ParseNextOffsetKey(kv.key)) continue;
+    auto parsed = ParseNextOffset(kv.value);
+    if (!parsed.ok()) co_return Status::Corruption(kv.key + ": " + parsed.status().message());
+    if (is_start) wal_start = *parsed;
+    committed = std::max(committed, *parsed);
+  }
+  const int64_t start = wal_start.value_or(committed);
+  std::map<int64_t, Extent> extents;
+  for (auto it = p->extents.lower_bound(start); it != p->extents.end(); ++it) {
+    if (!it->second.in_wal) continue;
+    committed = std::max(committed, it->second.last_offset + 1);
+    extents.insert(*it);
   }
   // The owner's own high watermark is authoritative (a flush of its own may
   // be committing right now); others adopt what is committed.
   if (!p->owner) AdvanceCommitted(*p, committed);
   p->wal_start_stored = wal_start.has_value();
-  p->wal_start = wal_start.value_or(committed);
+  p->wal_start = start;
 
   std::set<std::string> index_keys;
   for (const ObjectInfo& object : listing.objects) {
     if (object.key.ends_with(".index")) index_keys.insert(object.key);
   }
-  std::map<int64_t, Extent> extents;
   for (const ObjectInfo& object : listing.objects) {
     ParsedSegmentKey parsed;
     if (!ParseSegmentKey(object.key, &parsed).ok() || parsed.kind != SegmentObjectKind::kSegment) continue;
@@ -673,11 +770,6 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
       continue;
     }
     extents[parsed.base_offset] = Extent::Segment(object.key);
-  }
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& [base, ref] : refs) {
-    if (base < p->wal_start || base >= p->high_watermark) continue;
-    extents[base] = Extent::InWal(ref, now);
   }
   if (extents.empty() && p->high_watermark > p->log_start_offset) {
     static RateLimitedLog missing(1, std::chrono::seconds(60));
@@ -746,24 +838,19 @@ std::optional<cluster::OwnershipToken> LogManager::Owner(const std::string& topi
   return p->owner;
 }
 
-void LogManager::OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) {
-  Partition* p = Find(topic, partition);
-  if (!p || p->owner) return;
-  if (p->extents_listed && base >= p->wal_start) p->extents[base] = Extent::InWal(ref, std::chrono::steady_clock::now());
-  // A missed range shows up as a gap that Read fills by listing again.
-  AdvanceCommitted(*p, ref.last_offset + 1);
-}
-
 void LogManager::OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) {
   Partition* p = Find(topic, partition);
   if (!p || p->owner) return;
-  if (p->extents_listed && wal_start > p->wal_start) {
+  if (wal_start > p->wal_start) {
     // A compaction replaced the WAL ranges in [old start, new start) by one
     // segment at the old start.
     for (auto it = p->extents.lower_bound(p->wal_start); it != p->extents.end() && it->first < wal_start;) {
       it = p->extents.erase(it);
     }
-    p->extents[p->wal_start] = Extent::Segment(SegmentKey(options_.object_namespace, topic, partition, p->wal_start));
+    if (p->extents_listed) {
+      p->extents[p->wal_start] =
+          Extent::Segment(SegmentKey(options_.object_namespace, topic, partition, p->wal_start));
+    }
   }
   p->wal_start = wal_start;
   p->wal_start_stored = true;
@@ -1142,16 +1229,15 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     out.first = PutCreateOnly(target, key, *segment_bytes);
     if (out.first.ok()) out.first = PutCreateOnly(target, index_key, built->index);
     if (!out.first.ok()) return out;
-    // The boundary moves in one fenced step; the references it passes go
-    // with it.
+    // The boundary moves in one fenced step; the WAL ranges it passes are
+    // collected with their objects later.
     TxnResult txn;
     out.first = metadata_.Txn(
         {LeaseHeld(p->topic, p->index, token), Compare::ValueEquals(start_key, FormatNextOffset(from))},
         {TxnOp::Put(start_key, FormatNextOffset(end)),
          // The original KafScale's readers know only segments: next_offset
          // stays where they end.
-         TxnOp::Put(keys::NextOffsetKey(p->topic, p->index), FormatNextOffset(end)),
-         TxnOp::DeleteRange(keys::WalRefKey(p->topic, p->index, from), keys::WalRefKey(p->topic, p->index, end))},
+         TxnOp::Put(keys::NextOffsetKey(p->topic, p->index), FormatNextOffset(end))},
         {}, &txn);
     if (out.first.ok() && !txn.succeeded) {
       out.first = Status::Conflict("partition lease of " + p->topic + "-" + std::to_string(p->index) +
@@ -1200,12 +1286,13 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
 }
 
 asio::awaitable<void> LogManager::CollectWalGarbage() {
-  // An object is garbage once no WAL reference names its ranges: compaction
-  // and topic deletion remove references in the same transaction that makes
-  // them unnecessary. Objects go first, then their records, so a crash in
-  // between only leaves records to look at again. Work is batched (many
-  // reference checks per transaction, many objects per delete request) and
-  // stops early at shutdown.
+  // An object is garbage once every range its records hold is below its
+  // partition's WAL start or belongs to a topic that is gone (deleted, or
+  // re-created under a new id). Both only ever become true, so reading them
+  // over several transactions is safe. Objects go first, then their records,
+  // so a crash in between only leaves records to look at again. Work is
+  // batched (many lookups per transaction, many objects per delete request)
+  // and stops early at shutdown.
   const bool scan_orphans = std::chrono::steady_clock::now() >= next_orphan_scan_;
   if (scan_orphans) next_orphan_scan_ = std::chrono::steady_clock::now() + kOrphanScanPeriod;
   auto work = [this, scan_orphans] {
@@ -1220,6 +1307,7 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     // Records by object: a record key is the object's record prefix + part.
     std::map<std::string, std::vector<WalObjectRecord>> by_prefix;
     for (const KeyValue& kv : kvs) {
+      if (keys::IsWalIndexMarkerKey(kv.key)) continue;
       Result<WalObjectRecord> record = DecodeWalObjectRecord(kv.value);
       if (!record.ok()) {
         spdlog::error("unreadable WAL object record key={} error=\"{}\"", kv.key, record.status().ToString());
@@ -1227,46 +1315,63 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
       }
       by_prefix[kv.key.substr(0, kv.key.rfind('/') + 1)].push_back(std::move(*record));
     }
-    struct Candidate {
-      std::string record_prefix;
-      std::string object_key;
-      std::vector<std::string> ref_keys;
-      bool referenced = false;
+    // What each topic's id is now (none: the topic is gone; an unreadable
+    // record keeps the topic's ranges), and where each partition's WAL starts.
+    struct TopicNow {
+      bool present = false;
+      std::optional<std::string> id;
     };
-    std::vector<Candidate> candidates;
+    std::map<std::string, TopicNow> topics_now;
+    std::map<PartitionKey, std::optional<int64_t>> wal_starts;
     for (const auto& [prefix, records] : by_prefix) {
-      Candidate candidate{prefix, records.front().object_key, {}, false};
       for (const WalObjectRecord& record : records) {
         for (const WalObjectRecord::Range& range : record.ranges) {
-          candidate.ref_keys.push_back(keys::WalRefKey(range.topic, range.partition, range.base_offset));
+          topics_now[range.topic];
+          wal_starts[PartitionKey(range.topic, range.partition)];
         }
       }
-      candidates.push_back(std::move(candidate));
     }
-    // Which candidates are still referenced, kMaxGetsPerTxn lookups at a time.
     constexpr size_t kMaxGetsPerTxn = 100;
     std::vector<TxnOp> gets;
-    std::vector<size_t> owners;  // candidate index of each get
-    auto check = [&]() {
+    std::vector<std::function<void(const std::vector<KeyValue>&)>> answers;  // one per get
+    auto lookup = [&]() {
       TxnResult txn;
       Status status = metadata_.Txn({}, gets, {}, &txn);
-      for (size_t i = 0; status.ok() && i < txn.results.size(); ++i) {
-        if (!txn.results[i].empty()) candidates[owners[i]].referenced = true;
-      }
+      for (size_t i = 0; status.ok() && i < txn.results.size(); ++i) answers[i](txn.results[i]);
       gets.clear();
-      owners.clear();
+      answers.clear();
       return status;
     };
-    for (size_t c = 0; c < candidates.size() && out.first.ok() && !stop_collecting_; ++c) {
-      for (const std::string& ref_key : candidates[c].ref_keys) {
-        gets.push_back(TxnOp::Get(ref_key));
-        owners.push_back(c);
-        if (gets.size() == kMaxGetsPerTxn) out.first = check();
-        if (!out.first.ok()) break;
-      }
+    auto get = [&](std::string key, std::function<void(const std::vector<KeyValue>&)> answer) {
+      gets.push_back(TxnOp::Get(std::move(key)));
+      answers.push_back(std::move(answer));
+      return gets.size() == kMaxGetsPerTxn ? lookup() : Status::OK();
+    };
+    for (auto& [topic, now] : topics_now) {
+      if (!out.first.ok() || stop_collecting_) break;
+      out.first = get(keys::TopicConfigKey(topic), [&now](const std::vector<KeyValue>& found) {
+        cluster::TopicInfo info;
+        now.present = !found.empty();
+        if (now.present && DecodeTopicRecord(found[0].value, &info).ok()) now.id = info.id.ToBase64();
+      });
     }
-    if (out.first.ok() && !gets.empty()) out.first = check();
+    for (auto& [partition, start] : wal_starts) {
+      if (!out.first.ok() || stop_collecting_) break;
+      out.first = get(keys::WalStartKey(partition.first, partition.second), [&start](const std::vector<KeyValue>& found) {
+        Result<int64_t> parsed = found.empty() ? Result<int64_t>(Status::NotFound("")) : ParseNextOffset(found[0].value);
+        if (parsed.ok()) start = *parsed;
+      });
+    }
+    if (out.first.ok() && !gets.empty()) out.first = lookup();
     if (!out.first.ok() || stop_collecting_) return out;
+    auto live = [&](const WalObjectRecord::Range& range) {
+      const TopicNow& topic = topics_now[range.topic];
+      if (!topic.present || (topic.id && *topic.id != range.topic_id)) return false;
+      // The topic was there but its WAL start is not: deleted between the
+      // two reads (seen next time).
+      const std::optional<int64_t>& start = wal_starts[PartitionKey(range.topic, range.partition)];
+      return !start || *start <= range.last_offset;
+    };
     std::vector<std::string> doomed_objects;
     std::vector<TxnOp> doomed_records;
     auto collect = [&]() {
@@ -1278,10 +1383,14 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
       doomed_records.clear();
       return status;
     };
-    for (const Candidate& candidate : candidates) {
-      if (candidate.referenced) continue;
-      doomed_objects.push_back(candidate.object_key);
-      doomed_records.push_back(TxnOp::DeletePrefix(candidate.record_prefix));
+    for (const auto& [prefix, records] : by_prefix) {
+      bool referenced = false;
+      for (const WalObjectRecord& record : records) {
+        referenced = referenced || std::any_of(record.ranges.begin(), record.ranges.end(), live);
+      }
+      if (referenced) continue;
+      doomed_objects.push_back(records.front().object_key);
+      doomed_records.push_back(TxnOp::DeletePrefix(prefix));
       if (doomed_records.size() == kMaxGetsPerTxn) out.first = collect();
       if (!out.first.ok() || stop_collecting_) return out;
     }

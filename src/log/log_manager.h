@@ -1,11 +1,14 @@
 // LogManager: every partition log this broker serves. Appends validated
 // batches to in-memory buffers; a flush writes every owned partition's
-// buffered batches as ONE write-ahead (WAL) object, commits a WAL reference
-// per partition to the metadata store (its last offset + 1 is the partition's
-// next offset), and only then reports the records durable. A background compactor later rewrites each
-// partition's WAL ranges into one KafScale segment (.kfs + .index), moves the
-// partition's WAL start past them in one fenced transaction, and a janitor
-// deletes WAL objects none of whose ranges is referenced any more.
+// buffered batches as ONE write-ahead (WAL) object, commits ONE record of its
+// ranges to the metadata store (per 128 partitions: etcd's transaction
+// limit), fenced by each partition's lease, and only then reports the records
+// durable. Every broker indexes all records through a watch: a partition's
+// next offset is after its newest committed range. A background compactor
+// later rewrites each partition's WAL ranges into one KafScale segment
+// (.kfs + .index) and moves the partition's WAL start past them in one fenced
+// transaction; a janitor deletes WAL objects (and their records) once every
+// range they hold is below its partition's WAL start or its topic is gone.
 //
 // Offsets below a partition's WAL start are read from segments, offsets from
 // it on from WAL ranges: the boundary is one metadata value, so a crash at any
@@ -115,23 +118,25 @@ class LogManager : public cluster::TopicDataListener,
   ~LogManager() override;
 
   // Rebuilds every partition of `topics` from the metadata store (committed
-  // next offsets: after the newest WAL reference, else where segments end). Segments are listed from the object store when a
-  // partition is first read or taken over; corrupt or missing objects are
-  // reported in the log then and are never served.
+  // next offsets: after the newest committed WAL range, else where segments
+  // end) and starts watching WAL object records. Segments are listed from the
+  // object store when a partition is first read or taken over; corrupt or
+  // missing objects are reported in the log then and are never served.
   boost::asio::awaitable<Status> Recover(const std::vector<const cluster::TopicInfo*>& topics);
 
   // Starts the periodic flush timer and the compactor.
   void Start();
   // Flushes everything buffered, waits for a compaction in progress and stops
-  // the timers; later appends fail.
+  // the timers and the watch; later appends fail.
   boost::asio::awaitable<void> Shutdown();
 
   // PartitionWriters. Every partition is readable; only an owned one accepts
   // appends (others answer NOT_LEADER_OR_FOLLOWER).
   //
-  // TakeOwnership re-reads the committed next offset and, if another broker
-  // moved it since this broker last looked, the segment list; NotFound for an
-  // unknown partition. LoseOwnership fails buffered appends with
+  // TakeOwnership waits until this broker's index holds every WAL range
+  // committed before (so the lease's previous holders' last commits), then
+  // re-reads the WAL start and the segment list; NotFound for an unknown
+  // partition, Unavailable when the index does not catch up in time. LoseOwnership fails buffered appends with
   // NOT_LEADER_OR_FOLLOWER; a flush in flight cannot commit. Owner is empty
   // while ownership is being given up.
   boost::asio::awaitable<Status> TakeOwnership(const std::string& topic, int32_t partition,
@@ -139,10 +144,8 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<void> GiveUpOwnership(const std::string& topic, int32_t partition) override;
   void LoseOwnership(const std::string& topic, int32_t partition) override;
   std::optional<cluster::OwnershipToken> Owner(const std::string& topic, int32_t partition) const override;
-  // CommittedDataListener: what the partition's owner committed, seen in the
-  // metadata store. Makes the new records readable here when another broker
-  // owns the partition (ignored for partitions this broker owns).
-  void OnWalRange(const std::string& topic, int32_t partition, int64_t base, const WalRef& ref) override;
+  // CommittedDataListener: a compaction of the partition's owner, seen in
+  // the metadata store (ignored for partitions this broker owns).
   void OnWalStart(const std::string& topic, int32_t partition, int64_t wal_start) override;
 
   // Validates `records` (magic 2, sizes, CRC32C, max_batch_bytes) and buffers
@@ -224,7 +227,16 @@ class LogManager : public cluster::TopicDataListener,
   // Adopts `next_offset` as committed if it is newer (a partition this broker
   // does not own, or one being loaded) and wakes waiting readers.
   void AdvanceCommitted(Partition& p, int64_t next_offset);
-  Partition& AddPartition(const std::string& topic, int32_t partition);
+  Partition& AddPartition(const cluster::TopicInfo& topic, int32_t partition);
+  // The WAL index: every committed range of every partition, learned from
+  // WAL object records (at Recover, then through the watch).
+  void ApplyWalRecordEvents(const std::vector<WatchEvent>& events);
+  void AddCommittedRange(const std::string& object_key, const WalObjectRecord::Range& range);
+  // Waits until the index holds every range committed before the call: a
+  // marker key written now comes back through the watch after them.
+  // Unavailable when that takes too long (the watch is down).
+  boost::asio::awaitable<Status> CatchUpWalIndex();
+  boost::asio::awaitable<void> WriteWalIndexMarker();
   boost::asio::awaitable<void> FlushLoop();
   // Starts a WAL flush now, or as soon as an upload or commit is done when
   // kMaxFlushesInFlight are in flight.
@@ -265,8 +277,8 @@ class LogManager : public cluster::TopicDataListener,
   std::string PartitionPrefix(const std::string& topic, int32_t partition) const;
   std::shared_ptr<Partition> Shared(const std::string& topic, int32_t partition) const;
   // Re-reads the partition's committed state: next offset (adopted unless
-  // this broker owns it), WAL start and WAL references from the metadata
-  // store, and segments below the WAL start from the object store.
+  // this broker owns it) and WAL start from the metadata store once the WAL
+  // index caught up, then segments below the WAL start from the object store.
   boost::asio::awaitable<Status> ReloadSegments(const std::shared_ptr<Partition>& p);
   // Fails everything buffered but not yet flushing with `status` and rewinds
   // offset assignment to the high watermark.
@@ -303,6 +315,16 @@ class LogManager : public cluster::TopicDataListener,
   AsyncNotifier commit_turn_;       // a commit finished
   uint64_t wal_name_nonce_ = 0;  // random: WAL object names are unique per LogManager
   uint64_t wal_sequence_ = 0;
+  std::unique_ptr<Watch> wal_records_watch_;
+  // Shared with posted watch handlers so that ones still queued after the
+  // watch stopped do nothing.
+  std::shared_ptr<bool> wal_records_watch_stopped_ = std::make_shared<bool>(false);
+  int64_t wal_index_revision_ = 0;  // every record change up to this store revision is indexed
+  AsyncNotifier wal_index_advanced_;  // also when a marker write ends
+  uint64_t markers_started_ = 0;      // marker writes, numbered from 1...
+  uint64_t markers_finished_ = 0;     // ...end in the order they start (one at a time)
+  int64_t marker_revision_ = 0;       // store revision of the last marker written
+  Status marker_status_;              // of the last marker write
   std::chrono::steady_clock::time_point next_garbage_collection_;
   std::chrono::steady_clock::time_point next_orphan_scan_;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;

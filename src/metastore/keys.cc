@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace kafscale {
@@ -40,9 +41,8 @@ constexpr std::string_view kConfigSuffix = "/config";
 constexpr std::string_view kPartitions = "/partitions/";
 constexpr std::string_view kNextOffsetSuffix = "/next_offset";
 constexpr std::string_view kWalStartSuffix = "/wal_start";
-constexpr std::string_view kWalRefs = "/wal/";
 constexpr std::string_view kWalObjects = "/kafscale/wal-objects/";
-constexpr size_t kWalBaseDigits = 20;
+constexpr std::string_view kWalIndexMarkers = "~marker/";
 constexpr std::string_view kMetadataSuffix = "/metadata";
 constexpr std::string_view kOffsets = "/offsets/";
 
@@ -102,14 +102,12 @@ std::string WalStartKey(std::string_view topic, int32_t partition) {
   return Join({PartitionStateKey(topic, partition), kWalStartSuffix});
 }
 
-std::string WalRefKey(std::string_view topic, int32_t partition, int64_t base) {
-  std::string digits = std::to_string(base);
-  std::string padded(kWalBaseDigits - std::min(kWalBaseDigits, digits.size()), '0');
-  return Join({PartitionStateKey(topic, partition), kWalRefs, padded, digits});
-}
-
 std::string WalObjectRecordKey(std::string_view object_name, std::string_view part) {
   return Join({kWalObjects, object_name, "/", part});
+}
+
+std::string WalIndexMarkerKey(int32_t broker_id) {
+  return Join({kWalObjects, kWalIndexMarkers, std::to_string(broker_id)});
 }
 
 std::string GroupMetadataKey(std::string_view group) { return Join({kConsumers, group, kMetadataSuffix}); }
@@ -133,6 +131,9 @@ std::string PartitionDataPrefix(std::string_view topic, int32_t partition) {
   return Join({PartitionStateKey(topic, partition), "/"});
 }
 std::string WalObjectsPrefix() { return std::string(kWalObjects); }
+bool IsWalIndexMarkerKey(std::string_view key) {
+  return ConsumePrefix(&key, kWalObjects) && key.starts_with(kWalIndexMarkers);
+}
 std::string GroupsPrefix() { return std::string(kConsumers); }
 std::string GroupPrefix(std::string_view group) { return Join({kConsumers, group, "/"}); }
 std::string GroupOffsetsPrefix(std::string_view group) { return Join({kConsumers, group, kOffsets}); }
@@ -160,20 +161,6 @@ std::optional<TopicPartition> ParseNextOffsetKey(std::string_view key) {
 std::optional<TopicPartition> ParseWalStartKey(std::string_view key) {
   if (!ConsumePrefix(&key, kTopics) || !ConsumeSuffix(&key, kWalStartSuffix)) return std::nullopt;
   return ParseTopicPartitionsPart(key);
-}
-
-std::optional<WalRefKeyParts> ParseWalRefKey(std::string_view key) {
-  if (!ConsumePrefix(&key, kTopics)) return std::nullopt;
-  size_t marker = key.rfind(kWalRefs);
-  if (marker == std::string_view::npos) return std::nullopt;
-  std::string_view digits = key.substr(marker + kWalRefs.size());
-  if (digits.size() != kWalBaseDigits) return std::nullopt;
-  size_t first = digits.find_first_not_of('0');
-  auto base = first == std::string_view::npos ? std::optional<int64_t>(0)
-                                              : ParseCanonicalDecimal<int64_t>(digits.substr(first));
-  auto partition = ParseTopicPartitionsPart(key.substr(0, marker));
-  if (!base || !partition) return std::nullopt;
-  return WalRefKeyParts{std::move(*partition), *base};
 }
 
 std::optional<std::string> ParseGroupMetadataKey(std::string_view key) {
@@ -236,11 +223,6 @@ Result<int64_t> ParseNextOffset(std::string_view text) {
   return *value;
 }
 
-std::string EncodeWalRef(const WalRef& ref) {
-  return std::to_string(ref.last_offset) + " " + std::to_string(ref.position) + " " + std::to_string(ref.length) +
-         " " + ref.object_key;
-}
-
 namespace {
 
 // Splits off the text up to the next space; nullopt when there is none.
@@ -262,22 +244,11 @@ bool ParseField(std::string_view* text, T* out) {
 
 }  // namespace
 
-Result<WalRef> DecodeWalRef(std::string_view text) {
-  WalRef ref;
-  std::string_view rest = text;
-  if (!ParseField(&rest, &ref.last_offset) || !ParseField(&rest, &ref.position) ||
-      !ParseField(&rest, &ref.length) || rest.empty() || rest.find('\n') != std::string_view::npos) {
-    return Status::Corruption("WAL reference is not \"last position length key\": " + Quote(text));
-  }
-  ref.object_key = std::string(rest);
-  return ref;
-}
-
 std::string EncodeWalObjectRecord(const WalObjectRecord& record) {
   std::string out = record.object_key;
   for (const WalObjectRecord::Range& range : record.ranges) {
-    out += "\n" + range.topic + " " + std::to_string(range.partition) + " " + std::to_string(range.base_offset) +
-           " " + std::to_string(range.last_offset);
+    out += fmt::format("\n{} {} {} {} {} {} {}", range.topic, range.topic_id, range.partition, range.base_offset,
+                       range.last_offset, range.position, range.length);
   }
   return out;
 }
@@ -287,6 +258,7 @@ Result<WalObjectRecord> DecodeWalObjectRecord(std::string_view text) {
   size_t newline = text.find('\n');
   record.object_key = std::string(text.substr(0, newline));
   if (record.object_key.empty()) return Status::Corruption("WAL object record names no object: " + Quote(text));
+  if (newline == std::string_view::npos) return Status::Corruption("WAL object record has no range: " + Quote(text));
   while (newline != std::string_view::npos) {
     text.remove_prefix(newline + 1);
     newline = text.find('\n');
@@ -295,11 +267,15 @@ Result<WalObjectRecord> DecodeWalObjectRecord(std::string_view text) {
     std::string_view fields = line;
     WalObjectRecord::Range range;
     std::optional<std::string_view> topic = NextField(&fields);
-    if (!topic || topic->empty() || !ParseField(&fields, &range.partition) ||
-        !ParseField(&fields, &range.base_offset) || !ParseField(&fields, &range.last_offset) || !fields.empty()) {
+    std::optional<std::string_view> topic_id = NextField(&fields);
+    if (!topic || topic->empty() || !topic_id || topic_id->empty() || !ParseField(&fields, &range.partition) ||
+        !ParseField(&fields, &range.base_offset) || !ParseField(&fields, &range.last_offset) ||
+        !ParseField(&fields, &range.position) || !ParseField(&fields, &range.length) || !fields.empty() ||
+        range.last_offset < range.base_offset || range.length == 0) {
       return Status::Corruption("WAL object record has a malformed range: " + Quote(line));
     }
     range.topic = std::string(*topic);
+    range.topic_id = std::string(*topic_id);
     record.ranges.push_back(std::move(range));
   }
   return record;

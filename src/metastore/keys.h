@@ -26,7 +26,7 @@ std::string PartitionStateKey(std::string_view topic, int32_t partition);
 // /kafscale/topics/{topic}/partitions/{partition}/next_offset: decimal text;
 // where the partition's segments end (moved by compaction), which is the
 // next offset for the original KafScale's readers. The next offset proper is
-// after the newest WAL reference when there is one.
+// after the newest committed WAL range when there is one.
 std::string NextOffsetKey(std::string_view topic, int32_t partition);
 // Partition data written through write-ahead (WAL) objects, which hold many
 // partitions' batches of one flush (see log/log_manager.h):
@@ -35,14 +35,17 @@ std::string NextOffsetKey(std::string_view topic, int32_t partition);
 // objects. Absent: equal to next_offset (all data in segments, as the
 // original KafScale writes it).
 std::string WalStartKey(std::string_view topic, int32_t partition);
-// /kafscale/topics/{topic}/partitions/{partition}/wal/{base:020d}: a WalRef
-// naming where the committed batches from `base` on are stored. Zero-padded
-// so that lexicographic key order is offset order (range deletes).
-std::string WalRefKey(std::string_view topic, int32_t partition, int64_t base);
-// /kafscale/wal-objects/{object name}/{part}: which ranges of one WAL object
-// were committed (WalObjectRecord, one per commit transaction), so that the
-// object can be deleted once every range is in segments.
+// /kafscale/wal-objects/{object name}/{part}: the ranges one commit
+// transaction made durable in a WAL object (WalObjectRecord). This is the
+// only key a flush writes (beside a partition's first wal_start): brokers
+// index every record through a watch to find a partition's WAL ranges, and an
+// object is deleted once every range of its records is below its partition's
+// WAL start.
 std::string WalObjectRecordKey(std::string_view object_name, std::string_view part);
+// /kafscale/wal-objects/~marker/{broker}: written to learn when the watch of
+// WAL object records has delivered everything committed before; not a record
+// ('~' starts no object name).
+std::string WalIndexMarkerKey(int32_t broker_id);
 // /kafscale/consumers/{group}/metadata: ConsumerGroup protobuf.
 std::string GroupMetadataKey(std::string_view group);
 // /kafscale/consumers/{group}/offsets/{topic}/{partition}: committed offset JSON.
@@ -59,9 +62,10 @@ std::string BrokerKey(int32_t broker_id);
 std::string TopicsPrefix();                            // every topic's keys
 std::string TopicPrefix(std::string_view topic);       // config, partitions, next offsets
 std::string PartitionsPrefix(std::string_view topic);  // partition states and next offsets
-// One partition's next offset, WAL start and WAL refs (not its state key).
+// One partition's next offset and WAL start (not its state key).
 std::string PartitionDataPrefix(std::string_view topic, int32_t partition);
-std::string WalObjectsPrefix();
+std::string WalObjectsPrefix();  // records and markers
+bool IsWalIndexMarkerKey(std::string_view key);
 std::string GroupsPrefix();                            // every group's metadata and offsets
 std::string GroupPrefix(std::string_view group);       // one group's metadata and offsets
 std::string GroupOffsetsPrefix(std::string_view group);
@@ -88,11 +92,6 @@ std::optional<std::string> ParseTopicConfigKey(std::string_view key);
 std::optional<TopicPartition> ParsePartitionStateKey(std::string_view key);
 std::optional<TopicPartition> ParseNextOffsetKey(std::string_view key);
 std::optional<TopicPartition> ParseWalStartKey(std::string_view key);
-struct WalRefKeyParts {
-  TopicPartition partition;
-  int64_t base = 0;
-};
-std::optional<WalRefKeyParts> ParseWalRefKey(std::string_view key);
 std::optional<std::string> ParseGroupMetadataKey(std::string_view key);
 std::optional<GroupTopicPartition> ParseCommittedOffsetKey(std::string_view key);
 std::optional<TopicPartition> ParsePartitionLeaseKey(std::string_view key);
@@ -110,28 +109,21 @@ namespace kafscale {
 std::string FormatNextOffset(int64_t next_offset);
 Result<int64_t> ParseNextOffset(std::string_view text);
 
-// Where one committed range of a partition lives inside a WAL object:
-// "{last_offset} {position} {length} {object_key}" (the key last, so it may
-// hold any character but a newline).
-struct WalRef {
-  int64_t last_offset = 0;
-  uint64_t position = 0;
-  uint64_t length = 0;
-  std::string object_key;
-  bool operator==(const WalRef&) const = default;
-};
-std::string EncodeWalRef(const WalRef& ref);
-// Corruption unless `text` is exactly what EncodeWalRef writes.
-Result<WalRef> DecodeWalRef(std::string_view text);
-
-// The ranges one commit transaction stored of a WAL object: the object key
-// on the first line, then "{topic} {partition} {base} {last}" per range.
+// The ranges one commit transaction made durable in a WAL object: the object
+// key on the first line, then one line per range:
+// "{topic} {topic id} {partition} {base} {last} {position} {length}" (the
+// topic id in Kafka's base64 form tells a deleted topic's ranges from those
+// of a new topic of the same name; position and length locate the range's
+// bytes in the object).
 struct WalObjectRecord {
   struct Range {
     std::string topic;
+    std::string topic_id;
     int32_t partition = 0;
     int64_t base_offset = 0;
     int64_t last_offset = 0;
+    uint64_t position = 0;
+    uint64_t length = 0;
     bool operator==(const Range&) const = default;
   };
   std::string object_key;
@@ -139,6 +131,8 @@ struct WalObjectRecord {
   bool operator==(const WalObjectRecord&) const = default;
 };
 std::string EncodeWalObjectRecord(const WalObjectRecord& record);
+// Corruption unless `text` is what EncodeWalObjectRecord writes, with at
+// least one range, each non-empty (base <= last, length > 0).
 Result<WalObjectRecord> DecodeWalObjectRecord(std::string_view text);
 
 // A committed offset, stored as JSON {"offset","metadata","committed_at",

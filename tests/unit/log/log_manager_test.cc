@@ -17,6 +17,7 @@
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 
+#include "cluster/topic_record.h"
 #include "metastore/embedded_store.h"
 #include "metastore/fault_injecting_metadata_store.h"
 #include "metastore/keys.h"
@@ -67,6 +68,7 @@ class LogManagerTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     metadata_ = std::move(opened).value();
     topic_.name = "orders";
+    topic_.id = kafka::Uuid::Random();
     topic_.partitions = 2;
     options_.flush_interval = std::chrono::milliseconds(5);
   }
@@ -88,9 +90,14 @@ class LogManagerTest : public ::testing::Test {
     logs_.reset();
   }
 
+  // Stores the topic's record, as TopicManager would (WAL garbage collection
+  // reads its id).
+  void StoreTopic() { ASSERT_TRUE(metadata_->Put(keys::TopicConfigKey(topic_.name), cluster::EncodeTopicRecord(topic_)).ok()); }
+
   // Builds a fresh LogManager on the same stores, as a restarted broker would.
   void Restart() {
     Stop();
+    StoreTopic();
     faulty_metadata_ = std::make_unique<FaultInjectingMetadataStore>(*metadata_);
     logs_ = std::make_unique<LogManager>(io_.get_executor(), pool_, faulty_, *faulty_metadata_, options_);
     std::vector<const cluster::TopicInfo*> topics = {&topic_};
@@ -102,6 +109,7 @@ class LogManagerTest : public ::testing::Test {
 
   // Creates the topic's (empty) partitions, as TopicManager would, and owns them.
   void CreateTopic() {
+    StoreTopic();
     logs_->OnTopicCreated(topic_);
     OwnPartitions(*logs_);
   }
@@ -161,6 +169,34 @@ class LogManagerTest : public ::testing::Test {
     return keys;
   }
   std::vector<std::string> WalObjects() { return Objects("default/~wal/"); }
+  // The stored WAL object records (what flushes commit).
+  std::vector<WalObjectRecord> WalObjectRecords() {
+    std::vector<KeyValue> kvs;
+    EXPECT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &kvs).ok());
+    std::vector<WalObjectRecord> records;
+    for (const KeyValue& kv : kvs) {
+      if (keys::IsWalIndexMarkerKey(kv.key)) continue;
+      Result<WalObjectRecord> record = DecodeWalObjectRecord(kv.value);
+      EXPECT_TRUE(record.ok()) << kv.key << ": " << record.status().ToString();
+      if (record.ok()) records.push_back(std::move(*record));
+    }
+    return records;
+  }
+  // A LogManager of another broker on the same stores, recovered (so
+  // watching what is committed), not yet started.
+  std::unique_ptr<LogManager> OtherBroker() {
+    auto other = std::make_unique<LogManager>(io_.get_executor(), pool_, faulty_, *metadata_, options_);
+    std::vector<const cluster::TopicInfo*> topics = {&topic_};
+    Status recovered = Run([&]() -> asio::awaitable<Status> { co_return co_await other->Recover(topics); });
+    EXPECT_TRUE(recovered.ok()) << recovered.ToString();
+    return other;
+  }
+  void StopOther(LogManager& other) {
+    Run([&]() -> asio::awaitable<int> {
+      co_await other.Shutdown();
+      co_return 0;
+    });
+  }
 
   // The stored WAL start of a partition (-1 when absent).
   int64_t StoredWalStart(int32_t partition) {
@@ -262,13 +298,19 @@ TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[0].last_offset, 2);
   EXPECT_EQ(ranges[1].last_offset, 1);
-  // Each partition's commit names its range.
-  KeyValue ref_kv;
-  ASSERT_TRUE(metadata_->Get(keys::WalRefKey(topic_.name, 1, 0), &ref_kv).ok());
-  Result<WalRef> ref = DecodeWalRef(ref_kv.value);
-  ASSERT_TRUE(ref.ok());
-  EXPECT_EQ(ref->object_key, wal[0]);
-  EXPECT_EQ(ref->last_offset, 1);
+  // One record commits both ranges, naming where they are in the object.
+  const std::vector<WalObjectRecord> records = WalObjectRecords();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].object_key, wal[0]);
+  ASSERT_EQ(records[0].ranges.size(), 2u);
+  const WalObjectRecord::Range& range = records[0].ranges[1];
+  EXPECT_EQ(range.topic, topic_.name);
+  EXPECT_EQ(range.topic_id, topic_.id.ToBase64());
+  EXPECT_EQ(range.partition, 1);
+  EXPECT_EQ(range.base_offset, 0);
+  EXPECT_EQ(range.last_offset, 1);
+  EXPECT_EQ(range.position, ranges[1].position);
+  EXPECT_EQ(range.length, ranges[1].length);
   EXPECT_EQ(StoredWalStart(0), 0);
   EXPECT_EQ(logs_->counters().wal_objects_written, 1u);
 
@@ -279,8 +321,8 @@ TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
 
 TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCollectedWhole) {
   // etcd takes at most 128 compares and 128 ops per transaction: a partition
-  // costs one of each (two on its first commit, which stores its WAL start),
-  // and every transaction writes one object record.
+  // costs one compare (its lease; two and one op on its first commit, which
+  // stores its WAL start), and every transaction writes one object record.
   topic_.partitions = 200;
   options_.flush_interval = std::chrono::milliseconds(50);
   Restart();
@@ -298,13 +340,11 @@ TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCo
   };
   append_to_all("p");
   EXPECT_EQ(WalObjects().size(), 1u);
-  EXPECT_EQ(logs_->counters().wal_commit_txns, 4u);  // 63 + 63 + 63 + 11 first commits
+  EXPECT_EQ(logs_->counters().wal_commit_txns, 4u);  // 64 + 64 + 64 + 8 first commits
   append_to_all("q");
   EXPECT_EQ(WalObjects().size(), 2u);
-  EXPECT_EQ(logs_->counters().wal_commit_txns, 6u);  // 127 + 73
-  std::vector<KeyValue> records;
-  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
-  EXPECT_EQ(records.size(), 6u);
+  EXPECT_EQ(logs_->counters().wal_commit_txns, 6u);  // 128 + 72
+  EXPECT_EQ(WalObjectRecords().size(), 6u);
 
   options_.compaction_interval = std::chrono::milliseconds(0);
   Restart();  // reads every range back from the object, then compacts it away
@@ -313,8 +353,7 @@ TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCo
     EXPECT_EQ(ReadValues(*logs_, p, 0), (std::vector<std::string>{"p" + suffix, "q" + suffix}));
   }
   ASSERT_TRUE(RunUntil([&] { return WalObjects().empty(); }));
-  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
-  EXPECT_TRUE(records.empty());
+  EXPECT_TRUE(WalObjectRecords().empty());
   EXPECT_EQ(ReadValues(*logs_, 199, 0), (std::vector<std::string>{"p199-v0", "q199-v0"}));
 }
 
@@ -334,12 +373,7 @@ TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects)
   EXPECT_TRUE(objects_.Head(IndexKey("default", "orders", 0, 0), &info).ok());
   EXPECT_TRUE(objects_.Head(SegmentKey("default", "orders", 1, 0), &info).ok());
   ASSERT_TRUE(RunUntil([&] { return WalObjects().empty(); })) << "WAL objects are deleted once compacted";
-  std::vector<KeyValue> refs;
-  ASSERT_TRUE(metadata_->Range(keys::PartitionDataPrefix(topic_.name, 0) + "wal/", &refs).ok());
-  EXPECT_TRUE(refs.empty());
-  std::vector<KeyValue> records;
-  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
-  EXPECT_TRUE(records.empty());
+  EXPECT_TRUE(WalObjectRecords().empty());
   EXPECT_EQ(logs_->counters().segments_compacted, 2u);
   // next_offset says where segments end, for the original KafScale's readers.
   KeyValue next;
@@ -348,7 +382,7 @@ TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects)
 
   ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "b"), &base).ok());
   EXPECT_EQ(base, 2);
-  Restart();  // the next offset comes from the newest WAL reference
+  Restart();  // the next offset comes from the newest committed WAL range
   EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 3);
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"a-v0", "a-v1", "b-v0"}));
   EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"x-v0"}));
@@ -408,8 +442,8 @@ TEST_F(LogManagerTest, FencedCompactionMovesNothing) {
   ASSERT_TRUE(TakeLease(0).ok());  // another broker took over
   options_.compaction_interval = std::chrono::milliseconds(0);
   // A zombie compactor: its segment upload may land, its commit cannot.
-  LogManager zombie(io_.get_executor(), pool_, faulty_, *metadata_, options_);
-  zombie.OnTopicCreated(topic_);
+  std::unique_ptr<LogManager> other = OtherBroker();
+  LogManager& zombie = *other;
   KeyValue lease;
   ASSERT_TRUE(metadata_->Get(keys::PartitionLeaseKey(topic_.name, 0), &lease).ok());
   const cluster::OwnershipToken token{3, lease.create_revision};
@@ -742,18 +776,19 @@ TEST_F(LogManagerTest, FencedOwnerCommitsNothingAndStopsWriting) {
   EXPECT_EQ(logs_->Append(topic_.name, 0, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
             ErrorCode::kNotLeaderOrFollower);
   // Only the owner's commit is stored.
-  std::vector<KeyValue> refs;
-  ASSERT_TRUE(metadata_->Range(keys::PartitionDataPrefix(topic_.name, 0) + "wal/", &refs).ok());
-  ASSERT_EQ(refs.size(), 1u);
-  EXPECT_EQ(refs[0].key, keys::WalRefKey(topic_.name, 0, 0));
+  const std::vector<WalObjectRecord> records = WalObjectRecords();
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_EQ(records[0].ranges.size(), 1u);
+  EXPECT_EQ(records[0].ranges[0].base_offset, 0);
+  EXPECT_EQ(records[0].ranges[0].last_offset, 1);
 }
 
 TEST_F(LogManagerTest, ZombieNeverReplacesWhatANewOwnerCommitted) {
   Restart();
   CreateTopic();
   // The zombie still believes it owns partition 0; a new owner takes over.
-  LogManager owner(io_.get_executor(), pool_, faulty_, *metadata_, options_);
-  owner.OnTopicCreated(topic_);
+  std::unique_ptr<LogManager> other = OtherBroker();
+  LogManager& owner = *other;
   owner.Start();
   ASSERT_TRUE(TakeLease(0).ok());
   KeyValue lease;
@@ -770,43 +805,68 @@ TEST_F(LogManagerTest, ZombieNeverReplacesWhatANewOwnerCommitted) {
   Restart();  // a fresh cache reads the stored segment
   EXPECT_EQ(FirstValue(ReadAt(0, 0)), "new-v0");
   EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 3);
-  Run([&]() -> asio::awaitable<int> {
-    co_await owner.Shutdown();
-    co_return 0;
-  });
+  StopOther(owner);
 }
 
 TEST_F(LogManagerTest, ReadersSeeWhatTheOwnerCommits) {
   Restart();
   CreateTopic();
-  LogManager reader(io_.get_executor(), pool_, faulty_, *metadata_, options_);
-  reader.OnTopicCreated(topic_);
+  std::unique_ptr<LogManager> reader = OtherBroker();
   int64_t base = -1;
   ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "a"), &base).ok());
   ASSERT_TRUE(AppendDurably(1, Batch(2, 1000, "b"), &base).ok());
-  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 0);
-  // What the topics watch tells readers: each committed WAL reference.
-  auto told = [&](int64_t range_base) {
-    KeyValue kv;
-    EXPECT_TRUE(metadata_->Get(keys::WalRefKey(topic_.name, 1, range_base), &kv).ok());
-    Result<WalRef> ref = DecodeWalRef(kv.value);
-    EXPECT_TRUE(ref.ok()) << ref.status().ToString();
-    reader.OnWalRange(topic_.name, 1, range_base, *ref);
-  };
-  told(0);
-  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 2);
-  told(2);
-  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 4);
-  EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 2)), "b-v0");
-  // A commit the reader missed: it lists the partition when it finds the gap.
+  // The reader learns each commit through its watch of WAL object records.
+  ASSERT_TRUE(RunUntil([&] { return reader->Latest(topic_.name, 1).offset == 4; }));
+  EXPECT_EQ(FirstValue(ReadFrom(*reader, 1, 2)), "b-v0");
+  EXPECT_EQ(FirstValue(ReadFrom(*reader, 1, 0)), "a-v0");
   ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "c"), &base).ok());
-  ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "d"), &base).ok());
-  told(5);
-  EXPECT_EQ(reader.Latest(topic_.name, 1).offset, 6);
-  EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 5)), "d-v0");
-  EXPECT_EQ(FirstValue(ReadFrom(reader, 1, 4)), "c-v0");
-  EXPECT_EQ(reader.Append(topic_.name, 1, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
+  ASSERT_TRUE(RunUntil([&] { return reader->Latest(topic_.name, 1).offset == 5; }));
+  EXPECT_EQ(FirstValue(ReadFrom(*reader, 1, 4)), "c-v0");
+  EXPECT_EQ(reader->Append(topic_.name, 1, kafka::Records::FromString(Batch(1, 1000, "x")), 1 << 20).error,
             ErrorCode::kNotLeaderOrFollower);
+  StopOther(*reader);
+}
+
+TEST_F(LogManagerTest, ANewOwnerContinuesAfterThePreviousOwnersLastCommit) {
+  Restart();
+  CreateTopic();
+  std::unique_ptr<LogManager> next = OtherBroker();
+  next->Start();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(2, 1000, "a"), &base).ok());
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "b"), &base).ok());
+  // Taken over at once: the new owner waits until its index holds every
+  // commit before its lease, whatever its watch delivered so far.
+  ASSERT_TRUE(TakeLease(0).ok());
+  OwnPartitions(*next);
+  ASSERT_TRUE(AppendDurablyTo(*next, 0, Batch(1, 1000, "c"), &base).ok());
+  EXPECT_EQ(base, 5);
+  const std::vector<std::string> committed{"a-v0", "a-v1", "b-v0", "b-v1", "b-v2", "c-v0"};
+  EXPECT_EQ(ReadValues(*next, 0, 0), committed);
+  StopOther(*next);
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), committed);
+}
+
+TEST_F(LogManagerTest, ATopicCreatedAgainUnderTheSameNameStartsEmpty) {
+  options_.compaction_interval = std::chrono::hours(1);  // the old ranges stay in WAL objects
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(0, Batch(3, 1000, "old"), &base).ok());
+  // Deleted (its partition keys go with it) and created again: a new id.
+  ASSERT_TRUE(Run([&]() -> asio::awaitable<Status> { co_return co_await logs_->DropTopicData(topic_); }).ok());
+  TxnResult deleted;
+  ASSERT_TRUE(metadata_->Txn({}, {TxnOp::DeletePrefix(keys::TopicPrefix(topic_.name))}, {}, &deleted).ok());
+  topic_.id = kafka::Uuid::Random();
+  ASSERT_FALSE(WalObjectRecords().empty()) << "the deleted topic's record is still there";
+  CreateTopic();
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 0);
+  ASSERT_TRUE(AppendDurably(0, Batch(1, 1000, "new"), &base).ok());
+  EXPECT_EQ(base, 0);
+  Restart();  // recovers from the records of both incarnations
+  EXPECT_EQ(logs_->Latest(topic_.name, 0).offset, 1);
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"new-v0"}));
 }
 
 }  // namespace

@@ -91,45 +91,35 @@ TEST(KeysTest, ParsersRejectMalformedKeys) {
   EXPECT_FALSE(keys::ParsePartitionLeaseKey("/kafscale/partition-leases/t"));
 }
 
-TEST(WalKeysTest, RefKeysSortInOffsetOrderAndParseBack) {
+TEST(WalKeysTest, WalStartAndObjectRecordKeysAreToldApart) {
   EXPECT_EQ(keys::WalStartKey("orders", 3), "/kafscale/topics/orders/partitions/3/wal_start");
-  EXPECT_EQ(keys::WalRefKey("orders", 3, 42), "/kafscale/topics/orders/partitions/3/wal/00000000000000000042");
-  EXPECT_LT(keys::WalRefKey("t", 0, 999), keys::WalRefKey("t", 0, 1000));
   EXPECT_EQ(keys::PartitionDataPrefix("t", 1), "/kafscale/topics/t/partitions/1/");
   EXPECT_EQ(keys::NextOffsetKey("t", 1).rfind(keys::PartitionDataPrefix("t", 1), 0), 0u);
   EXPECT_NE(keys::NextOffsetKey("t", 10).rfind(keys::PartitionDataPrefix("t", 1), 0), 0u);
   EXPECT_EQ(keys::WalObjectRecordKey("obj", "0"), "/kafscale/wal-objects/obj/0");
-
-  auto ref = keys::ParseWalRefKey(keys::WalRefKey("orders", 3, 42));
-  ASSERT_TRUE(ref);
-  EXPECT_EQ(ref->partition, (TopicPartition{"orders", 3}));
-  EXPECT_EQ(ref->base, 42);
-  EXPECT_EQ(keys::ParseWalRefKey(keys::WalRefKey("t", 0, 0))->base, 0);
+  EXPECT_EQ(keys::WalIndexMarkerKey(7), "/kafscale/wal-objects/~marker/7");
+  EXPECT_EQ(keys::WalIndexMarkerKey(7).rfind(keys::WalObjectsPrefix(), 0), 0u);  // seen by the records' watch
+  EXPECT_TRUE(keys::IsWalIndexMarkerKey(keys::WalIndexMarkerKey(7)));
+  EXPECT_FALSE(keys::IsWalIndexMarkerKey(keys::WalObjectRecordKey("0000000000001-0-ab-0000000001", "0")));
   EXPECT_EQ(keys::ParseWalStartKey(keys::WalStartKey("t", 7)), (TopicPartition{"t", 7}));
-  // Siblings under one partition are told apart; a topic named "wal" is no ref.
-  EXPECT_FALSE(keys::ParseWalRefKey(keys::NextOffsetKey("wal", 0)));
   EXPECT_FALSE(keys::ParseWalStartKey(keys::NextOffsetKey("t", 0)));
-  EXPECT_FALSE(keys::ParseNextOffsetKey(keys::WalRefKey("t", 0, 5)));
   EXPECT_FALSE(keys::ParsePartitionStateKey(keys::WalStartKey("t", 0)));
-  EXPECT_FALSE(keys::ParseWalRefKey("/kafscale/topics/t/partitions/0/wal/42"));
 }
 
-TEST(WalKeysTest, RefsAndObjectRecordsRoundTrip) {
-  const WalRef ref{.last_offset = 99, .position = 16, .length = 4096, .object_key = "default/~wal/1/a b.wal"};
-  auto decoded = DecodeWalRef(EncodeWalRef(ref));
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(*decoded, ref);
-  EXPECT_TRUE(DecodeWalRef("1 2 3").status().IsCorruption());
-  EXPECT_TRUE(DecodeWalRef("x 2 3 key").status().IsCorruption());
-  EXPECT_TRUE(DecodeWalRef("").status().IsCorruption());
-
-  WalObjectRecord record{"default/~wal/1/x.wal", {{"orders", 0, 0, 9}, {"audit", 12, 100, 100}}};
+TEST(WalKeysTest, ObjectRecordsRoundTripAndRejectMalformedRanges) {
+  WalObjectRecord record{"default/~wal/1/x.wal",
+                         {{"orders", "AAAAAAAAAAAAAAAAAAAAAQ", 0, 0, 9, 16, 4096},
+                          {"audit", "q-Lk_0AAAAAAAAAAAAAAAA", 12, 100, 100, 4112, 80}}};
   auto round = DecodeWalObjectRecord(EncodeWalObjectRecord(record));
   ASSERT_TRUE(round.ok()) << round.status().ToString();
   EXPECT_EQ(*round, record);
   EXPECT_TRUE(DecodeWalObjectRecord("").status().IsCorruption());
-  EXPECT_TRUE(DecodeWalObjectRecord("key\norders 0 1").status().IsCorruption());
-  EXPECT_TRUE(DecodeWalObjectRecord("key\norders 0 1 2 3").status().IsCorruption());
+  EXPECT_TRUE(DecodeWalObjectRecord("key").status().IsCorruption());  // no range
+  EXPECT_TRUE(DecodeWalObjectRecord("key\norders id 0 1 2 3").status().IsCorruption());
+  EXPECT_TRUE(DecodeWalObjectRecord("key\norders id 0 1 2 3 4 5").status().IsCorruption());
+  EXPECT_TRUE(DecodeWalObjectRecord("key\norders id 0 5 4 16 10").status().IsCorruption());  // last < base
+  EXPECT_TRUE(DecodeWalObjectRecord("key\norders id 0 1 2 16 0").status().IsCorruption());   // empty
+  EXPECT_TRUE(DecodeWalObjectRecord("key\norders id -1 1 2 16 10").status().IsCorruption());
 }
 
 TEST(NextOffsetCodecTest, RoundTripsCanonicalDecimal) {
