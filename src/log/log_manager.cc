@@ -264,15 +264,11 @@ void LogManager::ApplyWalRecordEvents(const std::vector<WatchEvent>& events) {
 void LogManager::AddCommittedRange(const std::string& object_key, const WalObjectRecord::Range& range) {
   Partition* p = Find(range.topic, range.partition);
   if (!p || p->topic_id != range.topic_id || range.base_offset < p->wal_start) return;
-  Extent extent = Extent::InWal(object_key, range, std::chrono::steady_clock::now());
-  if (p->owner) {
-    // The owner knows its commits, except one whose transaction failed but
-    // applied (a timeout): kept, so that the next TakeOwnership counts it.
-    p->extents.try_emplace(range.base_offset, std::move(extent));
-    return;
-  }
-  p->extents[range.base_offset] = std::move(extent);
-  AdvanceCommitted(*p, range.last_offset + 1);
+  // The owner knows its commits, except one whose transaction failed but
+  // applied (a timeout): kept, so that the next TakeOwnership counts it.
+  if (p->owner && p->extents.count(range.base_offset)) return;
+  p->extents[range.base_offset] = Extent::InWal(object_key, range, std::chrono::steady_clock::now());
+  if (!p->owner) AdvanceCommitted(*p, range.last_offset + 1);
 }
 
 asio::awaitable<Status> LogManager::CatchUpWalIndex() {
