@@ -586,8 +586,8 @@ asio::awaitable<void> LogManager::FlushWal() {
         // Fenced, or the commit may have applied after all (a timeout), so
         // this broker's view of the partition may be stale: stop writing;
         // ownership is taken again from what the store holds if this broker
-        // should have it. (A new commit at this base would replace the
-        // reference, serving other records at offsets already readable.)
+        // should have it. (A new commit at this base would record a second
+        // range over offsets already readable, holding other records.)
         if (part.commit_sent && p.owner == part.token) p.owner.reset();
       }
     }
