@@ -1,6 +1,7 @@
 #include "metrics/registry.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -71,6 +72,17 @@ std::vector<double> ExponentialBuckets(double start, double factor, size_t count
   bounds.reserve(count);
   double bound = start;
   for (size_t i = 0; i < count; ++i, bound *= factor) bounds.push_back(bound);
+  return bounds;
+}
+
+std::vector<double> DecadeBuckets(int first_exponent, int last_exponent, const std::vector<double>& steps) {
+  std::vector<double> bounds;
+  for (int exponent = first_exponent; exponent <= last_exponent; ++exponent) {
+    // An exact power of ten, multiplied or divided once: each bound is the
+    // double nearest its decimal value, so it prints as written (0.00015).
+    const double power = std::pow(10.0, std::abs(exponent));
+    for (double step : steps) bounds.push_back(exponent < 0 ? step / power : step * power);
+  }
   return bounds;
 }
 

@@ -101,6 +101,11 @@ FamilySnapshot SingleSampleFamily(const std::string& name, const std::string& he
 
 // Bucket bounds: `count` bounds from `start`, each `factor` times the last.
 std::vector<double> ExponentialBuckets(double start, double factor, size_t count);
+// Round bounds: each of `steps` (ascending, in [1, 10)) times every power of
+// ten from 10^first_exponent to 10^last_exponent, e.g. steps {1, 2, 5}:
+// 0.1, 0.2, 0.5, 1, 2, 5... Adjacent bounds differ by the largest ratio
+// between consecutive steps (and from the last step to 10).
+std::vector<double> DecadeBuckets(int first_exponent, int last_exponent, const std::vector<double>& steps);
 
 // Children of one metric, one per distinct set of label values.
 template <typename Metric>

@@ -30,6 +30,11 @@ TEST(HistogramTest, RejectsBoundsOutOfOrder) { EXPECT_THROW(Histogram({2, 1}), s
 
 TEST(HistogramTest, ExponentialBuckets) { EXPECT_EQ(ExponentialBuckets(1, 10, 3), (std::vector<double>{1, 10, 100})); }
 
+TEST(HistogramTest, DecadeBucketsAreRoundNumbers) {
+  EXPECT_EQ(DecadeBuckets(-4, -3, {1, 1.5, 5}), (std::vector<double>{0.0001, 0.00015, 0.0005, 0.001, 0.0015, 0.005}));
+  EXPECT_EQ(DecadeBuckets(0, 1, {1, 3}), (std::vector<double>{1, 3, 10, 30}));
+}
+
 TEST(RegistryTest, CollectsFamiliesInRegistrationOrderWithLabelledChildren) {
   Registry registry;
   Counter& plain = registry.AddCounter("a_total", "A.");
