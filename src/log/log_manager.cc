@@ -154,7 +154,9 @@ LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, 
   wal_name_nonce_ = (static_cast<uint64_t>(random()) << 32) | random();
 }
 
-LogManager::~LogManager() {
+LogManager::~LogManager() { StopWatchingWalRecords(); }
+
+void LogManager::StopWatchingWalRecords() {
   *wal_records_watch_stopped_ = true;
   wal_records_watch_.reset();
 }
@@ -336,8 +338,7 @@ asio::awaitable<void> LogManager::Shutdown() {
   while (flushes_in_flight_ > 0 || maintenance_running_ || markers_started_ != markers_finished_) {
     co_await SleepFor(std::chrono::milliseconds(5));
   }
-  *wal_records_watch_stopped_ = true;
-  wal_records_watch_.reset();
+  StopWatchingWalRecords();
 }
 
 asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {

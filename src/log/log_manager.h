@@ -136,7 +136,8 @@ class LogManager : public cluster::TopicDataListener,
   // TakeOwnership waits until this broker's index holds every WAL range
   // committed before (so the lease's previous holders' last commits), then
   // re-reads the WAL start and the segment list; NotFound for an unknown
-  // partition, Unavailable when the index does not catch up in time. LoseOwnership fails buffered appends with
+  // partition, Unavailable when the index does not catch up in time.
+  // LoseOwnership fails buffered appends with
   // NOT_LEADER_OR_FOLLOWER; a flush in flight cannot commit. Owner is empty
   // while ownership is being given up.
   boost::asio::awaitable<Status> TakeOwnership(const std::string& topic, int32_t partition,
@@ -237,6 +238,8 @@ class LogManager : public cluster::TopicDataListener,
   // Unavailable when that takes too long (the watch is down).
   boost::asio::awaitable<Status> CatchUpWalIndex();
   boost::asio::awaitable<void> WriteWalIndexMarker();
+  // Ends the watch; handlers it already posted do nothing.
+  void StopWatchingWalRecords();
   boost::asio::awaitable<void> FlushLoop();
   // Starts a WAL flush now, or as soon as an upload or commit is done when
   // kMaxFlushesInFlight are in flight.

@@ -40,7 +40,7 @@ std::string WalStartKey(std::string_view topic, int32_t partition);
 // only key a flush writes (beside a partition's first wal_start): brokers
 // index every record through a watch to find a partition's WAL ranges, and an
 // object is deleted once every range of its records is below its partition's
-// WAL start.
+// WAL start or belongs to a topic that is gone.
 std::string WalObjectRecordKey(std::string_view object_name, std::string_view part);
 // /kafscale/wal-objects/~marker/{broker}: written to learn when the watch of
 // WAL object records has delivered everything committed before; not a record
