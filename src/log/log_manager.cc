@@ -486,7 +486,8 @@ asio::awaitable<void> LogManager::FlushWal() {
                                               range.base_offset,  range.last_offset,    range.position,
                                               range.length};
     }
-    return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, encoded->bytes), encoded->bytes.size()};
+    const std::vector<std::string_view> pieces = encoded->Pieces();
+    return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, ObjectBody(pieces)), encoded->size()};
   };
   // The object is a second copy of the flushed batches until uploaded: it
   // counts against the buffer budget too, so memory stays bounded by it.

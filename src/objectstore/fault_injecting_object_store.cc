@@ -68,21 +68,23 @@ std::optional<FaultInjectingObjectStore::FaultRule> FaultInjectingObjectStore::B
   return taken;
 }
 
-Status FaultInjectingObjectStore::Put(const std::string& key, std::string_view data) {
+Status FaultInjectingObjectStore::Put(const std::string& key, const ObjectBody& data) {
   return FaultyPut(&ObjectStore::Put, key, data);
 }
 
-Status FaultInjectingObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+Status FaultInjectingObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& data) {
   return FaultyPut(&ObjectStore::PutIfAbsent, key, data);
 }
 
-Status FaultInjectingObjectStore::FaultyPut(PutFunction put, const std::string& key, std::string_view data) {
+Status FaultInjectingObjectStore::FaultyPut(PutFunction put, const std::string& key, const ObjectBody& data) {
   std::optional<FaultRule> fault = BeginCall(ObjectStoreOp::kPut, std::span(&key, 1));
   if (!fault) return (inner_.*put)(key, data);
   if (fault->torn_bytes) {
     // The torn object's own write result does not matter: the caller sees
     // the injected error either way.
-    (inner_.*put)(key, data.substr(0, std::min(*fault->torn_bytes, data.size())));
+    std::string storage;
+    std::string_view bytes = data.Contiguous(&storage);
+    (inner_.*put)(key, bytes.substr(0, std::min(*fault->torn_bytes, bytes.size())));
   }
   return fault->error;
 }

@@ -50,8 +50,8 @@ class FaultInjectingObjectStore final : public ObjectStore {
   uint64_t CallCount(ObjectStoreOp op) const;
 
   // ObjectStore: the inner store's behaviour, subject to the faults above.
-  Status Put(const std::string& key, std::string_view data) override;
-  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Status Put(const std::string& key, const ObjectBody& data) override;
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,
@@ -69,9 +69,9 @@ class FaultInjectingObjectStore final : public ObjectStore {
     std::optional<size_t> torn_bytes;  // set for a torn Put
   };
 
-  using PutFunction = Status (ObjectStore::*)(const std::string&, std::string_view);
+  using PutFunction = Status (ObjectStore::*)(const std::string&, const ObjectBody&);
   // Put and PutIfAbsent: `put` of the inner store, subject to the kPut rules.
-  Status FaultyPut(PutFunction put, const std::string& key, std::string_view data);
+  Status FaultyPut(PutFunction put, const std::string& key, const ObjectBody& data);
   // Counts the call, applies the latency, then takes one failure from the
   // oldest rule for `op` matching any of `keys`, if there is one.
   std::optional<FaultRule> BeginCall(ObjectStoreOp op, std::span<const std::string> keys);

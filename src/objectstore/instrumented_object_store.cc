@@ -28,16 +28,16 @@ Status InstrumentedObjectStore::Finish(Op op, Clock::time_point started, Status 
   return status;
 }
 
-Status InstrumentedObjectStore::Put(const std::string& key, std::string_view data) {
+Status InstrumentedObjectStore::Put(const std::string& key, const ObjectBody& data) {
   return Upload(kPut, &ObjectStore::Put, metrics_.put_bytes_, key, data);
 }
 
-Status InstrumentedObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+Status InstrumentedObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& data) {
   return Upload(kPutIfAbsent, &ObjectStore::PutIfAbsent, metrics_.put_if_absent_bytes_, key, data);
 }
 
 Status InstrumentedObjectStore::Upload(Op op, PutFunction put, metrics::Counter& stored_bytes, const std::string& key,
-                                       std::string_view data) {
+                                       const ObjectBody& data) {
   const Clock::time_point started = Clock::now();
   Status status = (inner_.*put)(key, data);
   if (status.ok()) stored_bytes.Increment(data.size());

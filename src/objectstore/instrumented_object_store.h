@@ -43,8 +43,8 @@ class InstrumentedObjectStore final : public ObjectStore {
   static bool IsStoreFailure(const Status& status);
 
   // ObjectStore: exactly the inner store's behaviour.
-  Status Put(const std::string& key, std::string_view data) override;
-  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Status Put(const std::string& key, const ObjectBody& data) override;
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys, ListPage* page) override;
@@ -53,11 +53,11 @@ class InstrumentedObjectStore final : public ObjectStore {
  private:
   // Indexes the op labels ObjectStoreMetrics registers, in the same order.
   enum Op : size_t { kPut, kPutIfAbsent, kGet, kHead, kList, kDeleteBatch };
-  using PutFunction = Status (ObjectStore::*)(const std::string&, std::string_view);
+  using PutFunction = Status (ObjectStore::*)(const std::string&, const ObjectBody&);
   // Put and PutIfAbsent: calls `put` of the inner store and records it as
   // `op`, counting the bytes of a successful upload in `stored_bytes`.
   Status Upload(Op op, PutFunction put, metrics::Counter& stored_bytes, const std::string& key,
-                std::string_view data);
+                const ObjectBody& data);
   // Records the call that began at `started` and returns its status.
   Status Finish(Op op, std::chrono::steady_clock::time_point started, Status status);
 

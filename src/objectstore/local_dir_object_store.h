@@ -40,8 +40,8 @@ class LocalDirObjectStore final : public ObjectStore {
   // ObjectStore. Thread-safe: every call works on the file system alone.
   // ETags are empty. List reads the directories under the prefix on each
   // call, so a page costs a walk of those directories.
-  Status Put(const std::string& key, std::string_view data) override;
-  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Status Put(const std::string& key, const ObjectBody& data) override;
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,
@@ -64,7 +64,7 @@ class LocalDirObjectStore final : public ObjectStore {
   std::filesystem::path TempPathFor(const std::filesystem::path& target);
   // Put (replace_existing) and PutIfAbsent: writes a durable temporary file
   // and moves it into place.
-  Status Store(const std::string& key, std::string_view data, bool replace_existing);
+  Status Store(const std::string& key, const ObjectBody& data, bool replace_existing);
 
   const std::filesystem::path root_;
   std::atomic<uint64_t> temp_counter_{0};

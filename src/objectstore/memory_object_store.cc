@@ -4,18 +4,19 @@
 
 namespace kafscale {
 
-Status MemoryObjectStore::Put(const std::string& key, std::string_view data) {
+
+Status MemoryObjectStore::Put(const std::string& key, const ObjectBody& data) {
   if (Status s = ValidateObjectKey(key); !s.ok()) return s;
   std::lock_guard lock(mutex_);
-  objects_[key] = StoredObject{std::string(data), std::to_string(++puts_)};
+  objects_[key] = StoredObject{data.Flatten(), std::to_string(++puts_)};
   return Status::OK();
 }
 
-Status MemoryObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+Status MemoryObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& data) {
   if (Status s = ValidateObjectKey(key); !s.ok()) return s;
   std::lock_guard lock(mutex_);
   if (objects_.contains(key)) return Status::AlreadyExists("object " + key + " already exists");
-  objects_.emplace(key, StoredObject{std::string(data), std::to_string(++puts_)});
+  objects_.emplace(key, StoredObject{data.Flatten(), std::to_string(++puts_)});
   return Status::OK();
 }
 

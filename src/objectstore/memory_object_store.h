@@ -17,8 +17,8 @@ class MemoryObjectStore final : public ObjectStore {
   // ObjectStore. Thread-safe (one mutex); nothing is ever durable. ETags are
   // "<n>" where n counts the Puts this store has taken, so an overwrite
   // always changes the ETag.
-  Status Put(const std::string& key, std::string_view data) override;
-  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Status Put(const std::string& key, const ObjectBody& data) override;
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,

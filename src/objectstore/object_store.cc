@@ -2,6 +2,23 @@
 
 namespace kafscale {
 
+ObjectBody::ObjectBody(std::span<const std::string_view> pieces) : many_(pieces) {
+  for (std::string_view piece : pieces) size_ += piece.size();
+}
+
+std::string_view ObjectBody::Contiguous(std::string* storage) const {
+  if (is_single_) return single_;
+  *storage = Flatten();
+  return *storage;
+}
+
+std::string ObjectBody::Flatten() const {
+  std::string bytes;
+  bytes.reserve(size_);
+  for (std::string_view piece : pieces()) bytes.append(piece);
+  return bytes;
+}
+
 Status ListAll(ObjectStore& store, const std::string& prefix, std::vector<ObjectInfo>* out) {
   out->clear();
   std::string continuation;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,34 @@ struct ListPage {
   std::string next_continuation;
 };
 
+// The bytes of an object to upload: pieces stored back to back, so that a
+// caller holding them in several buffers (a write-ahead object's batches, a
+// segment's header, batches and footer) need not copy them into one first.
+// Refers to the pieces and to the span of them; owns neither.
+class ObjectBody {
+ public:
+  // One contiguous piece.
+  ObjectBody(std::string_view bytes) : single_(bytes), is_single_(true), size_(bytes.size()) {}
+  ObjectBody(const std::string& bytes) : ObjectBody(std::string_view(bytes)) {}
+  ObjectBody(const char* bytes) : ObjectBody(std::string_view(bytes)) {}
+  explicit ObjectBody(std::span<const std::string_view> pieces);
+
+  std::span<const std::string_view> pieces() const {
+    return is_single_ ? std::span<const std::string_view>(&single_, 1) : many_;
+  }
+  uint64_t size() const { return size_; }
+  // The bytes in one buffer: the only piece itself, or a copy into *storage.
+  std::string_view Contiguous(std::string* storage) const;
+  // A copy of the bytes.
+  std::string Flatten() const;
+
+ private:
+  std::string_view single_;
+  std::span<const std::string_view> many_;
+  bool is_single_ = false;
+  uint64_t size_ = 0;
+};
+
 class ObjectStore : NonCopyable {
  public:
   static constexpr uint64_t kToEnd = std::numeric_limits<uint64_t>::max();
@@ -47,7 +76,7 @@ class ObjectStore : NonCopyable {
   // reader sees the old object or the new one, never a mix. When OK is
   // returned the object is durable (it survives a crash of this process or
   // machine).
-  virtual Status Put(const std::string& key, std::string_view data) = 0;
+  virtual Status Put(const std::string& key, const ObjectBody& data) = 0;
 
   // Stores `data` under `key` only if no object exists there, atomically:
   // of any number of racing callers exactly one gets OK. AlreadyExists
@@ -55,7 +84,7 @@ class ObjectStore : NonCopyable {
   // otherwise Put's errors, and OK means durable as for Put. Segments are
   // uploaded with this so a paused former partition owner (a zombie) can
   // never replace a segment a newer owner has committed.
-  virtual Status PutIfAbsent(const std::string& key, std::string_view data) = 0;
+  virtual Status PutIfAbsent(const std::string& key, const ObjectBody& data) = 0;
 
   // Reads bytes [offset, offset+length) of `key` into *out (replacing its
   // contents). length == kToEnd reads to the end. A range that extends past

@@ -19,9 +19,9 @@ Status ReadReplicaObjectStore::ReplicaFirst(std::string_view op, const std::stri
   return read(primary_);
 }
 
-Status ReadReplicaObjectStore::Put(const std::string& key, std::string_view data) { return primary_.Put(key, data); }
+Status ReadReplicaObjectStore::Put(const std::string& key, const ObjectBody& data) { return primary_.Put(key, data); }
 
-Status ReadReplicaObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+Status ReadReplicaObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& data) {
   return primary_.PutIfAbsent(key, data);
 }
 

@@ -24,8 +24,8 @@ class ReadReplicaObjectStore final : public ObjectStore {
   // answer, whatever it is. The replica's error is logged at debug level.
   // Put, PutIfAbsent, List, DeleteBatch: the primary's behaviour exactly.
   // Thread-safe as both stores are.
-  Status Put(const std::string& key, std::string_view data) override;
-  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Status Put(const std::string& key, const ObjectBody& data) override;
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,

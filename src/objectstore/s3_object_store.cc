@@ -238,9 +238,12 @@ Status S3ObjectStore::CreateBucket() {
   return recorder.Finish(s);
 }
 
-Status S3ObjectStore::Put(const std::string& key, std::string_view data) {
+Status S3ObjectStore::Put(const std::string& key, const ObjectBody& body) {
   CallRecorder recorder(stats_[static_cast<size_t>(S3Operation::kPut)]);
   if (Status s = ValidateObjectKey(key); !s.ok()) return recorder.Finish(s);
+  // The request signature hashes the body and curl sends one buffer.
+  std::string storage;
+  std::string_view data = body.Contiguous(&storage);
   if (data.size() > options_.multipart_threshold) return recorder.Finish(PutMultipart(key, data, recorder));
   return recorder.Finish(PutSingle(key, data, recorder));
 }
@@ -250,9 +253,11 @@ Status S3ObjectStore::PutSingle(const std::string& key, std::string_view data, C
   return Execute({.method = "PUT", .key = key, .body = data}, &response, recorder);
 }
 
-Status S3ObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
+Status S3ObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& body) {
   CallRecorder recorder(stats_[static_cast<size_t>(S3Operation::kPutIfAbsent)]);
   if (Status s = ValidateObjectKey(key); !s.ok()) return recorder.Finish(s);
+  std::string storage;
+  std::string_view data = body.Contiguous(&storage);
   // Never multipart: the retry check below relies on the ETag of one PUT.
   if (data.size() > kMaxSinglePutBytes) {
     return recorder.Finish(Status::InvalidArgument("PutIfAbsent of " + key + ": " + std::to_string(data.size()) +

@@ -111,8 +111,8 @@ class S3ObjectStore final : public ObjectStore {
   // than 5 GiB (S3's single-PUT limit) is InvalidArgument. DeleteBatch sends
   // up to 1,000 keys per DeleteObjects request, except keys with control
   // characters XML cannot carry, which get one DELETE each.
-  Status Put(const std::string& key, std::string_view data) override;
-  Status PutIfAbsent(const std::string& key, std::string_view data) override;
+  Status Put(const std::string& key, const ObjectBody& data) override;
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override;
   Status Get(const std::string& key, std::string* out, uint64_t offset = 0, uint64_t length = kToEnd) override;
   Status Head(const std::string& key, ObjectInfo* info) override;
   Status List(const std::string& prefix, const std::string& continuation, size_t max_keys,

@@ -130,18 +130,41 @@ Status WalBuilder::Add(std::string_view topic, int32_t partition, std::string_vi
   return Status::OK();
 }
 
+size_t EncodedWal::size() const {
+  size_t total = header.size() + trailer.size();
+  for (std::string_view piece : body) total += piece.size();
+  return total;
+}
+
+std::vector<std::string_view> EncodedWal::Pieces() const {
+  std::vector<std::string_view> pieces;
+  pieces.reserve(body.size() + 2);
+  pieces.push_back(header);
+  pieces.insert(pieces.end(), body.begin(), body.end());
+  pieces.push_back(trailer);
+  return pieces;
+}
+
+std::string EncodedWal::Flatten() const {
+  std::string out;
+  out.reserve(size());
+  for (std::string_view piece : Pieces()) out += piece;
+  return out;
+}
+
 Result<EncodedWal> WalBuilder::Finish(int64_t created_unix_ms) const {
   if (ranges_.empty()) return Status::InvalidArgument("a WAL object needs at least one batch");
   EncodedWal wal;
-  std::string& out = wal.bytes;
-  out.reserve(size());
-  AppendBigEndian(&out, kWalMagic);
-  AppendBigEndian(&out, kWalVersion);
-  AppendBigEndian(&out, uint16_t{0});  // flags
-  AppendBigEndian(&out, created_unix_ms);
-  for (std::string_view piece : pieces_) out += piece;
+  wal.header.reserve(kWalHeaderSize);
+  AppendBigEndian(&wal.header, kWalMagic);
+  AppendBigEndian(&wal.header, kWalVersion);
+  AppendBigEndian(&wal.header, uint16_t{0});  // flags
+  AppendBigEndian(&wal.header, created_unix_ms);
+  wal.body = pieces_;
 
-  auto index_position = static_cast<uint64_t>(out.size());
+  std::string& out = wal.trailer;
+  out.reserve(index_size_ + kWalFooterSize);
+  const auto index_position = static_cast<uint64_t>(kWalHeaderSize + body_size_);
   AppendBigEndian(&out, static_cast<int32_t>(ranges_.size()));
   for (const WalRange& range : ranges_) {
     AppendBigEndian(&out, static_cast<uint16_t>(range.topic.size()));
@@ -153,7 +176,9 @@ Result<EncodedWal> WalBuilder::Finish(int64_t created_unix_ms) const {
     AppendBigEndian(&out, range.length);
   }
 
-  uint32_t crc = Crc32c(out);
+  uint32_t crc = Crc32c(wal.header);
+  for (std::string_view piece : pieces_) crc = Crc32c(piece, crc);
+  crc = Crc32c(out, crc);
   AppendBigEndian(&out, crc);
   AppendBigEndian(&out, index_position);
   AppendBigEndian(&out, kWalFooterMagic);

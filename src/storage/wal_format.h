@@ -49,10 +49,20 @@ struct WalRange {
   bool operator==(const WalRange&) const = default;
 };
 
-// A finished WAL object and its index.
+// A finished WAL object and its index: the object is header, the batches
+// added (referenced, not copied) and trailer, back to back, so that an upload
+// can gather them without assembling the object first.
 struct EncodedWal {
-  std::string bytes;            // the whole .wal object
-  std::vector<WalRange> ranges; // in body order
+  std::string header;
+  std::vector<std::string_view> body;
+  std::string trailer;           // index and footer
+  std::vector<WalRange> ranges;  // in body order
+
+  size_t size() const;
+  // header, body..., trailer
+  std::vector<std::string_view> Pieces() const;
+  // The whole object in one buffer.
+  std::string Flatten() const;
 };
 
 // Collects the batches of one flush. Not thread-safe; one builder per flush.
@@ -62,8 +72,7 @@ class WalBuilder {
   // are already assigned. Consecutive calls for the same partition extend its
   // range; a partition cannot come back once another one was added, so each
   // partition has one range. The bytes are referenced, not copied: they must
-  // outlive the builder's last Finish call, which copies them once into the
-  // object.
+  // outlive the builder and Finish's result.
   // Errors (nothing is added): InvalidArgument when `batches` is empty or its
   // framing is bad (truncated batch, wrong magic), offsets do not ascend past
   // the partition's previous batch, the topic is empty or longer than 65535

@@ -110,6 +110,23 @@ TEST(LocalDirObjectStoreTest, ObjectsSurviveReopening) {
   EXPECT_EQ(out, "durable");
 }
 
+// Objects are written with direct I/O where the file system has it; tmpfs
+// has not, so there every byte goes through the buffered path.
+TEST(LocalDirObjectStoreTest, FileSystemsWithoutDirectIoStoreObjectsToo) {
+  const fs::path shm = "/dev/shm";
+  if (!fs::is_directory(shm)) GTEST_SKIP() << "no /dev/shm";
+  const fs::path root = shm / ("kafscale-test-" + std::to_string(::getpid()));
+  const std::string bytes = std::string(3 * 4096 + 17, 'q') + "end";
+  {
+    auto store = MustOpen(root);
+    ASSERT_TRUE(store->PutIfAbsent("a/b", bytes).ok());
+    std::string out;
+    ASSERT_TRUE(store->Get("a/b", &out).ok());
+    EXPECT_EQ(out, bytes);
+  }
+  fs::remove_all(root);
+}
+
 TEST(LocalDirObjectStoreTest, KilledWriterLeavesOldOrNewObjectNeverATornOne) {
   TempDir dir;
   const fs::path root = dir.path() / "root";

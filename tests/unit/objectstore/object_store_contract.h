@@ -172,6 +172,29 @@ TEST_P(ObjectStoreContractTest, PutIfAbsentStoresANewObject) {
   EXPECT_EQ(ListKeys(prefix_), (std::vector<std::string>{Key("new/empty"), Key("new/segment.kfs")}));
 }
 
+// Bodies given in pieces are stored back to back, whatever their sizes
+// (around the 4 KiB blocks a local store writes directly, and across them).
+TEST_P(ObjectStoreContractTest, PiecesOfABodyAreStoredBackToBack) {
+  const std::string bytes = BinaryBytes(3 * 1024 * 1024 + 5000);
+  std::mt19937 random(11);
+  for (size_t size : {size_t{0}, size_t{1}, size_t{4095}, size_t{4096}, size_t{4097}, size_t{1024 * 1024 + 3},
+                      bytes.size()}) {
+    const std::string_view whole = std::string_view(bytes).substr(0, size);
+    std::vector<std::string_view> pieces;
+    for (size_t at = 0; at < size;) {
+      // Empty pieces and pieces of a few bytes up to about a megabyte.
+      const size_t length = std::min<size_t>(size - at, random() % 3 == 0 ? random() % 9 : random() % (1 << 20));
+      pieces.push_back(whole.substr(at, length));
+      at += length;
+    }
+    const std::string key = Key("pieces/" + std::to_string(size));
+    ASSERT_TRUE(store_->PutIfAbsent(key, ObjectBody(pieces)).ok()) << size;
+    EXPECT_TRUE(MustGet(key) == whole) << size << " bytes in " << pieces.size() << " pieces";
+    ASSERT_TRUE(store_->Put(key, ObjectBody(pieces)).ok()) << size;
+    EXPECT_TRUE(MustGet(key) == whole) << size << " bytes in " << pieces.size() << " pieces, replaced";
+  }
+}
+
 TEST_P(ObjectStoreContractTest, PutIfAbsentLeavesAnExistingObjectAlone) {
   MustPut(Key("taken"), "committed by the new owner");
   Status s = store_->PutIfAbsent(Key("taken"), "written by a zombie");

@@ -29,6 +29,7 @@ struct Flush {
 
   WalBuilder builder;
   EncodedWal wal;
+  std::string bytes;  // the whole object
 
   Flush() {
     EXPECT_TRUE(builder.Add("orders", 0, orders0).ok());
@@ -38,10 +39,11 @@ struct Flush {
     Result<EncodedWal> encoded = builder.Finish(kCreatedMs);
     EXPECT_TRUE(encoded.ok()) << encoded.status().ToString();
     wal = std::move(encoded).value();
+    bytes = wal.Flatten();
   }
 
   std::string_view Slice(const WalRange& range) const {
-    return std::string_view(wal.bytes).substr(range.position, range.length);
+    return std::string_view(bytes).substr(range.position, range.length);
   }
 };
 
@@ -69,10 +71,11 @@ TEST(WalFormatTest, RoundTripOfThreePartitionsFromTwoTopics) {
       {"orders", 1, 5000, 5040, kWalHeaderSize + orders0_size + flush.payments2.size(), flush.orders1.size()},
   };
   EXPECT_EQ(wal.ranges, expected);
-  EXPECT_EQ(wal.bytes.size(), flush.builder.size());
-  EXPECT_EQ(LoadBigEndian<uint32_t>(wal.bytes.data()), kWalMagic);
-  EXPECT_EQ(LoadBigEndian<uint16_t>(wal.bytes.data() + 4), kWalVersion);
-  EXPECT_EQ(LoadBigEndian<int64_t>(wal.bytes.data() + 8), kCreatedMs);
+  EXPECT_EQ(wal.size(), flush.builder.size());
+  EXPECT_EQ(flush.bytes.size(), wal.size());
+  EXPECT_EQ(LoadBigEndian<uint32_t>(flush.bytes.data()), kWalMagic);
+  EXPECT_EQ(LoadBigEndian<uint16_t>(flush.bytes.data() + 4), kWalVersion);
+  EXPECT_EQ(LoadBigEndian<int64_t>(flush.bytes.data() + 8), kCreatedMs);
 
   // The positions slice out exactly the bytes that were added.
   EXPECT_EQ(flush.Slice(wal.ranges[0]), flush.orders0 + flush.orders0_more);
@@ -80,7 +83,7 @@ TEST(WalFormatTest, RoundTripOfThreePartitionsFromTwoTopics) {
   EXPECT_EQ(flush.Slice(wal.ranges[2]), flush.orders1);
 
   std::vector<WalRange> parsed;
-  Status s = ParseWalIndex(wal.bytes, &parsed);
+  Status s = ParseWalIndex(flush.bytes, &parsed);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(parsed, expected);
 
@@ -140,13 +143,13 @@ TEST(WalFormatTest, GoldenBytesOfTinyObject) {
   footer += std::string(8, '\0') + "END!";
   StoreBigEndian(footer.data() + 4, static_cast<uint64_t>(16 + batch.size()));
   StoreBigEndian(footer.data(), Crc32c(header + batch + index));
-  EXPECT_EQ(wal->bytes, header + batch + index + footer);
-  EXPECT_EQ(builder.size(), wal->bytes.size());
+  EXPECT_EQ(wal->Flatten(), header + batch + index + footer);
+  EXPECT_EQ(builder.size(), wal->size());
 }
 
 TEST(WalFormatTest, EveryFlippedByteIsCorruption) {
   Flush flush;
-  const std::string& bytes = flush.wal.bytes;
+  const std::string& bytes = flush.bytes;
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string damaged = bytes;
     damaged[i] = static_cast<char>(damaged[i] ^ 0x01);
@@ -160,7 +163,7 @@ TEST(WalFormatTest, FlippedBodyByteFailsTheObjectAndTheRangeChecks) {
   const WalRange& range = flush.wal.ranges[2];  // orders-1
   // Inside the records of the range's second batch: framing stays intact.
   size_t at = range.position + SampleBatch(5000, 1).size() + kBatchHeaderSize + 10;
-  std::string damaged = flush.wal.bytes;
+  std::string damaged = flush.bytes;
   damaged[at] = static_cast<char>(damaged[at] ^ 0x40);
 
   std::vector<WalRange> ranges;
@@ -182,9 +185,9 @@ TEST(WalFormatTest, FlippedBodyByteFailsTheObjectAndTheRangeChecks) {
 
 TEST(WalFormatTest, EveryTruncationIsCorruption) {
   Flush flush;
-  for (size_t length = 0; length < flush.wal.bytes.size(); ++length) {
+  for (size_t length = 0; length < flush.bytes.size(); ++length) {
     std::vector<WalRange> ranges;
-    EXPECT_TRUE(ParseWalIndex(std::string_view(flush.wal.bytes).substr(0, length), &ranges).IsCorruption())
+    EXPECT_TRUE(ParseWalIndex(std::string_view(flush.bytes).substr(0, length), &ranges).IsCorruption())
         << "length " << length;
   }
   // A short ranged read is caught by its length before anything else.
@@ -199,28 +202,28 @@ TEST(WalFormatTest, HeaderAndFooterChecksNameTheProblem) {
   Flush flush;
   std::vector<WalRange> ranges;
 
-  std::string wrong_magic = flush.wal.bytes;
+  std::string wrong_magic = flush.bytes;
   wrong_magic[0] = 'X';
   EXPECT_THAT(ParseWalIndex(wrong_magic, &ranges).message(), HasSubstr("bad header magic"));
 
-  std::string wrong_version = flush.wal.bytes;
+  std::string wrong_version = flush.bytes;
   StoreBigEndian(wrong_version.data() + 4, uint16_t{2});
   Reseal(&wrong_version);
   EXPECT_THAT(ParseWalIndex(wrong_version, &ranges).message(), HasSubstr("unsupported version 2"));
 
-  std::string torn = flush.wal.bytes.substr(0, flush.wal.bytes.size() - 5);
+  std::string torn = flush.bytes.substr(0, flush.bytes.size() - 5);
   EXPECT_THAT(ParseWalIndex(torn, &ranges).message(), HasSubstr("footer magic"));
 
-  std::string bad_crc = flush.wal.bytes;
+  std::string bad_crc = flush.bytes;
   bad_crc[kWalHeaderSize + 30] ^= 1;
   EXPECT_THAT(ParseWalIndex(bad_crc, &ranges).message(), HasSubstr("CRC32C mismatch"));
 
-  std::string index_in_footer = flush.wal.bytes;
+  std::string index_in_footer = flush.bytes;
   StoreBigEndian(index_in_footer.data() + index_in_footer.size() - 12,
                  static_cast<uint64_t>(index_in_footer.size() - 10));
   EXPECT_THAT(ParseWalIndex(index_in_footer, &ranges).message(), HasSubstr("index position"));
 
-  std::string index_in_header = flush.wal.bytes;
+  std::string index_in_header = flush.bytes;
   StoreBigEndian(index_in_header.data() + index_in_header.size() - 12, uint64_t{8});
   EXPECT_THAT(ParseWalIndex(index_in_header, &ranges).message(), HasSubstr("index position 8"));
 
@@ -229,7 +232,7 @@ TEST(WalFormatTest, HeaderAndFooterChecksNameTheProblem) {
 
 TEST(WalFormatTest, IndexChecksNameTheProblem) {
   Flush flush;
-  const std::string& good = flush.wal.bytes;
+  const std::string& good = flush.bytes;
   size_t index_position = LoadBigEndian<uint64_t>(good.data() + good.size() - 12);
   size_t payments = IndexEntryAt(good, 1);  // u16 length, "payments", then the fields
   size_t payments_partition = payments + 2 + 8;
@@ -310,7 +313,7 @@ TEST(WalFormatTest, RangeChecksCompareWithTheIndex) {
   // A range that starts in the middle of a batch (a wrong position).
   WalRange shifted = range;
   shifted.position += 1;
-  s = ParseWalRange(std::string_view(flush.wal.bytes).substr(shifted.position, shifted.length), shifted, &batches);
+  s = ParseWalRange(std::string_view(flush.bytes).substr(shifted.position, shifted.length), shifted, &batches);
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_THAT(s.message(), HasSubstr("wal range orders-0 from offset 100: "));
 }
@@ -358,9 +361,9 @@ TEST(WalFormatTest, BuilderRejectsBadInput) {
   ASSERT_TRUE(builder.Add(long_topic, 7, later).ok());
   Result<EncodedWal> wal = builder.Finish(kCreatedMs);
   ASSERT_TRUE(wal.ok());
-  EXPECT_EQ(wal->bytes.size(), builder.size());
+  EXPECT_EQ(wal->size(), builder.size());
   std::vector<WalRange> ranges;
-  ASSERT_TRUE(ParseWalIndex(wal->bytes, &ranges).ok());
+  ASSERT_TRUE(ParseWalIndex(wal->Flatten(), &ranges).ok());
   ASSERT_EQ(ranges.size(), 3u);
   EXPECT_EQ(ranges[2].topic, long_topic);
   EXPECT_EQ(ranges, wal->ranges);
