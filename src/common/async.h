@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <exception>
 #include <type_traits>
 #include <vector>
 
@@ -109,6 +110,23 @@ boost::asio::awaitable<void> RunAllBlocking(boost::asio::thread_pool& pool, std:
     });
   }
   if (remaining > 0) co_await done.Wait();
+}
+
+// Starts every coroutine of `tasks` on the current executor at once and
+// returns when all have finished; rethrows the first exception any threw.
+inline boost::asio::awaitable<void> AwaitAll(std::vector<boost::asio::awaitable<void>> tasks) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  AsyncEvent done(executor);
+  size_t remaining = tasks.size();
+  std::exception_ptr failure;
+  for (boost::asio::awaitable<void>& task : tasks) {
+    boost::asio::co_spawn(executor, std::move(task), [&remaining, &done, &failure](std::exception_ptr thrown) {
+      if (thrown && !failure) failure = thrown;
+      if (--remaining == 0) done.Set();
+    });
+  }
+  if (remaining > 0) co_await done.Wait();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace kafscale

@@ -39,6 +39,7 @@ constexpr auto kMaintenancePeriod = std::chrono::milliseconds(250);
 // Bounds one compaction's reads when many small flushes are not cached (a
 // partition taken over from another broker): each range is one GET.
 constexpr size_t kMaxRangesPerCompaction = 1000;
+constexpr size_t kMaxConcurrentCompactions = 4;
 // Write-ahead objects without a commit record older than this are orphans
 // (a commit follows its upload within seconds); they are looked for this often.
 constexpr int64_t kOrphanAgeMs = 10 * 60 * 1000;
@@ -335,7 +336,7 @@ asio::awaitable<void> LogManager::Shutdown() {
   std::vector<std::shared_ptr<Partition>> all;
   for (auto& [key, p] : partitions_) all.push_back(p);
   for (const std::shared_ptr<Partition>& p : all) co_await Drain(p);
-  while (flushes_in_flight_ > 0 || maintenance_running_ || markers_started_ != markers_finished_) {
+  while (flushes_in_flight_ > 0 || maintenance_running_ || collecting_garbage_ || markers_started_ != markers_finished_) {
     co_await SleepFor(std::chrono::milliseconds(5));
   }
   StopWatchingWalRecords();
@@ -565,7 +566,7 @@ asio::awaitable<void> LogManager::FlushWal() {
         loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
                                               std::string_view(part.data->data() + b.position, b.size)});
       }
-      loaded->bytes = std::move(part.data);
+      loaded->buffers.push_back(std::move(part.data));
       cache_.Insert(extent.CacheKey(), std::move(loaded));
       p.extents[part.base] = std::move(extent);
       p.wal_bytes += part.range.length;
@@ -674,7 +675,7 @@ void LogManager::DropPending(Partition& p, const Status& status) {
   p.next_offset = p.high_watermark;
 }
 
-Status LogManager::PutCreateOnly(const UploadTarget& target, const std::string& key, std::string_view data) {
+Status LogManager::PutCreateOnly(const UploadTarget& target, const std::string& key, const ObjectBody& data) {
   Status status = objects_.PutIfAbsent(key, data);
   if (!status.IsAlreadyExists()) return status;
   // A compaction that uploaded this base without committing it (this broker
@@ -889,7 +890,7 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
       if (!out.first.ok()) return out;
       loaded->batches.push_back(StoredBatch{location.base_offset, location.last_offset, header.max_timestamp, batch});
     }
-    loaded->bytes = std::move(bytes);
+    loaded->buffers.push_back(std::move(bytes));
     out.second = std::move(loaded);
     return out;
   };
@@ -993,7 +994,7 @@ asio::awaitable<ReadResult> LogManager::Read(const std::string& topic, int32_t p
         budget_left = false;
         break;
       }
-      result.records.slices.push_back(kafka::SharedSlice{segment->bytes, batch.bytes});
+      result.records.slices.push_back(kafka::SharedSlice{segment, batch.bytes});
       budget -= size;
       position = batch.last_offset + 1;
     }
@@ -1137,10 +1138,15 @@ asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info
 }
 
 asio::awaitable<void> LogManager::MaintenanceLoop() {
+  bool behind = false;
   while (!stopping_) {
-    maintenance_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(
-        kMaintenancePeriod, std::max<std::chrono::steady_clock::duration>(options_.compaction_interval,
-                                                                           std::chrono::milliseconds(10))));
+    // A partition that gathers more than a segment per period is compacted
+    // again at once: waiting would let its WAL data outgrow the cache.
+    maintenance_timer_.expires_after(
+        behind ? std::chrono::steady_clock::duration::zero()
+               : std::min<std::chrono::steady_clock::duration>(
+                     kMaintenancePeriod, std::max<std::chrono::steady_clock::duration>(
+                                             options_.compaction_interval, std::chrono::milliseconds(10))));
     boost::system::error_code ec;
     co_await maintenance_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const auto now = std::chrono::steady_clock::now();
@@ -1148,14 +1154,29 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     for (auto& [key, p] : partitions_) {
       if (CompactionDue(*p, now)) due.push_back(p);
     }
-    for (const std::shared_ptr<Partition>& p : due) {
-      if (stopping_) break;
-      co_await Compact(p);
+    behind = false;
+    // A few partitions at a time: each compaction waits mostly on its
+    // uploads and commit, and holds its WAL ranges in memory.
+    for (size_t first = 0; first < due.size() && !stopping_; first += kMaxConcurrentCompactions) {
+      const size_t end = std::min(due.size(), first + kMaxConcurrentCompactions);
+      std::vector<int64_t> wal_starts;
+      std::vector<asio::awaitable<void>> compactions;
+      for (size_t i = first; i < end; ++i) {
+        wal_starts.push_back(due[i]->wal_start);
+        compactions.push_back(Compact(due[i]));
+      }
+      co_await AwaitAll(std::move(compactions));
+      for (size_t i = first; i < end; ++i) {
+        behind = behind || (due[i]->wal_start != wal_starts[i - first] && CompactionDue(*due[i], now));
+      }
     }
-    if (!stopping_ && now >= next_garbage_collection_) {
+    // Collection runs beside compaction: deleting thousands of objects
+    // must not hold compaction back.
+    if (!stopping_ && !collecting_garbage_ && now >= next_garbage_collection_) {
       next_garbage_collection_ =
           now + std::max<std::chrono::steady_clock::duration>(options_.compaction_interval, std::chrono::seconds(1));
-      co_await CollectWalGarbage();
+      collecting_garbage_ = true;
+      asio::co_spawn(executor_, [this]() { return CollectWalGarbage(); }, asio::detached);
     }
   }
   maintenance_running_ = false;
@@ -1210,7 +1231,7 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
   const std::string start_key = keys::WalStartKey(p->topic, p->index);
   const UploadTarget target{p->topic, p->index, from, token};
   auto work = [&]() {
-    std::pair<Status, std::shared_ptr<LoadedSegment>> out;
+    std::pair<Status, uint64_t> out;  // and the segment's size
     SegmentBuilder builder(kIndexInterval);
     for (const auto& range : ranges) {
       for (const StoredBatch& batch : range->batches) {
@@ -1223,8 +1244,8 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
       out.first = built.status();
       return out;
     }
-    auto segment_bytes = std::make_shared<std::string>(built->Flatten());
-    out.first = PutCreateOnly(target, key, *segment_bytes);
+    const std::vector<std::string_view> pieces = built->Pieces();
+    out.first = PutCreateOnly(target, key, ObjectBody(pieces));
     if (out.first.ok()) out.first = PutCreateOnly(target, index_key, built->index);
     if (!out.first.ok()) return out;
     // The boundary moves in one fenced step; the WAL ranges it passes are
@@ -1241,21 +1262,10 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
       out.first = Status::Conflict("partition lease of " + p->topic + "-" + std::to_string(p->index) +
                                    " was lost or its WAL start moved underneath this broker");
     }
-    if (!out.first.ok()) return out;
-    auto loaded = std::make_shared<LoadedSegment>();
-    size_t position = kSegmentHeaderSize;
-    for (const auto& range : ranges) {
-      for (const StoredBatch& batch : range->batches) {
-        loaded->batches.push_back(StoredBatch{batch.base_offset, batch.last_offset, batch.max_timestamp,
-                                              std::string_view(segment_bytes->data() + position, batch.bytes.size())});
-        position += batch.bytes.size();
-      }
-    }
-    loaded->bytes = std::move(segment_bytes);
-    out.second = std::move(loaded);
+    out.second = built->segment_size();
     return out;
   };
-  auto [result, segment] = co_await RunBlocking(pool_, work);
+  auto [result, segment_size] = co_await RunBlocking(pool_, work);
   p->compacting = false;
   if (!result.ok()) {
     spdlog::log(p->dropped ? spdlog::level::debug : spdlog::level::warn,
@@ -1267,8 +1277,15 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     co_return;
   }
   ++counters_.segments_compacted;
-  counters_.compacted_bytes += segment->bytes->size();
+  counters_.compacted_bytes += segment_size;
   if (p->dropped) co_return;
+  // The segment's batches are the ranges' batches, byte for byte: the cache
+  // keeps the ranges' buffers under the segment's key instead of a copy.
+  auto segment = std::make_shared<LoadedSegment>();
+  for (const auto& range : ranges) {
+    segment->batches.insert(segment->batches.end(), range->batches.begin(), range->batches.end());
+    segment->buffers.insert(segment->buffers.end(), range->buffers.begin(), range->buffers.end());
+  }
   for (auto it = p->extents.lower_bound(from); it != p->extents.end() && it->first < end;) {
     if (it->second.in_wal) {
       cache_.Erase(it->second.CacheKey());
@@ -1420,9 +1437,13 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     }
     return out;
   };
+  const auto started = std::chrono::steady_clock::now();
   auto [status, deleted] = co_await RunBlocking(pool_, work);
   counters_.wal_objects_deleted += deleted;
   if (!status.ok()) spdlog::warn("WAL garbage collection failed error=\"{}\"", status.ToString());
+  spdlog::debug("collected WAL garbage objects_deleted={} seconds={:.3f}", deleted,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  collecting_garbage_ = false;
 }
 
 }  // namespace kafscale::log

@@ -267,7 +267,7 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<void> Compact(std::shared_ptr<Partition> p);
   bool CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const;
   // Deletes WAL objects whose ranges are all compacted (or deleted with
-  // their topic), then their records.
+  // their topic), then their records; clears collecting_garbage_ when done.
   boost::asio::awaitable<void> CollectWalGarbage();
 
   // Loads the extent at `base` (a segment, or a WAL range) into the cache.
@@ -298,7 +298,7 @@ class LogManager : public cluster::TopicDataListener,
     int64_t base;
     const cluster::OwnershipToken& token;
   };
-  Status PutCreateOnly(const UploadTarget& target, const std::string& key, std::string_view data);
+  Status PutCreateOnly(const UploadTarget& target, const std::string& key, const ObjectBody& data);
 
   boost::asio::any_io_executor executor_;
   boost::asio::thread_pool& pool_;
@@ -310,6 +310,7 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::steady_timer maintenance_timer_;
   bool stopping_ = false;
   bool maintenance_running_ = false;
+  bool collecting_garbage_ = false;  // CollectWalGarbage runs
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
   int flushes_in_flight_ = 0;     // started and not yet committed
   bool flush_requested_ = false;  // flush again once an upload or commit is done

@@ -5,7 +5,11 @@ namespace kafscale::log {
 namespace {
 // What an entry holds in memory: a flushed buffer grew by appends, so its
 // capacity can be up to twice its size.
-uint64_t Charge(const LoadedSegment& segment) { return segment.bytes->capacity(); }
+uint64_t Charge(const LoadedSegment& segment) {
+  uint64_t bytes = 0;
+  for (const auto& buffer : segment.buffers) bytes += buffer->capacity();
+  return bytes;
+}
 }  // namespace
 
 std::shared_ptr<const LoadedSegment> SegmentCache::Get(const std::string& key) {

@@ -21,13 +21,16 @@ struct StoredBatch {
   int64_t base_offset = 0;
   int64_t last_offset = 0;
   int64_t max_timestamp = 0;
-  std::string_view bytes;  // points into the owning segment's bytes
+  std::string_view bytes;  // points into one of the owning segment's buffers
 };
 
-// A segment object whose footer and checksums were verified.
+// The verified batches of a segment object or WAL range, in memory.
 struct LoadedSegment {
-  std::shared_ptr<const std::string> bytes;  // the whole .kfs object
-  std::vector<StoredBatch> batches;          // in offset order
+  // Every buffer the batches point into: the object as read, or the buffers
+  // the batches were appended to (a compacted segment keeps those of the WAL
+  // ranges it was made from instead of a copy).
+  std::vector<std::shared_ptr<const std::string>> buffers;
+  std::vector<StoredBatch> batches;  // in offset order
   int64_t base_offset() const { return batches.empty() ? 0 : batches.front().base_offset; }
   int64_t last_offset() const { return batches.empty() ? -1 : batches.back().last_offset; }
 };

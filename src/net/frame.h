@@ -13,7 +13,7 @@ namespace kafscale::net {
 
 struct ResponseFrame {
   // Pieces in order; their owners keep the bytes alive until written.
-  std::vector<std::shared_ptr<const std::string>> owners;
+  std::vector<std::shared_ptr<const void>> owners;
   std::vector<std::string_view> pieces;
   size_t size() const {
     size_t n = 0;

@@ -11,10 +11,11 @@
 
 namespace kafscale::kafka {
 
-// Bytes inside a buffer that the slice keeps alive. `bytes` must point into
-// `*owner` (or be empty); copying a slice shares the buffer, never the bytes.
+// Bytes that the slice keeps alive: `owner` holds the buffer `bytes` points
+// into (a request frame, a cached segment's buffers); copying a slice shares
+// the buffer, never the bytes.
 struct SharedSlice {
-  std::shared_ptr<const std::string> owner;
+  std::shared_ptr<const void> owner;
   std::string_view bytes;
 };
 

@@ -22,12 +22,19 @@ size_t EncodedSegment::segment_size() const {
   return size;
 }
 
+std::vector<std::string_view> EncodedSegment::Pieces() const {
+  std::vector<std::string_view> pieces;
+  pieces.reserve(body.size() + 2);
+  pieces.push_back(header);
+  pieces.insert(pieces.end(), body.begin(), body.end());
+  pieces.push_back(footer);
+  return pieces;
+}
+
 std::string EncodedSegment::Flatten() const {
   std::string out;
   out.reserve(segment_size());
-  out += header;
-  for (std::string_view piece : body) out += piece;
-  out += footer;
+  for (std::string_view piece : Pieces()) out += piece;
   return out;
 }
 

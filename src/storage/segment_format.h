@@ -39,7 +39,9 @@ struct EncodedSegment {
 
   // Size of the .kfs object.
   size_t segment_size() const;
-  // The .kfs object as one buffer, for stores that need contiguous bytes.
+  // The .kfs object: header, body..., footer.
+  std::vector<std::string_view> Pieces() const;
+  // The .kfs object as one buffer.
   std::string Flatten() const;
 };
 
