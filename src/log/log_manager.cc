@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "cluster/topic_record.h"
+#include "common/buffer_pool.h"
 #include "common/logging.h"
 #include "metastore/keys.h"
 #include "storage/record_batch.h"
@@ -108,7 +109,8 @@ struct LogManager::Partition {
   // segments once listed.
   std::map<int64_t, Extent> extents;
   bool extents_listed = false;  // segments were listed too
-  std::string pending_data;           // buffered batches back to back
+  std::shared_ptr<std::string> pending_data;  // buffered batches back to back; null when none
+  size_t last_flushed_bytes = 0;              // of pending_data: the next one is sized like it
   std::vector<PendingBatch> pending;
   std::shared_ptr<FlushTicket> pending_ticket;
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
@@ -349,6 +351,17 @@ asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
   }
 }
 
+void LogManager::ReserveAppendBuffer(Partition& p, size_t more) {
+  const size_t used = p.pending_data ? p.pending_data->size() : 0;
+  const size_t capacity = p.pending_data ? p.pending_data->capacity() : 0;
+  if (used + more <= capacity) return;
+  // A partition's flushes tend to be alike; beyond that, grow geometrically.
+  std::shared_ptr<std::string> grown =
+      BufferPool::Shared().Acquire(0, std::max({used + more, 2 * capacity, p.last_flushed_bytes}));
+  if (p.pending_data) grown->append(*p.pending_data);
+  p.pending_data = std::move(grown);
+}
+
 AppendResult LogManager::Append(const std::string& topic, int32_t partition, const kafka::Records& records,
                                 int64_t max_batch_bytes) {
   AppendResult result;
@@ -399,14 +412,15 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     }
   }
   result.base_offset = p->next_offset;
+  ReserveAppendBuffer(*p, batches.back().position + batches.back().size - batches.front().position);
   for (const ValidatedBatch& batch : batches) {
     PendingBatch pending{.base_offset = p->next_offset,
                          .last_offset = p->next_offset + batch.header.last_offset_delta,
                          .max_timestamp = batch.header.max_timestamp,
-                         .position = p->pending_data.size(),
+                         .position = p->pending_data->size(),
                          .size = batch.size};
-    p->pending_data.append(data.substr(batch.position, batch.size));
-    SetBaseOffset(p->pending_data.data() + pending.position, pending.base_offset);
+    p->pending_data->append(data.substr(batch.position, batch.size));
+    SetBaseOffset(p->pending_data->data() + pending.position, pending.base_offset);
     p->next_offset = pending.last_offset + 1;
     buffered_bytes_ += pending.size;
     unflushed_bytes_ += pending.size;
@@ -447,7 +461,8 @@ asio::awaitable<void> LogManager::FlushWal() {
     if (p->pending.empty() || !p->owner || p->dropped) continue;
     FlushPart part;
     part.p = p;
-    part.data = std::make_shared<std::string>(std::move(p->pending_data));
+    part.data = std::move(p->pending_data);
+    p->last_flushed_bytes = part.data->size();
     part.batches = std::move(p->pending);
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
@@ -455,7 +470,7 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.store_wal_start = !p->wal_start_stored && !p->wal_start_storing;
     part.token = *p->owner;
     p->wal_start_storing = p->wal_start_storing || part.store_wal_start;
-    p->pending_data.clear();
+    p->pending_data.reset();
     p->pending.clear();
     ++p->flushes_in_flight;
     flushing_bytes += part.data->size();
@@ -667,9 +682,9 @@ void LogManager::DropPending(Partition& p, const Status& status) {
     p.pending_ticket->notifier.NotifyAll();
     p.pending_ticket.reset();
   }
-  const uint64_t bytes = p.pending_data.size();
+  const uint64_t bytes = p.pending_data ? p.pending_data->size() : 0;
   p.pending.clear();
-  p.pending_data.clear();
+  p.pending_data.reset();
   unflushed_bytes_ -= bytes;
   ReleaseBuffer(bytes);
   p.next_offset = p.high_watermark;
@@ -870,7 +885,8 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
   const WalRange range{p.topic, p.index, base, extent.last_offset, extent.position, extent.length};
   auto work = [this, &extent, &range]() {
     std::pair<Status, std::shared_ptr<LoadedSegment>> out;
-    auto bytes = std::make_shared<std::string>();
+    // A WAL range's size is known: read it into a recycled buffer.
+    auto bytes = BufferPool::Shared().Acquire(0, extent.in_wal ? extent.length : 0);
     std::vector<BatchLocation> locations;
     if (extent.in_wal) {
       out.first = objects_.Get(extent.object_key, bytes.get(), extent.position, extent.length);
@@ -1093,7 +1109,8 @@ asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic,
 
 void LogManager::ForEachPartition(const std::function<void(const PartitionStats&)>& visit) const {
   for (const auto& [key, p] : partitions_) {
-    visit(PartitionStats{p->topic, p->index, p->log_start_offset, p->high_watermark, p->pending_data.size()});
+    visit(PartitionStats{p->topic, p->index, p->log_start_offset, p->high_watermark,
+                            p->pending_data ? p->pending_data->size() : 0});
   }
 }
 

@@ -10,6 +10,8 @@
 #include <deque>
 #include <spdlog/spdlog.h>
 
+#include "common/buffer_pool.h"
+
 namespace kafscale::net {
 
 namespace asio = boost::asio;
@@ -88,7 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
               ", " + std::to_string(max_bytes) + "]");
         co_return;
       }
-      auto frame = std::make_shared<std::string>(size, '\0');
+      auto frame = BufferPool::Shared().Acquire(size);
       co_await asio::async_read(socket_, asio::buffer(frame->data(), size),
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
