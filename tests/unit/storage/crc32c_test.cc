@@ -61,5 +61,19 @@ TEST(Crc32cTest, HardwareAndPortableAgreeOnRandomData) {
   }
 }
 
+// The hardware path runs three streams over 12 KiB stripes and joins them:
+// lengths around stripe multiples, and long inputs, must agree too.
+TEST(Crc32cTest, HardwareAndPortableAgreeAcrossStripes) {
+  if (!Crc32cHardwareAvailable()) GTEST_SKIP() << "no SSE4.2 on this CPU";
+  const std::string data = RandomBytes(5 * 12288 + 100, 99);
+  for (size_t length : {12287u, 12288u, 12289u, 24576u + 7, 3 * 12288u, 5 * 12288u + 100}) {
+    for (uint32_t seed : {0u, 0xFFFFFFFFu, 12345u}) {
+      std::string_view view = std::string_view(data).substr(0, length);
+      ASSERT_EQ(Crc32cHardware(view, seed), Crc32cPortable(view, seed)) << "length " << length << " seed " << seed;
+      ASSERT_EQ(Crc32cHardware(view.substr(3), seed), Crc32cPortable(view.substr(3), seed)) << "length " << length;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kafscale
