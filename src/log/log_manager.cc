@@ -505,11 +505,8 @@ asio::awaitable<void> LogManager::FlushWal() {
     const std::vector<std::string_view> pieces = encoded->Pieces();
     return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, ObjectBody(pieces)), encoded->size()};
   };
-  // The object is a second copy of the flushed batches until uploaded: it
-  // counts against the buffer budget too, so memory stays bounded by it.
-  buffered_bytes_ += flushing_bytes;
+  // The upload gathers the object from the partitions' buffers: no second copy.
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
-  ReleaseBuffer(flushing_bytes);
   if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes))) {
     RequestFlush();
   }

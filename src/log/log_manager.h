@@ -58,9 +58,8 @@ struct LogOptions {
   // partition's WAL data reaches segment_bytes).
   std::chrono::milliseconds compaction_interval{30000};
   uint64_t cache_bytes = 256ull * 1024 * 1024;
-  // Appended bytes not yet durable (buffered or being flushed, plus the
-  // copy in a write-ahead object being uploaded), over all partitions,
-  // beyond which producers wait (WaitForBufferSpace).
+  // Appended bytes not yet durable (buffered or being flushed), over all
+  // partitions, beyond which producers wait (WaitForBufferSpace).
   uint64_t max_buffered_bytes = 256ull * 1024 * 1024;
   size_t max_segments_per_read = 4;
   // Segments after the last one a fetch read, loaded into the cache in the

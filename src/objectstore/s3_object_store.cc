@@ -162,7 +162,7 @@ std::string S3ObjectStore::Describe(const Request& request) const {
 Status S3ObjectStore::Execute(const Request& request, s3::HttpResponse* response, CallRecorder& recorder) {
   s3::RequestTarget target =
       s3::MakeRequestTarget(endpoint_, options_.bucket, options_.path_style, request.key, request.query);
-  std::string payload_hash = request.body.empty() ? std::string(kEmptySha256) : s3::Sha256Hex(request.body);
+  std::string payload_hash = request.body.size() == 0 ? std::string(kEmptySha256) : s3::Sha256Hex(request.body.pieces());
   thread_local std::mt19937_64 random(std::random_device{}());
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {
@@ -238,26 +238,25 @@ Status S3ObjectStore::CreateBucket() {
   return recorder.Finish(s);
 }
 
-Status S3ObjectStore::Put(const std::string& key, const ObjectBody& body) {
+Status S3ObjectStore::Put(const std::string& key, const ObjectBody& data) {
   CallRecorder recorder(stats_[static_cast<size_t>(S3Operation::kPut)]);
   if (Status s = ValidateObjectKey(key); !s.ok()) return recorder.Finish(s);
-  // The request signature hashes the body and curl sends one buffer.
-  std::string storage;
-  std::string_view data = body.Contiguous(&storage);
-  if (data.size() > options_.multipart_threshold) return recorder.Finish(PutMultipart(key, data, recorder));
+  if (data.size() > options_.multipart_threshold) {
+    // Parts are cut out of one buffer.
+    std::string storage;
+    return recorder.Finish(PutMultipart(key, data.Contiguous(&storage), recorder));
+  }
   return recorder.Finish(PutSingle(key, data, recorder));
 }
 
-Status S3ObjectStore::PutSingle(const std::string& key, std::string_view data, CallRecorder& recorder) {
+Status S3ObjectStore::PutSingle(const std::string& key, const ObjectBody& data, CallRecorder& recorder) {
   s3::HttpResponse response;
   return Execute({.method = "PUT", .key = key, .body = data}, &response, recorder);
 }
 
-Status S3ObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& body) {
+Status S3ObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& data) {
   CallRecorder recorder(stats_[static_cast<size_t>(S3Operation::kPutIfAbsent)]);
   if (Status s = ValidateObjectKey(key); !s.ok()) return recorder.Finish(s);
-  std::string storage;
-  std::string_view data = body.Contiguous(&storage);
   // Never multipart: the retry check below relies on the ETag of one PUT.
   if (data.size() > kMaxSinglePutBytes) {
     return recorder.Finish(Status::InvalidArgument("PutIfAbsent of " + key + ": " + std::to_string(data.size()) +
@@ -278,7 +277,7 @@ Status S3ObjectStore::PutIfAbsent(const std::string& key, const ObjectBody& body
     return recorder.Finish(WithMessage(head, "PutIfAbsent of " + key + " got 412 after a retry; checking whether "
                                                  "an earlier attempt stored it failed: " + head.message()));
   }
-  if (head.ok() && stored.size == data.size() && stored.etag == s3::Md5Hex(data)) {
+  if (head.ok() && stored.size == data.size() && stored.etag == s3::Md5Hex(data.pieces())) {
     return recorder.Finish(Status::OK());
   }
   return recorder.Finish(taken);

@@ -133,7 +133,7 @@ class S3ObjectStore final : public ObjectStore {
     std::string_view key{};
     s3::QueryParams query{};
     s3::HttpHeaders headers{};  // beyond host and the SigV4 headers
-    std::string_view body{};
+    ObjectBody body = std::string_view();
     std::string* response_sink = nullptr;
     // CompleteMultipartUpload can answer 200 with an <Error> document; such
     // an answer then counts as a 500.
@@ -157,7 +157,7 @@ class S3ObjectStore final : public ObjectStore {
 
   Status CheckBucket();
   Status CreateBucket();
-  Status PutSingle(const std::string& key, std::string_view data, CallRecorder& recorder);
+  Status PutSingle(const std::string& key, const ObjectBody& data, CallRecorder& recorder);
   Status PutMultipart(const std::string& key, std::string_view data, CallRecorder& recorder);
   void AbortMultipartUpload(const std::string& key, const std::string& upload_id, CallRecorder& recorder);
   Status HeadObject(const std::string& key, ObjectInfo* info, CallRecorder& recorder);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
+#include <span>
 #include <strings.h>
 
 namespace kafscale::s3 {
@@ -59,6 +61,31 @@ size_t OnBodyBytes(char* data, size_t size, size_t count, void* user) {
   transfer->response->bytes_received += size * count;
   return size * count;
 }
+
+// Feeds a request body given in pieces to curl, in order.
+struct BodyReader {
+  std::span<const std::string_view> pieces;
+  size_t next = 0;    // piece
+  size_t offset = 0;  // in that piece
+
+  static size_t Read(char* buffer, size_t size, size_t count, void* user) {
+    auto* reader = static_cast<BodyReader*>(user);
+    const size_t capacity = size * count;
+    size_t filled = 0;
+    while (filled < capacity && reader->next < reader->pieces.size()) {
+      const std::string_view piece = reader->pieces[reader->next].substr(reader->offset);
+      const size_t n = std::min(piece.size(), capacity - filled);
+      std::memcpy(buffer + filled, piece.data(), n);
+      filled += n;
+      reader->offset += n;
+      if (reader->offset == reader->pieces[reader->next].size()) {
+        ++reader->next;
+        reader->offset = 0;
+      }
+    }
+    return filled;
+  }
+};
 
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
@@ -201,10 +228,18 @@ Status HttpClient::Perform(const HttpRequest& request, HttpResponse* response) {
   } else {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
+  BodyReader reader{request.body.pieces()};
   if (sends_body) {
-    // POSTFIELDS sends the caller's buffer without copying it, for any method.
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
+    if (reader.pieces.size() == 1) {
+      // POSTFIELDS sends the caller's buffer without copying it, for any method.
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, reader.pieces[0].empty() ? "" : reader.pieces[0].data());
+    } else {
+      // A body in pieces is read out of them as curl sends.
+      curl_easy_setopt(curl, CURLOPT_POST, 1L);
+      curl_easy_setopt(curl, CURLOPT_READFUNCTION, &BodyReader::Read);
+      curl_easy_setopt(curl, CURLOPT_READDATA, &reader);
+    }
   }
 
   CURLcode code = curl_easy_perform(curl);

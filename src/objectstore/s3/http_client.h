@@ -14,6 +14,7 @@
 
 #include "common/noncopyable.h"
 #include "common/status.h"
+#include "objectstore/object_store.h"
 #include "objectstore/s3/sigv4.h"
 
 namespace kafscale::s3 {
@@ -22,7 +23,7 @@ struct HttpRequest {
   std::string_view method;  // "GET", "HEAD", "PUT", "POST", "DELETE"
   std::string url;          // fully encoded; sent as is
   HttpHeaders headers;      // sent as given (curl adds only Content-Length, Accept and User-Agent)
-  std::string_view body;    // sent for PUT and POST, even when empty; must outlive Perform
+  ObjectBody body = std::string_view();  // sent for PUT and POST, even when empty; must outlive Perform
   // When set, a 2xx answer's body is appended here instead of to
   // HttpResponse::body (error bodies always go to HttpResponse::body).
   std::string* response_sink = nullptr;
