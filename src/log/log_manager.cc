@@ -1276,7 +1276,7 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
       out.first = Status::Conflict("partition lease of " + p->topic + "-" + std::to_string(p->index) +
                                    " was lost or its WAL start moved underneath this broker");
     }
-    out.second = built->segment_size();
+    out.second = built->size();
     return out;
   };
   auto [result, segment_size] = co_await RunBlocking(pool_, work);

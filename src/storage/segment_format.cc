@@ -16,28 +16,6 @@ constexpr size_t kMaxSegmentSize = std::numeric_limits<int32_t>::max();
 
 }  // namespace
 
-size_t EncodedSegment::segment_size() const {
-  size_t size = header.size() + footer.size();
-  for (std::string_view piece : body) size += piece.size();
-  return size;
-}
-
-std::vector<std::string_view> EncodedSegment::Pieces() const {
-  std::vector<std::string_view> pieces;
-  pieces.reserve(body.size() + 2);
-  pieces.push_back(header);
-  pieces.insert(pieces.end(), body.begin(), body.end());
-  pieces.push_back(footer);
-  return pieces;
-}
-
-std::string EncodedSegment::Flatten() const {
-  std::string out;
-  out.reserve(segment_size());
-  for (std::string_view piece : Pieces()) out += piece;
-  return out;
-}
-
 SegmentBuilder::SegmentBuilder(int32_t index_interval) : index_interval_(index_interval) {}
 
 Status SegmentBuilder::Add(std::string_view batches) {
@@ -87,10 +65,10 @@ Result<EncodedSegment> SegmentBuilder::Finish(int64_t created_unix_ms) const {
   AppendBigEndian(&segment.header, created_unix_ms);
   AppendBigEndian(&segment.header, uint32_t{0});  // reserved
 
-  segment.footer.reserve(kSegmentFooterSize);
-  AppendBigEndian(&segment.footer, body_crc);
-  AppendBigEndian(&segment.footer, segment.last_offset);
-  AppendBigEndian(&segment.footer, kSegmentFooterMagic);
+  segment.trailer.reserve(kSegmentFooterSize);
+  AppendBigEndian(&segment.trailer, body_crc);
+  AppendBigEndian(&segment.trailer, segment.last_offset);
+  AppendBigEndian(&segment.trailer, kSegmentFooterMagic);
 
   segment.body = batches_;
   segment.index = index.Encode();

@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 #include "storage/index_format.h"
+#include "storage/pieced_object.h"
 #include "storage/record_batch.h"
 
 namespace kafscale {
@@ -24,25 +25,17 @@ inline constexpr uint16_t kSegmentVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 32;
 inline constexpr size_t kSegmentFooterSize = 16;
 
-// A finished segment and its index. The body pieces point into the batches
-// given to SegmentBuilder::Add, so a large body is never copied; those bytes
-// must outlive this object.
-struct EncodedSegment {
+// A finished segment and its index. The .kfs object is the pieces: header
+// (kSegmentHeaderSize bytes), the batches, trailer (the footer,
+// kSegmentFooterSize bytes). The body pieces point into the batches given to
+// SegmentBuilder::Add, so a large body is never copied; those bytes must
+// outlive this object.
+struct EncodedSegment : PiecedObject {
   int64_t base_offset = 0;
   int64_t last_offset = 0;
   int32_t message_count = 0;
-  std::string header;                  // kSegmentHeaderSize bytes
-  std::vector<std::string_view> body;  // the batches, in order
-  std::string footer;                  // kSegmentFooterSize bytes
-  std::string index;                   // the .index object
+  std::string index;  // the .index object
   std::vector<IndexEntry> index_entries;
-
-  // Size of the .kfs object.
-  size_t segment_size() const;
-  // The .kfs object: header, body..., footer.
-  std::vector<std::string_view> Pieces() const;
-  // The .kfs object as one buffer.
-  std::string Flatten() const;
 };
 
 // Collects batches for one segment. Not thread-safe; one builder per flush.

@@ -130,28 +130,6 @@ Status WalBuilder::Add(std::string_view topic, int32_t partition, std::string_vi
   return Status::OK();
 }
 
-size_t EncodedWal::size() const {
-  size_t total = header.size() + trailer.size();
-  for (std::string_view piece : body) total += piece.size();
-  return total;
-}
-
-std::vector<std::string_view> EncodedWal::Pieces() const {
-  std::vector<std::string_view> pieces;
-  pieces.reserve(body.size() + 2);
-  pieces.push_back(header);
-  pieces.insert(pieces.end(), body.begin(), body.end());
-  pieces.push_back(trailer);
-  return pieces;
-}
-
-std::string EncodedWal::Flatten() const {
-  std::string out;
-  out.reserve(size());
-  for (std::string_view piece : Pieces()) out += piece;
-  return out;
-}
-
 Result<EncodedWal> WalBuilder::Finish(int64_t created_unix_ms) const {
   if (ranges_.empty()) return Status::InvalidArgument("a WAL object needs at least one batch");
   EncodedWal wal;

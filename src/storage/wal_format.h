@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/pieced_object.h"
 #include "storage/record_batch.h"
 
 namespace kafscale {
@@ -49,20 +50,9 @@ struct WalRange {
   bool operator==(const WalRange&) const = default;
 };
 
-// A finished WAL object and its index: the object is header, the batches
-// added (referenced, not copied) and trailer, back to back, so that an upload
-// can gather them without assembling the object first.
-struct EncodedWal {
-  std::string header;
-  std::vector<std::string_view> body;
-  std::string trailer;           // index and footer
+// A finished WAL object (its trailer is the index and footer) and its index.
+struct EncodedWal : PiecedObject {
   std::vector<WalRange> ranges;  // in body order
-
-  size_t size() const;
-  // header, body..., trailer
-  std::vector<std::string_view> Pieces() const;
-  // The whole object in one buffer.
-  std::string Flatten() const;
 };
 
 // Collects the batches of one flush. Not thread-safe; one builder per flush.

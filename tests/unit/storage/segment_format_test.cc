@@ -45,8 +45,8 @@ TEST(SegmentFormatTest, RoundTrip) {
   EXPECT_EQ(encoded.last_offset, 1153);
   EXPECT_EQ(encoded.message_count, 154);
   EXPECT_EQ(encoded.header.size(), kSegmentHeaderSize);
-  EXPECT_EQ(encoded.footer.size(), kSegmentFooterSize);
-  EXPECT_EQ(encoded.segment_size(), built.bytes.size());
+  EXPECT_EQ(encoded.trailer.size(), kSegmentFooterSize);
+  EXPECT_EQ(encoded.size(), built.bytes.size());
   // The body references the caller's batches instead of copying them.
   ASSERT_EQ(encoded.body.size(), built.batches.size());
   EXPECT_EQ(encoded.body[2].data(), built.batches[2].data());
