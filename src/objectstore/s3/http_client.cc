@@ -62,11 +62,24 @@ size_t OnBodyBytes(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-// Feeds a request body given in pieces to curl, in order.
+// Feeds a request body given in pieces to curl, in order; rewinds when curl
+// sends the request again (on a kept-alive connection the server closed).
 struct BodyReader {
   std::span<const std::string_view> pieces;
   size_t next = 0;    // piece
   size_t offset = 0;  // in that piece
+
+  static int Seek(void* user, curl_off_t position, int origin) {
+    auto* reader = static_cast<BodyReader*>(user);
+    if (origin != SEEK_SET || position < 0) return CURL_SEEKFUNC_CANTSEEK;
+    auto left = static_cast<size_t>(position);
+    for (reader->next = 0; reader->next < reader->pieces.size(); ++reader->next) {
+      if (left < reader->pieces[reader->next].size()) break;
+      left -= reader->pieces[reader->next].size();
+    }
+    reader->offset = reader->next < reader->pieces.size() ? left : 0;
+    return left == 0 || reader->next < reader->pieces.size() ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+  }
 
   static size_t Read(char* buffer, size_t size, size_t count, void* user) {
     auto* reader = static_cast<BodyReader*>(user);
@@ -239,6 +252,8 @@ Status HttpClient::Perform(const HttpRequest& request, HttpResponse* response) {
       curl_easy_setopt(curl, CURLOPT_POST, 1L);
       curl_easy_setopt(curl, CURLOPT_READFUNCTION, &BodyReader::Read);
       curl_easy_setopt(curl, CURLOPT_READDATA, &reader);
+      curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &BodyReader::Seek);
+      curl_easy_setopt(curl, CURLOPT_SEEKDATA, &reader);
     }
   }
 
