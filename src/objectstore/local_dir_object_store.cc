@@ -145,22 +145,23 @@ Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body)
     // One buffer per I/O thread: no page faults on a fresh allocation per object.
     thread_local std::unique_ptr<char, FreeDeleter> buffer(
         static_cast<char*>(std::aligned_alloc(kDirectIoAlignment, kDirectIoChunk)));
-    while (buffer && left >= kDirectIoAlignment) {
+    bool direct = buffer != nullptr;
+    while (direct && left >= kDirectIoAlignment) {
       const size_t chunk = gatherer.Fill(buffer.get(), std::min<uint64_t>(kDirectIoChunk, left / kDirectIoAlignment *
                                                                                              kDirectIoAlignment));
       size_t done = 0;
-      while (done < chunk) {
-        // A short direct write ends on a block boundary, so the rest stays aligned.
+      while (direct && done < chunk) {
         ssize_t written = ::write(fd, buffer.get() + done, chunk - done);
         if (written < 0 && errno == EINTR) continue;
-        if (written < 0 && errno == EINVAL && done == 0 && left == body.size()) {
-          // The device wants another alignment: everything goes buffered.
-          if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl", path, errno);
-          if (Status s = WriteAll(fd, path, std::string_view(buffer.get(), chunk)); !s.ok()) return s;
-          return gatherer.WriteRest(fd, path);
-        }
-        if (written < 0) return ErrnoStatus("write", path, errno);
-        done += static_cast<size_t>(written);
+        if (written < 0 && errno != EINVAL) return ErrnoStatus("write", path, errno);
+        if (written > 0) done += static_cast<size_t>(written);
+        // EINVAL (the device wants another alignment) or a short write that
+        // ended off a block boundary: the rest goes buffered.
+        direct = written > 0 && done % kDirectIoAlignment == 0;
+      }
+      if (!direct) {
+        if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl", path, errno);
+        if (Status s = WriteAll(fd, path, std::string_view(buffer.get() + done, chunk - done)); !s.ok()) return s;
       }
       left -= chunk;
     }
