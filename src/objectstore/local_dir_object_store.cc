@@ -96,40 +96,6 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
-// Copies pieces of a body, in order, into blocks of an aligned buffer.
-class BlockGatherer {
- public:
-  explicit BlockGatherer(std::span<const std::string_view> pieces) : pieces_(pieces) {}
-  // Fills `buffer` with up to `capacity` next bytes; returns how many.
-  size_t Fill(char* buffer, size_t capacity) {
-    size_t filled = 0;
-    while (filled < capacity && next_ < pieces_.size()) {
-      std::string_view piece = pieces_[next_].substr(offset_);
-      const size_t n = std::min(piece.size(), capacity - filled);
-      std::memcpy(buffer + filled, piece.data(), n);
-      filled += n;
-      offset_ += n;
-      if (offset_ == pieces_[next_].size()) {
-        ++next_;
-        offset_ = 0;
-      }
-    }
-    return filled;
-  }
-  // Writes what Fill has not taken, buffered.
-  Status WriteRest(int fd, const fs::path& path) {
-    for (; next_ < pieces_.size(); ++next_, offset_ = 0) {
-      if (Status s = WriteAll(fd, path, pieces_[next_].substr(offset_)); !s.ok()) return s;
-    }
-    return Status::OK();
-  }
-
- private:
-  std::span<const std::string_view> pieces_;
-  size_t next_ = 0;    // piece
-  size_t offset_ = 0;  // in that piece
-};
-
 // Writes `body` bypassing the page cache where the file system allows it:
 // a buffered write copies every byte into the page cache, which on a virtual
 // machine costs about 2 CPU-seconds per GB, while direct I/O hands the
@@ -138,7 +104,7 @@ class BlockGatherer {
 // wrote), so the page cache gains little from them. The unaligned tail, and
 // everything on file systems without direct I/O (tmpfs), is written buffered.
 Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body) {
-  BlockGatherer gatherer(body.pieces());
+  ObjectBodyReader reader(body);
   uint64_t left = body.size();
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0 && left >= kDirectIoAlignment && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0) {
@@ -147,8 +113,8 @@ Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body)
         static_cast<char*>(std::aligned_alloc(kDirectIoAlignment, kDirectIoChunk)));
     bool direct = buffer != nullptr;
     while (direct && left >= kDirectIoAlignment) {
-      const size_t chunk = gatherer.Fill(buffer.get(), std::min<uint64_t>(kDirectIoChunk, left / kDirectIoAlignment *
-                                                                                             kDirectIoAlignment));
+      const size_t chunk = reader.Read(buffer.get(), std::min<uint64_t>(kDirectIoChunk, left / kDirectIoAlignment *
+                                                                                            kDirectIoAlignment));
       size_t done = 0;
       while (direct && done < chunk) {
         ssize_t written = ::write(fd, buffer.get() + done, chunk - done);
@@ -167,7 +133,10 @@ Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body)
     }
     if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl", path, errno);
   }
-  return gatherer.WriteRest(fd, path);
+  for (std::string_view piece; !(piece = reader.ReadPiece()).empty();) {
+    if (Status s = WriteAll(fd, path, piece); !s.ok()) return s;
+  }
+  return Status::OK();
 }
 
 Status WriteDurably(const fs::path& path, const ObjectBody& body) {

@@ -4,7 +4,6 @@
 
 namespace kafscale {
 
-
 Status MemoryObjectStore::Put(const std::string& key, const ObjectBody& data) {
   if (Status s = ValidateObjectKey(key); !s.ok()) return s;
   std::lock_guard lock(mutex_);

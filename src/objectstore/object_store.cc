@@ -1,5 +1,7 @@
 #include "objectstore/object_store.h"
 
+#include <cstring>
+
 namespace kafscale {
 
 ObjectBody::ObjectBody(std::span<const std::string_view> pieces) : many_(pieces) {
@@ -17,6 +19,37 @@ std::string ObjectBody::Flatten() const {
   bytes.reserve(size_);
   for (std::string_view piece : pieces()) bytes.append(piece);
   return bytes;
+}
+
+std::string_view ObjectBodyReader::ReadPiece(size_t max) {
+  while (next_ < pieces_.size() && offset_ == pieces_[next_].size()) {
+    ++next_;
+    offset_ = 0;
+  }
+  if (next_ == pieces_.size()) return {};
+  const std::string_view piece = pieces_[next_].substr(offset_, max);
+  offset_ += piece.size();
+  return piece;
+}
+
+size_t ObjectBodyReader::Read(char* buffer, size_t capacity) {
+  size_t filled = 0;
+  for (std::string_view piece; filled < capacity && !(piece = ReadPiece(capacity - filled)).empty();) {
+    std::memcpy(buffer + filled, piece.data(), piece.size());
+    filled += piece.size();
+  }
+  return filled;
+}
+
+bool ObjectBodyReader::Seek(uint64_t position) {
+  for (next_ = 0, offset_ = 0; next_ < pieces_.size(); ++next_) {
+    if (position <= pieces_[next_].size()) {
+      offset_ = static_cast<size_t>(position);
+      return true;
+    }
+    position -= pieces_[next_].size();
+  }
+  return position == 0;
 }
 
 Status ListAll(ObjectStore& store, const std::string& prefix, std::vector<ObjectInfo>* out) {

@@ -66,6 +66,27 @@ class ObjectBody {
   uint64_t size_ = 0;
 };
 
+// Reads an ObjectBody's bytes in order, across its pieces. Must not outlive
+// the body.
+class ObjectBodyReader {
+ public:
+  explicit ObjectBodyReader(const ObjectBody& body) : pieces_(body.pieces()) {}
+  // Copies up to `capacity` next bytes into `buffer`; returns how many (0 at
+  // the end).
+  size_t Read(char* buffer, size_t capacity);
+  // Up to `max` next bytes as they lie, without copying (at most the rest
+  // of the current piece); empty at the end.
+  std::string_view ReadPiece(size_t max = std::numeric_limits<size_t>::max());
+  // Moves to byte `position` of the body; false (and the position is the
+  // end) when it lies past the end.
+  bool Seek(uint64_t position);
+
+ private:
+  std::span<const std::string_view> pieces_;
+  size_t next_ = 0;    // piece
+  size_t offset_ = 0;  // in that piece
+};
+
 class ObjectStore : NonCopyable {
  public:
   static constexpr uint64_t kToEnd = std::numeric_limits<uint64_t>::max();

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstring>
 #include <span>
 #include <strings.h>
 
@@ -62,43 +61,18 @@ size_t OnBodyBytes(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-// Feeds a request body given in pieces to curl, in order; rewinds when curl
-// sends the request again (on a kept-alive connection the server closed).
-struct BodyReader {
-  std::span<const std::string_view> pieces;
-  size_t next = 0;    // piece
-  size_t offset = 0;  // in that piece
+// curl callbacks over a request body in pieces: it reads them in order and
+// rewinds when it sends the request again (on a kept-alive connection the
+// server closed).
+size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
+  return static_cast<ObjectBodyReader*>(user)->Read(buffer, size * count);
+}
 
-  static int Seek(void* user, curl_off_t position, int origin) {
-    auto* reader = static_cast<BodyReader*>(user);
-    if (origin != SEEK_SET || position < 0) return CURL_SEEKFUNC_CANTSEEK;
-    auto left = static_cast<size_t>(position);
-    for (reader->next = 0; reader->next < reader->pieces.size(); ++reader->next) {
-      if (left < reader->pieces[reader->next].size()) break;
-      left -= reader->pieces[reader->next].size();
-    }
-    reader->offset = reader->next < reader->pieces.size() ? left : 0;
-    return left == 0 || reader->next < reader->pieces.size() ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
-  }
-
-  static size_t Read(char* buffer, size_t size, size_t count, void* user) {
-    auto* reader = static_cast<BodyReader*>(user);
-    const size_t capacity = size * count;
-    size_t filled = 0;
-    while (filled < capacity && reader->next < reader->pieces.size()) {
-      const std::string_view piece = reader->pieces[reader->next].substr(reader->offset);
-      const size_t n = std::min(piece.size(), capacity - filled);
-      std::memcpy(buffer + filled, piece.data(), n);
-      filled += n;
-      reader->offset += n;
-      if (reader->offset == reader->pieces[reader->next].size()) {
-        ++reader->next;
-        reader->offset = 0;
-      }
-    }
-    return filled;
-  }
-};
+int SeekBody(void* user, curl_off_t position, int origin) {
+  if (origin != SEEK_SET || position < 0) return CURL_SEEKFUNC_CANTSEEK;
+  return static_cast<ObjectBodyReader*>(user)->Seek(static_cast<uint64_t>(position)) ? CURL_SEEKFUNC_OK
+                                                                                    : CURL_SEEKFUNC_FAIL;
+}
 
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
@@ -241,18 +215,19 @@ Status HttpClient::Perform(const HttpRequest& request, HttpResponse* response) {
   } else {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
-  BodyReader reader{request.body.pieces()};
+  ObjectBodyReader reader(request.body);
   if (sends_body) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    if (reader.pieces.size() == 1) {
+    const std::span<const std::string_view> pieces = request.body.pieces();
+    if (pieces.size() == 1) {
       // POSTFIELDS sends the caller's buffer without copying it, for any method.
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, reader.pieces[0].empty() ? "" : reader.pieces[0].data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, pieces[0].empty() ? "" : pieces[0].data());
     } else {
       // A body in pieces is read out of them as curl sends.
       curl_easy_setopt(curl, CURLOPT_POST, 1L);
-      curl_easy_setopt(curl, CURLOPT_READFUNCTION, &BodyReader::Read);
+      curl_easy_setopt(curl, CURLOPT_READFUNCTION, &ReadBody);
       curl_easy_setopt(curl, CURLOPT_READDATA, &reader);
-      curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &BodyReader::Seek);
+      curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &SeekBody);
       curl_easy_setopt(curl, CURLOPT_SEEKDATA, &reader);
     }
   }
