@@ -1,24 +1,10 @@
 #include "metastore/record_log.h"
 
-#include <array>
+#include "common/crc32c.h"
 
 namespace kafscale::embedded {
 
 namespace {
-
-constexpr uint32_t kCastagnoliReflected = 0x82F63B78u;
-
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t crc = i;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? kCastagnoliReflected : 0u);
-    table[i] = crc;
-  }
-  return table;
-}
-
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
 
 void AppendU32(uint32_t value, std::string* out) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xFF));
@@ -38,12 +24,6 @@ bool AllZero(std::string_view data) {
 }
 
 }  // namespace
-
-uint32_t Crc32c(std::string_view data, uint32_t crc) {
-  crc = ~crc;
-  for (char c : data) crc = kCrcTable[(crc ^ static_cast<uint8_t>(c)) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 void AppendFramedRecord(std::string_view payload, std::string* out) {
   std::string length_bytes;

@@ -16,9 +16,6 @@ namespace kafscale::embedded {
 
 inline constexpr size_t kRecordHeaderBytes = 8;
 
-// CRC32C (Castagnoli), software table. Extends `crc` (0 to start).
-uint32_t Crc32c(std::string_view data, uint32_t crc = 0);
-
 // Appends the framed `payload` to *out. Payloads must be non-empty and
 // shorter than 4 GiB (callers' records always are).
 void AppendFramedRecord(std::string_view payload, std::string* out);

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "storage/big_endian.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 namespace kafscale {
 
@@ -314,6 +314,26 @@ RecordsValidation ValidateProduceRecords(std::string_view records, const Records
 void SetBaseOffset(char* batch, int64_t base_offset) { StoreBigEndian(batch, base_offset); }
 
 int64_t GetBaseOffset(const char* batch) { return LoadBigEndian<int64_t>(batch); }
+
+uint32_t CheckedBatchesCrc32c(std::string_view batches, uint32_t crc) {
+  // Below this size reading the batch is cheaper than combining checksums.
+  constexpr size_t kCombineFromBytes = 4096;
+  size_t checksummed = 0;  // batches[..checksummed) is in crc
+  size_t position = 0;
+  while (batches.size() - position >= kBatchHeaderSize) {
+    auto length = LoadBigEndian<int32_t>(batches.data() + position + 8);
+    if (length < 0 || static_cast<size_t>(length) > batches.size() - position - kBatchLogOverhead) break;
+    size_t size = kBatchLogOverhead + static_cast<size_t>(length);
+    if (size >= kCombineFromBytes) {
+      crc = Crc32c(batches.substr(checksummed, position + kBatchAttributesOffset - checksummed), crc);
+      crc = Crc32cCombine(crc, LoadBigEndian<uint32_t>(batches.data() + position + kBatchCrcOffset),
+                          size - kBatchAttributesOffset);
+      checksummed = position + size;
+    }
+    position += size;
+  }
+  return Crc32c(batches.substr(checksummed), crc);
+}
 
 Status ScanBatches(std::string_view data, std::vector<BatchLocation>* out) {
   size_t position = 0;

@@ -127,6 +127,16 @@ struct BatchLocation {
 // holds the batches before it. Thread-safe.
 Status ScanBatches(std::string_view data, std::vector<BatchLocation>* out);
 
+// Returns Crc32c(batches, crc) for back-to-back batches whose own CRC32Cs
+// were checked (at produce, or by VerifyBatchCrc on reading), without reading
+// all their bytes: a large batch's checksum is derived from its first 21
+// bytes (which its own CRC does not cover) and its stored CRC. Were a batch's
+// bytes to differ from its stored CRC, the result would too, so a checksum
+// over stored data computed this way still exposes the damage on reading.
+// Bytes after the last whole batch are checksummed as they are. Thread-safe;
+// never fails, and never reads outside `batches`, whatever they hold.
+uint32_t CheckedBatchesCrc32c(std::string_view batches, uint32_t crc = 0);
+
 // Checks the CRC32C (attributes..end, as the producer computed it) of the
 // whole batch that starts at data[position], after the framing checks
 // ScanBatches makes. For stored batches read without an enclosing checksum,

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "storage/big_endian.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 namespace kafscale {
 
@@ -54,7 +54,7 @@ Result<EncodedSegment> SegmentBuilder::Finish(int64_t created_unix_ms) const {
     index.AddBatch(batch.base_offset, static_cast<int32_t>(kSegmentHeaderSize + batch.position), batch.record_count);
   }
   uint32_t body_crc = 0;
-  for (std::string_view piece : batches_) body_crc = Crc32c(piece, body_crc);
+  for (std::string_view piece : batches_) body_crc = CheckedBatchesCrc32c(piece, body_crc);
 
   segment.header.reserve(kSegmentHeaderSize);
   AppendBigEndian(&segment.header, kSegmentMagic);

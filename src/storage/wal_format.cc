@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "storage/big_endian.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 namespace kafscale {
 
@@ -155,7 +155,7 @@ Result<EncodedWal> WalBuilder::Finish(int64_t created_unix_ms) const {
   }
 
   uint32_t crc = Crc32c(wal.header);
-  for (std::string_view piece : pieces_) crc = Crc32c(piece, crc);
+  for (std::string_view piece : pieces_) crc = CheckedBatchesCrc32c(piece, crc);
   crc = Crc32c(out, crc);
   AppendBigEndian(&out, crc);
   AppendBigEndian(&out, index_position);

@@ -4,13 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "storage/big_endian.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 #include "storage/test_batches.h"
 
 namespace kafscale {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::LargeBatch;
 using testing::SampleBatch;
 using testing::SampleRecords;
 
@@ -363,6 +364,24 @@ TEST(RecordBatchTest, ScanBatchesReportsOffsetsAndPositions) {
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_THAT(s.message(), HasSubstr("batch at byte " + std::to_string(first.size())));
   EXPECT_EQ(locations.size(), 1u);
+}
+
+TEST(RecordBatchTest, CheckedBatchesCrcEqualsCrc32c) {
+  const std::string large = LargeBatch(3, 8);
+  ASSERT_GE(large.size(), 4096u);
+  const std::string data = SampleBatch(0, 3) + large + LargeBatch(11, 5) + SampleBatch(16, 2);
+  const std::string_view all(data);
+  // Whole batches, a truncated last batch, one large batch, nothing.
+  for (std::string_view bytes : {all, all.substr(0, all.size() - 5), std::string_view(large), std::string_view()}) {
+    for (uint32_t crc : {0u, 0xDEADBEEFu}) EXPECT_EQ(CheckedBatchesCrc32c(bytes, crc), Crc32c(bytes, crc));
+  }
+}
+
+TEST(RecordBatchTest, CheckedBatchesCrcExposesABatchDamagedAfterItsCheck) {
+  std::string large = LargeBatch(0, 8);
+  ASSERT_TRUE(VerifyBatchCrc(large, 0).ok());
+  large[large.size() / 2] ^= 0x10;
+  EXPECT_NE(CheckedBatchesCrc32c(large), Crc32c(large));
 }
 
 }  // namespace

@@ -4,13 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "storage/big_endian.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 #include "storage/test_batches.h"
 
 namespace kafscale {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::LargeBatch;
 using testing::SampleBatch;
 
 constexpr int64_t kCreatedMs = 1700000000000;
@@ -64,6 +65,21 @@ TEST(SegmentFormatTest, RoundTrip) {
   EXPECT_EQ(view.batches[0].position, kSegmentHeaderSize);
   EXPECT_EQ(view.batches[1].base_offset, 1003);
   EXPECT_EQ(view.batches[1].last_offset, 1052);
+}
+
+// The body CRC is derived from the batches' own CRCs: a batch whose bytes
+// changed after they were checked makes the segment fail to parse.
+TEST(SegmentFormatTest, BatchDamagedAfterItsCheckFailsTheBodyCrc) {
+  std::string batch = LargeBatch(0, 8);
+  SegmentBuilder builder(100);
+  ASSERT_TRUE(builder.Add(batch).ok());
+  batch[batch.size() / 2] ^= 0x10;
+  Result<EncodedSegment> encoded = builder.Finish(kCreatedMs);
+  ASSERT_TRUE(encoded.ok());
+  SegmentView view;
+  Status s = ParseSegment(encoded->Flatten(), &view);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_THAT(s.message(), HasSubstr("body CRC32C mismatch"));
 }
 
 TEST(SegmentFormatTest, AddAcceptsSeveralBatchesAtOnce) {

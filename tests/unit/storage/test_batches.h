@@ -33,4 +33,17 @@ inline std::string SampleBatch(int64_t base_offset, int count,
   return EncodeBatch(options, SampleRecords(count));
 }
 
+// `count` uncompressed records of 1,000-byte values: a batch above the size
+// from which CheckedBatchesCrc32c combines checksums instead of reading.
+inline std::string LargeBatch(int64_t base_offset, int count) {
+  BatchBuilderOptions options;
+  options.base_offset = base_offset;
+  std::vector<Record> records(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    records[static_cast<size_t>(i)].offset_delta = i;
+    records[static_cast<size_t>(i)].value = std::string(1000, static_cast<char>('a' + i % 26));
+  }
+  return EncodeBatch(options, records);
+}
+
 }  // namespace kafscale::testing

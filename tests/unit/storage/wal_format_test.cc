@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "storage/big_endian.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 #include "storage/segment_key.h"
 #include "storage/test_batches.h"
 

@@ -1,4 +1,4 @@
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 #include <array>
 #include <bit>
@@ -154,6 +154,48 @@ bool Crc32cHardwareAvailable() { return false; }
 
 uint32_t Crc32c(std::string_view data, uint32_t crc) {
   return Crc32cHardwareAvailable() ? Crc32cHardware(data, crc) : Crc32cPortable(data, crc);
+}
+
+namespace {
+
+// Polynomials over GF(2) modulo the CRC polynomial, in the reflected bit order
+// CRC states use: bit 31 is x^0.
+uint32_t MultiplyModPolynomial(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t bit = uint32_t{1} << 31; bit != 0; bit >>= 1) {
+    if (a & bit) product ^= b;
+    b = (b >> 1) ^ ((b & 1) ? kReflectedPolynomial : 0);
+  }
+  return product;
+}
+
+// kSquarings[k] is x^(2^k) modulo the polynomial.
+constexpr size_t kMaxSquarings = 67;  // lengths in bytes below 2^64, i.e. bits below 2^67
+const std::array<uint32_t, kMaxSquarings>& Squarings() {
+  static const std::array<uint32_t, kMaxSquarings> squarings = [] {
+    std::array<uint32_t, kMaxSquarings> powers{};
+    uint32_t power = uint32_t{1} << 30;  // x^1
+    for (uint32_t& entry : powers) {
+      entry = power;
+      power = MultiplyModPolynomial(power, power);
+    }
+    return powers;
+  }();
+  return squarings;
+}
+
+}  // namespace
+
+// A CRC state carried over n zero bytes is the state times x^(8n); Crc32c of
+// a + b is then Crc32c(a) carried over b's length, xor Crc32c(b) (the
+// initial and final inversions cancel out between the two).
+uint32_t Crc32cCombine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+  const auto& squarings = Squarings();
+  uint32_t shift = uint32_t{1} << 31;  // x^0
+  for (size_t k = 3; length_b != 0; length_b >>= 1, ++k) {
+    if (length_b & 1) shift = MultiplyModPolynomial(squarings[k], shift);
+  }
+  return MultiplyModPolynomial(shift, crc_a) ^ crc_b;
 }
 
 }  // namespace kafscale

@@ -1,4 +1,4 @@
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 #include <gtest/gtest.h>
 
@@ -71,6 +71,19 @@ TEST(Crc32cTest, HardwareAndPortableAgreeAcrossStripes) {
       std::string_view view = std::string_view(data).substr(0, length);
       ASSERT_EQ(Crc32cHardware(view, seed), Crc32cPortable(view, seed)) << "length " << length << " seed " << seed;
       ASSERT_EQ(Crc32cHardware(view.substr(3), seed), Crc32cPortable(view.substr(3), seed)) << "length " << length;
+    }
+  }
+}
+
+TEST(Crc32cTest, CombineEqualsTheChecksumOfTheConcatenation) {
+  const std::string data = RandomBytes(3 * 12288 + 1000, 7);
+  const std::string_view all(data);
+  for (size_t length_a : {0u, 1u, 21u, 4096u, 12345u}) {
+    for (size_t length_b : {0u, 1u, 7u, 40u, 4096u, 4097u, 12288u, 3 * 12288u + 1000u - 12345u}) {
+      std::string_view a = all.substr(0, length_a);
+      std::string_view b = all.substr(length_a, length_b);
+      ASSERT_EQ(Crc32cCombine(Crc32c(a), Crc32c(b), b.size()), Crc32c(all.substr(0, length_a + b.size())))
+          << length_a << " + " << length_b;
     }
   }
 }
