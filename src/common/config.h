@@ -56,6 +56,7 @@ struct BrokerConfig {
   // have per-bucket DNS names, while AWS prefers virtual-hosted style.
   bool s3_path_style = false;
   bool s3_create_bucket = false;
+  bool s3_sign_payload = true;
   std::string s3_namespace = "default";
   // Optional read replica, tried first by reads. Region and endpoint default
   // to the primary's.

@@ -23,6 +23,7 @@ constexpr uint64_t kMaxParts = 10000;
 constexpr uint64_t kMaxSinglePutBytes = uint64_t{5} << 30;
 // SHA-256 of nothing: the payload hash of every request without a body.
 constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
 Status ValidateOptions(const S3Options& options) {
   auto invalid = [](const std::string& what) { return Status::InvalidArgument("S3 options: " + what); };
@@ -162,7 +163,9 @@ std::string S3ObjectStore::Describe(const Request& request) const {
 Status S3ObjectStore::Execute(const Request& request, s3::HttpResponse* response, CallRecorder& recorder) {
   s3::RequestTarget target =
       s3::MakeRequestTarget(endpoint_, options_.bucket, options_.path_style, request.key, request.query);
-  std::string payload_hash = request.body.size() == 0 ? std::string(kEmptySha256) : s3::Sha256Hex(request.body.pieces());
+  std::string payload_hash = request.body.size() == 0  ? std::string(kEmptySha256)
+                             : options_.sign_payload ? s3::Sha256Hex(request.body.pieces())
+                                                     : std::string(kUnsignedPayload);
   thread_local std::mt19937_64 random(std::random_device{}());
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {

@@ -92,6 +92,7 @@ Result<std::unique_ptr<ObjectStore>> OpenS3(const BrokerConfig& config, const st
   options.secret_access_key = config.aws_secret_access_key;
   options.session_token = config.aws_session_token;
   options.create_bucket_if_missing = config.s3_create_bucket && bucket == config.s3_bucket;
+  options.sign_payload = config.s3_sign_payload;
   auto opened = S3ObjectStore::Open(options);
   if (!opened.ok()) return opened.status();
   return std::unique_ptr<ObjectStore>(std::move(*opened));

@@ -18,12 +18,13 @@ class S3UnderTest : public ObjectStoreUnderTest {
 
 // nullptr (and a test failure saying why) when the endpoint is not configured
 // or cannot be opened.
-std::unique_ptr<ObjectStoreUnderTest> MakeS3UnderTest() {
+std::unique_ptr<ObjectStoreUnderTest> MakeS3UnderTest(bool sign_payload) {
   Result<S3Options> options = S3TestOptions();
   if (!options.ok()) {
     ADD_FAILURE() << options.status().ToString();
     return nullptr;
   }
+  options->sign_payload = sign_payload;
   Result<std::unique_ptr<S3ObjectStore>> store = S3ObjectStore::Open(*options);
   if (!store.ok()) {
     ADD_FAILURE() << "S3ObjectStore::Open: " << store.status().ToString();
@@ -32,9 +33,11 @@ std::unique_ptr<ObjectStoreUnderTest> MakeS3UnderTest() {
   return std::make_unique<S3UnderTest>(std::move(store).value());
 }
 
-INSTANTIATE_TEST_SUITE_P(S3, ObjectStoreContractTest,
-                         ::testing::Values(ObjectStoreContractParam{"RadosGateway", MakeS3UnderTest}),
-                         ObjectStoreContractName);
+INSTANTIATE_TEST_SUITE_P(
+    S3, ObjectStoreContractTest,
+    ::testing::Values(ObjectStoreContractParam{"RadosGateway", [] { return MakeS3UnderTest(true); }},
+                      ObjectStoreContractParam{"RadosGatewayUnsignedPayload", [] { return MakeS3UnderTest(false); }}),
+    ObjectStoreContractName);
 
 }  // namespace
 }  // namespace kafscale::testing

@@ -1,7 +1,7 @@
 // How S3ObjectStore handles failures, against a scripted HTTP server: which
 // answers are retried and how often, timeouts, errors inside 200 answers,
-// aborted multipart uploads, unsatisfiable ranges, bucket creation, and
-// how PutIfAbsent reads a 412.
+// aborted multipart uploads, unsatisfiable ranges, bucket creation, how
+// PutIfAbsent reads a 412, and the payload hash a PUT signs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -239,6 +239,27 @@ TEST(S3FailureTest, PutIfAbsentIsOneConditionalPutAnd412IsAlreadyExists) {
   EXPECT_EQ(stats.calls, 1u);
   EXPECT_EQ(stats.failures, 0u);  // an answer, not a failure of the store
   EXPECT_EQ(store->stats()[S3Operation::kPut].calls, 0u);
+}
+
+// The payload hash a PUT signs: the body's SHA-256, or UNSIGNED-PAYLOAD
+// when payload signing is off (then the body is not hashed at all).
+TEST(S3FailureTest, PutsSignTheBodyHashUnlessPayloadSigningIsOff) {
+  ScriptedHttpServer server({Reply{}, Reply{}, Reply{}});
+  S3Options options = OptionsFor(server);
+  std::unique_ptr<S3ObjectStore> signing = MustOpen(options);
+  ASSERT_NE(signing, nullptr);
+  ASSERT_TRUE(signing->Put("seg/1", "segment bytes").ok());
+  options.sign_payload = false;
+  std::unique_ptr<S3ObjectStore> unsigned_payload = MustOpen(options);
+  ASSERT_NE(unsigned_payload, nullptr);
+  ASSERT_TRUE(unsigned_payload->Put("seg/2", "segment bytes").ok());
+
+  std::vector<ScriptedHttpServer::Recorded> requests = server.requests();
+  ASSERT_EQ(requests.size(), 4u);  // HEAD bucket, PUT, HEAD bucket, PUT
+  EXPECT_THAT(requests[1].headers,
+              HasSubstr("x-amz-content-sha256: 560e67b96c49975a2cf9adba2682e00cc6b74a879f2b6897e03b63d7434098e8\r\n"));
+  EXPECT_THAT(requests[3].headers, HasSubstr("x-amz-content-sha256: unsigned-payload\r\n"));
+  EXPECT_EQ(requests[3].body, "segment bytes");
 }
 
 // The ETag S3 gives "segment bytes" stored by one PUT: its hex MD5.

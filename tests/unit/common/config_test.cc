@@ -300,6 +300,15 @@ TEST(BrokerConfigTest, PathStyleDefaultsToTrueOnlyWithEndpoint) {
                    .s3_path_style);
 }
 
+TEST(BrokerConfigTest, PayloadIsSignedByDefaultOnlyOverPlainHttp) {
+  EXPECT_FALSE(ParseOk({}).s3_sign_payload);  // AWS, over HTTPS
+  EXPECT_FALSE(ParseOk({}, {{"KAFSCALE_S3_ENDPOINT", "https://s3.example.com"}}).s3_sign_payload);
+  EXPECT_TRUE(ParseOk({}, {{"KAFSCALE_S3_ENDPOINT", "http://127.0.0.1:7480"}}).s3_sign_payload);
+  EXPECT_FALSE(ParseOk({"--s3-sign-payload=false"}, {{"KAFSCALE_S3_ENDPOINT", "http://127.0.0.1:7480"}})
+                   .s3_sign_payload);
+  EXPECT_TRUE(ParseOk({}, {{"KAFSCALE_S3_SIGN_PAYLOAD", "true"}}).s3_sign_payload);
+}
+
 TEST(BrokerConfigTest, ReadReplicaDefaultsToPrimaryRegionAndEndpoint) {
   const BrokerConfig inherited =
       ParseOk({"--s3-region=eu-central-1", "--s3-endpoint=http://rgw:7480", "--s3-read-bucket=r"});
