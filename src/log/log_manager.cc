@@ -69,8 +69,7 @@ struct PendingBatch {
   int64_t base_offset;
   int64_t last_offset;
   int64_t max_timestamp;
-  size_t position;  // in Partition::pending_data
-  size_t size;
+  std::string_view bytes;  // in one of Partition::append_buffers
 };
 
 // Where a run of committed offsets is stored: a whole segment object, or one
@@ -109,8 +108,12 @@ struct LogManager::Partition {
   // segments once listed.
   std::map<int64_t, Extent> extents;
   bool extents_listed = false;  // segments were listed too
-  std::shared_ptr<std::string> pending_data;  // buffered batches back to back; null when none
-  size_t last_flushed_bytes = 0;              // of pending_data: the next one is sized like it
+  // Batches since the last flush, in pooled buffers that are never
+  // reallocated: when the last one is full, another one follows. Appending
+  // thus never copies what is buffered, and PendingBatch::bytes stay valid.
+  std::vector<std::shared_ptr<std::string>> append_buffers;
+  size_t appended_bytes = 0;      // in append_buffers
+  size_t last_flushed_bytes = 0;  // the next flush's first buffer is sized like the last flush
   std::vector<PendingBatch> pending;
   std::shared_ptr<FlushTicket> pending_ticket;
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
@@ -131,7 +134,8 @@ struct LogManager::Partition {
 // One partition's share of a WAL flush.
 struct LogManager::FlushPart {
   std::shared_ptr<Partition> p;
-  std::shared_ptr<std::string> data;  // the batches; cached as the WAL range once committed
+  std::vector<std::shared_ptr<std::string>> buffers;  // the batches; cached as the WAL range once committed
+  size_t bytes = 0;
   std::vector<PendingBatch> batches;
   std::shared_ptr<FlushTicket> ticket;
   int64_t base = 0;
@@ -351,15 +355,16 @@ asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
   }
 }
 
-void LogManager::ReserveAppendBuffer(Partition& p, size_t more) {
-  const size_t used = p.pending_data ? p.pending_data->size() : 0;
-  const size_t capacity = p.pending_data ? p.pending_data->capacity() : 0;
-  if (used + more <= capacity) return;
-  // A partition's flushes tend to be alike; beyond that, grow geometrically.
-  std::shared_ptr<std::string> grown =
-      BufferPool::Shared().Acquire(0, std::max({used + more, 2 * capacity, p.last_flushed_bytes}));
-  if (p.pending_data) grown->append(*p.pending_data);
-  p.pending_data = std::move(grown);
+std::string& LogManager::AppendBufferWithRoom(Partition& p, size_t more) {
+  if (!p.append_buffers.empty()) {
+    std::string& last = *p.append_buffers.back();
+    if (last.capacity() - last.size() >= more) return last;
+  }
+  // A partition's flushes tend to be alike, so the first buffer is sized like
+  // the last flush; the ones after it grow geometrically.
+  const size_t wanted = p.append_buffers.empty() ? p.last_flushed_bytes : 2 * p.append_buffers.back()->capacity();
+  p.append_buffers.push_back(BufferPool::Shared().Acquire(0, std::max(more, wanted)));
+  return *p.append_buffers.back();
 }
 
 AppendResult LogManager::Append(const std::string& topic, int32_t partition, const kafka::Records& records,
@@ -412,18 +417,20 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     }
   }
   result.base_offset = p->next_offset;
-  ReserveAppendBuffer(*p, batches.back().position + batches.back().size - batches.front().position);
+  std::string& buffer =
+      AppendBufferWithRoom(*p, batches.back().position + batches.back().size - batches.front().position);
   for (const ValidatedBatch& batch : batches) {
+    const size_t position = buffer.size();
+    buffer.append(data.substr(batch.position, batch.size));
+    SetBaseOffset(buffer.data() + position, p->next_offset);
     PendingBatch pending{.base_offset = p->next_offset,
                          .last_offset = p->next_offset + batch.header.last_offset_delta,
                          .max_timestamp = batch.header.max_timestamp,
-                         .position = p->pending_data->size(),
-                         .size = batch.size};
-    p->pending_data->append(data.substr(batch.position, batch.size));
-    SetBaseOffset(p->pending_data->data() + pending.position, pending.base_offset);
+                         .bytes = std::string_view(buffer).substr(position, batch.size)};
     p->next_offset = pending.last_offset + 1;
-    buffered_bytes_ += pending.size;
-    unflushed_bytes_ += pending.size;
+    p->appended_bytes += batch.size;
+    buffered_bytes_ += batch.size;
+    unflushed_bytes_ += batch.size;
     p->pending.push_back(pending);
   }
   if (!p->pending_ticket) p->pending_ticket = std::make_shared<FlushTicket>();
@@ -461,8 +468,9 @@ asio::awaitable<void> LogManager::FlushWal() {
     if (p->pending.empty() || !p->owner || p->dropped) continue;
     FlushPart part;
     part.p = p;
-    part.data = std::move(p->pending_data);
-    p->last_flushed_bytes = part.data->size();
+    part.buffers = std::move(p->append_buffers);
+    part.bytes = p->appended_bytes;
+    p->last_flushed_bytes = p->appended_bytes;
     part.batches = std::move(p->pending);
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
@@ -470,10 +478,11 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.store_wal_start = !p->wal_start_stored && !p->wal_start_storing;
     part.token = *p->owner;
     p->wal_start_storing = p->wal_start_storing || part.store_wal_start;
-    p->pending_data.reset();
+    p->append_buffers.clear();
+    p->appended_bytes = 0;
     p->pending.clear();
     ++p->flushes_in_flight;
-    flushing_bytes += part.data->size();
+    flushing_bytes += part.bytes;
     parts.push_back(std::move(part));
   }
   if (parts.empty()) {
@@ -492,7 +501,9 @@ asio::awaitable<void> LogManager::FlushWal() {
     WalBuilder builder;
     Status status;
     for (size_t i = 0; i < parts.size() && status.ok(); ++i) {
-      status = builder.Add(parts[i].p->topic, parts[i].p->index, *parts[i].data);
+      for (size_t b = 0; b < parts[i].buffers.size() && status.ok(); ++b) {
+        status = builder.Add(parts[i].p->topic, parts[i].p->index, *parts[i].buffers[b]);
+      }
     }
     Result<EncodedWal> encoded = status.ok() ? builder.Finish(NowMs()) : Result<EncodedWal>(status);
     if (!encoded.ok()) return std::pair<Status, uint64_t>{encoded.status(), 0};
@@ -575,10 +586,9 @@ asio::awaitable<void> LogManager::FlushWal() {
       Extent extent = Extent::InWal(object_key, part.range, now);
       auto loaded = std::make_shared<LoadedSegment>();
       for (const PendingBatch& b : part.batches) {
-        loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp,
-                                              std::string_view(part.data->data() + b.position, b.size)});
+        loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
       }
-      loaded->buffers.push_back(std::move(part.data));
+      loaded->buffers.assign(std::make_move_iterator(part.buffers.begin()), std::make_move_iterator(part.buffers.end()));
       cache_.Insert(extent.CacheKey(), std::move(loaded));
       p.extents[part.base] = std::move(extent);
       p.wal_bytes += part.range.length;
@@ -679,9 +689,10 @@ void LogManager::DropPending(Partition& p, const Status& status) {
     p.pending_ticket->notifier.NotifyAll();
     p.pending_ticket.reset();
   }
-  const uint64_t bytes = p.pending_data ? p.pending_data->size() : 0;
+  const uint64_t bytes = p.appended_bytes;
   p.pending.clear();
-  p.pending_data.reset();
+  p.append_buffers.clear();
+  p.appended_bytes = 0;
   unflushed_bytes_ -= bytes;
   ReleaseBuffer(bytes);
   p.next_offset = p.high_watermark;
@@ -1107,7 +1118,7 @@ asio::awaitable<OffsetLookup> LogManager::MaxTimestamp(const std::string& topic,
 void LogManager::ForEachPartition(const std::function<void(const PartitionStats&)>& visit) const {
   for (const auto& [key, p] : partitions_) {
     visit(PartitionStats{p->topic, p->index, p->log_start_offset, p->high_watermark,
-                            p->pending_data ? p->pending_data->size() : 0});
+                            p->appended_bytes});
   }
 }
 

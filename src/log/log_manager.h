@@ -282,8 +282,9 @@ class LogManager : public cluster::TopicDataListener,
   // this broker owns it) and WAL start from the metadata store once the WAL
   // index caught up, then segments below the WAL start from the object store.
   boost::asio::awaitable<Status> ReloadSegments(const std::shared_ptr<Partition>& p);
-  // Makes room for `more` bytes in the partition's append buffer.
-  static void ReserveAppendBuffer(Partition& p, size_t more);
+  // The partition's last append buffer if it has room for `more` bytes, else
+  // a new one that has.
+  static std::string& AppendBufferWithRoom(Partition& p, size_t more);
   // Fails everything buffered but not yet flushing with `status` and rewinds
   // offset assignment to the high watermark.
   void DropPending(Partition& p, const Status& status);

@@ -319,6 +319,39 @@ TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
   EXPECT_EQ(ReadValues(*logs_, 1, 1), (std::vector<std::string>{"p1-v1"}));
 }
 
+// Appends that outgrow a partition's append buffer continue in another one
+// (nothing buffered is copied): the flush still writes one range, and the
+// batches read back in order from memory and from the object.
+TEST_F(LogManagerTest, AppendsBeyondOneBufferFlushAsOneRangeInOrder) {
+  options_.flush_interval = std::chrono::milliseconds(50);
+  Restart();
+  CreateTopic();
+  std::vector<std::string> expected;
+  std::vector<AppendResult> appends;
+  for (int i = 0; i < 6; ++i) {
+    const std::string tag = "b" + std::to_string(i);
+    const std::string batch = Batch(2000, 1000, tag);  // about 40 KiB: two fill a 64 KiB buffer
+    appends.push_back(logs_->Append(topic_.name, 0, kafka::Records::FromString(batch), 1 << 20));
+    ASSERT_EQ(appends.back().error, ErrorCode::kNone);
+    for (int r = 0; r < 2000; ++r) expected.push_back(tag + "-v" + std::to_string(r));
+  }
+  ASSERT_TRUE(RunUntil([&] { return appends.back().ticket->done; }));
+  ASSERT_TRUE(appends.back().ticket->status.ok()) << appends.back().ticket->status.ToString();
+
+  const std::vector<std::string> wal = WalObjects();
+  ASSERT_EQ(wal.size(), 1u);
+  std::string object;
+  ASSERT_TRUE(objects_.Get(wal[0], &object).ok());
+  std::vector<WalRange> ranges;
+  ASSERT_TRUE(ParseWalIndex(object, &ranges).ok());
+  ASSERT_EQ(ranges.size(), 1u);
+  EXPECT_EQ(ranges[0].base_offset, 0);
+  EXPECT_EQ(ranges[0].last_offset, 11999);
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), expected);  // from the flush's buffers, cached
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), expected);  // from the object
+}
+
 TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCollectedWhole) {
   // etcd takes at most 128 compares and 128 ops per transaction: a partition
   // costs one compare (its lease; two and one op on its first commit, which
