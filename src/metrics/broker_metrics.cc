@@ -10,10 +10,10 @@ constexpr std::chrono::seconds kRateWindow{10};
 constexpr std::string_view kProduceApi = "Produce";
 constexpr std::string_view kFetchApi = "Fetch";
 
-// 0.5 ms .. ~33 s: from a cached fetch to a long poll or a slow upload.
-std::vector<double> RequestSecondsBuckets() { return ExponentialBuckets(0.0005, 2, 17); }
-// 1 ms .. ~33 s: produce waits for an upload, so it is rarely under 1 ms.
-std::vector<double> ProduceMillisecondsBuckets() { return ExponentialBuckets(1, 2, 16); }
+// 0.1 ms .. 70 s: from a cached fetch to a long poll or a slow upload.
+std::vector<double> RequestSecondsBuckets() { return RoundStepBuckets(-4, 1); }
+// 1 ms .. 70 s: produce waits for an upload, so it is rarely under 1 ms.
+std::vector<double> ProduceMillisecondsBuckets() { return RoundStepBuckets(0, 4); }
 
 }  // namespace
 

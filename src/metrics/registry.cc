@@ -86,6 +86,10 @@ std::vector<double> DecadeBuckets(int first_exponent, int last_exponent, const s
   return bounds;
 }
 
+std::vector<double> RoundStepBuckets(int first_exponent, int last_exponent) {
+  return DecadeBuckets(first_exponent, last_exponent, {1, 1.5, 2, 3, 5, 7});
+}
+
 void AppendHistogramSamples(FamilySnapshot& family, const Labels& labels, const HistogramSnapshot& histogram) {
   for (size_t i = 0; i < histogram.cumulative_counts.size(); ++i) {
     Labels bucket_labels = labels;

@@ -106,6 +106,10 @@ std::vector<double> ExponentialBuckets(double start, double factor, size_t count
 // 0.1, 0.2, 0.5, 1, 2, 5... Adjacent bounds differ by the largest ratio
 // between consecutive steps (and from the last step to 10).
 std::vector<double> DecadeBuckets(int first_exponent, int last_exponent, const std::vector<double>& steps);
+// DecadeBuckets with steps 1, 1.5, 2, 3, 5, 7: at most 1.67x apart, so a
+// quantile read from the buckets is within a step of the real one. The
+// latency histograms use them.
+std::vector<double> RoundStepBuckets(int first_exponent, int last_exponent);
 
 // Children of one metric, one per distinct set of label values.
 template <typename Metric>

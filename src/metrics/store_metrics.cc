@@ -39,11 +39,9 @@ StoreMetrics::StoreMetrics(Registry& registry, const std::string& prefix, const 
                                         {"op", "code"})) {
   Family<Counter>& requests =
       registry.AddCounterFamily(prefix + "_requests_total", what + " calls by operation.", {"op"});
-  // 0.1 ms .. 70 s: local disk to a slow remote store, in steps of at most
-  // 1.67x so that a p99 read from the buckets is close to the real one.
-  Family<Histogram>& durations =
-      registry.AddHistogramFamily(prefix + "_request_duration_seconds", what + " call latency by operation.", {"op"},
-                                  DecadeBuckets(-4, 1, {1, 1.5, 2, 3, 5, 7}));
+  // 0.1 ms .. 70 s: local disk to a slow remote store.
+  Family<Histogram>& durations = registry.AddHistogramFamily(
+      prefix + "_request_duration_seconds", what + " call latency by operation.", {"op"}, RoundStepBuckets(-4, 1));
   for (const std::string& op : operations_) {
     per_operation_.push_back(PerOperation{&requests.WithLabels({op}), &durations.WithLabels({op})});
   }

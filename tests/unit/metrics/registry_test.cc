@@ -30,6 +30,12 @@ TEST(HistogramTest, RejectsBoundsOutOfOrder) { EXPECT_THROW(Histogram({2, 1}), s
 
 TEST(HistogramTest, ExponentialBuckets) { EXPECT_EQ(ExponentialBuckets(1, 10, 3), (std::vector<double>{1, 10, 100})); }
 
+TEST(HistogramTest, RoundStepBucketsAreAtMostFiveThirdsApart) {
+  const std::vector<double> bounds = RoundStepBuckets(-1, 0);
+  EXPECT_EQ(bounds, (std::vector<double>{0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7}));
+  for (size_t i = 1; i < bounds.size(); ++i) EXPECT_LE(bounds[i] / bounds[i - 1], 5.0 / 3 + 1e-9) << bounds[i];
+}
+
 TEST(HistogramTest, DecadeBucketsAreRoundNumbers) {
   EXPECT_EQ(DecadeBuckets(-4, -3, {1, 1.5, 5}), (std::vector<double>{0.0001, 0.00015, 0.0005, 0.001, 0.0015, 0.005}));
   EXPECT_EQ(DecadeBuckets(0, 1, {1, 3}), (std::vector<double>{1, 3, 10, 30}));
