@@ -7,7 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <array>
 #include <deque>
+#include <optional>
 #include <spdlog/spdlog.h>
 
 #include "common/buffer_pool.h"
@@ -116,32 +118,48 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
     Wake(self->writer_wakeup_);
   }
 
+  // Sends finished responses in request order: every finished one at the
+  // front of the queue in one write, since a flush answers many produce
+  // requests at once and one system call (and one wake-up of the client)
+  // beats one per response.
   asio::awaitable<void> WriteLoop() {
     auto self = shared_from_this();
+    std::vector<std::shared_ptr<Slot>> sending;
+    std::vector<std::array<uint8_t, 4>> prefixes;
     std::vector<asio::const_buffer> buffers;
     while (!closed_) {
       if (queue_.empty() || !queue_.front()->done) {
         co_await Sleep(writer_wakeup_);
         continue;
       }
-      std::shared_ptr<Slot> slot = std::move(queue_.front());
-      queue_.pop_front();
-      Wake(reader_wakeup_);
-      ProcessOutcome& outcome = slot->outcome;
-      if (outcome.kind == ProcessOutcome::Kind::kNoResponse) continue;
-      if (outcome.kind == ProcessOutcome::Kind::kClose) {
-        Close(outcome.close_reason);
-        co_return;
+      sending.clear();
+      std::optional<std::string> close_reason;
+      while (!queue_.empty() && queue_.front()->done && !close_reason) {
+        std::shared_ptr<Slot> slot = std::move(queue_.front());
+        queue_.pop_front();
+        if (slot->outcome.kind == ProcessOutcome::Kind::kClose) close_reason = slot->outcome.close_reason;
+        if (slot->outcome.kind == ProcessOutcome::Kind::kRespond) sending.push_back(std::move(slot));
       }
-      const uint32_t size = static_cast<uint32_t>(outcome.response.size());
-      uint8_t prefix[4] = {uint8_t(size >> 24), uint8_t(size >> 16), uint8_t(size >> 8), uint8_t(size)};
+      Wake(reader_wakeup_);
+      prefixes.resize(sending.size());  // before buffers point into it
       buffers.clear();
-      buffers.emplace_back(prefix, sizeof prefix);
-      for (auto piece : outcome.response.pieces) buffers.emplace_back(piece.data(), piece.size());
-      boost::system::error_code ec;
-      co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        Close(closed_ ? "" : "write failed: " + ec.message());
+      for (size_t i = 0; i < sending.size(); ++i) {
+        const ResponseFrame& response = sending[i]->outcome.response;
+        const auto size = static_cast<uint32_t>(response.size());
+        prefixes[i] = {uint8_t(size >> 24), uint8_t(size >> 16), uint8_t(size >> 8), uint8_t(size)};
+        buffers.emplace_back(prefixes[i].data(), prefixes[i].size());
+        for (auto piece : response.pieces) buffers.emplace_back(piece.data(), piece.size());
+      }
+      if (!buffers.empty()) {
+        boost::system::error_code ec;
+        co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+          Close(closed_ ? "" : "write failed: " + ec.message());
+          co_return;
+        }
+      }
+      if (close_reason) {
+        Close(*close_reason);
         co_return;
       }
     }
