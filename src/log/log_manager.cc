@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -116,6 +118,7 @@ struct LogManager::Partition {
   size_t last_flushed_bytes = 0;  // the next flush's first buffer is sized like the last flush
   std::vector<PendingBatch> pending;
   std::shared_ptr<FlushTicket> pending_ticket;
+  bool awaiting_flush = false;  // in LogManager::awaiting_flush_
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
   bool handing_over = false;            // giving up ownership: appends refused until flushed
   int flushes_in_flight = 0;            // WAL flushes holding batches of this partition
@@ -433,6 +436,10 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     unflushed_bytes_ += batch.size;
     p->pending.push_back(pending);
   }
+  if (!p->awaiting_flush) {
+    p->awaiting_flush = true;
+    awaiting_flush_.push_back(Shared(topic, partition));
+  }
   if (!p->pending_ticket) p->pending_ticket = std::make_shared<FlushTicket>();
   result.ticket = p->pending_ticket;
   result.log_start_offset = p->log_start_offset;
@@ -464,8 +471,21 @@ asio::awaitable<void> LogManager::FlushWal() {
   flush_requested_ = false;
   std::vector<FlushPart> parts;
   uint64_t flushing_bytes = 0;
-  for (auto& [key, p] : partitions_) {
-    if (p->pending.empty() || !p->owner || p->dropped) continue;
+  // Only partitions that appended since their last flush, in (topic,
+  // partition) order as the WAL object lays them out.
+  std::vector<std::shared_ptr<Partition>> appended = std::move(awaiting_flush_);
+  awaiting_flush_.clear();
+  std::sort(appended.begin(), appended.end(), [](const auto& a, const auto& b) {
+    return std::tie(a->topic, a->index) < std::tie(b->topic, b->index);
+  });
+  for (std::shared_ptr<Partition>& p : appended) {
+    p->awaiting_flush = false;
+    if (p->pending.empty() || p->dropped) continue;
+    if (!p->owner) {  // its batches wait for ownership to come back or to be dropped
+      p->awaiting_flush = true;
+      awaiting_flush_.push_back(p);
+      continue;
+    }
     FlushPart part;
     part.p = p;
     part.buffers = std::move(p->append_buffers);

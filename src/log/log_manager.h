@@ -334,6 +334,9 @@ class LogManager : public cluster::TopicDataListener,
   std::chrono::steady_clock::time_point next_garbage_collection_;
   std::chrono::steady_clock::time_point next_orphan_scan_;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
+  // Partitions with batches appended since their last flush (a flush looks
+  // at these only, not at every partition).
+  std::vector<std::shared_ptr<Partition>> awaiting_flush_;
   std::set<std::string> prefetching_;  // cache keys being read ahead
   uint64_t buffered_bytes_ = 0;        // appended, not yet durable or dropped
   uint64_t unflushed_bytes_ = 0;       // appended, not yet in a flush
