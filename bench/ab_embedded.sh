@@ -22,27 +22,15 @@ data_dir=${DATA_DIR:-/tmp/ab-embedded-data}
 port=${PORT:-47425}
 metrics_port=${METRICS_PORT:-44669}
 duration=${DURATION_S:-15}
-ticks=$(getconf CLK_TCK)
 broker_pid=
+# shellcheck source=bench/ab_lib.sh
+. "$(dirname "$0")/ab_lib.sh"
 
 stop_broker() {
-  if [ -n "$broker_pid" ]; then
-    kill "$broker_pid" 2>/dev/null || true
-    wait "$broker_pid" 2>/dev/null || true
-    broker_pid=
-  fi
+  kill_broker
   rm -rf "$data_dir"
 }
 trap stop_broker EXIT
-
-# Prints "cpu_ticks minor_faults" of the broker.
-broker_counters() { awk '{print $14 + $15, $10}' "/proc/$broker_pid/stat"; }
-
-# Produces for $1 seconds to topic $2; prints records and records/s.
-produce() {
-  "$bench" --bootstrap "127.0.0.1:$port" --topic "$2" --partitions 8 --duration-s "$1" --json |
-    python3 -c 'import json, sys; p = json.load(sys.stdin)["runs"][0]["produce"]; print(p["records"], round(p["records_per_s"]))'
-}
 
 echo "| round | broker | records/s | broker CPU-s per GB | minor page faults |"
 echo "|---|---|---|---|---|"
@@ -52,16 +40,7 @@ for round in $(seq 1 "$rounds"); do
     KAFSCALE_DATA_DIR=$data_dir KAFSCALE_BROKER_ADDR=127.0.0.1:$port KAFSCALE_METRICS_ADDR=127.0.0.1:$metrics_port \
       KAFSCALE_LOG_LEVEL=warn "$binary" >/dev/null 2>&1 &
     broker_pid=$!
-    for _ in $(seq 1 50); do
-      curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null && break
-      sleep 0.2
-    done
-    produce 5 "warmup-$round" >/dev/null
-    read -r cpu_before faults_before < <(broker_counters)
-    read -r records rate < <(produce "$duration" "ab-$round")
-    read -r cpu_after faults_after < <(broker_counters)
-    awk -v round="$round" -v binary="$binary" -v rate="$rate" -v records="$records" -v ticks="$ticks" \
-      -v cpu="$((cpu_after - cpu_before))" -v faults="$((faults_after - faults_before))" \
-      'BEGIN { printf "| %d | %s | %d | %.2f | %d |\n", round, binary, rate, cpu / ticks / (records * 1024 / 1e9), faults }'
+    measure_broker 5 "warmup-$round" "ab-$round"
+    echo "| $round | $binary | $rate | $(cpu_s_per_gb) | $minor_faults |"
   done
 done

@@ -29,30 +29,21 @@ port=${PORT:-47435}
 metrics_port=${METRICS_PORT:-44679}
 duration=${DURATION_S:-10}
 osd_bytes=${OSD_BYTES:-10737418240}
-ticks=$(getconf CLK_TCK)
 broker_pid=
+# shellcheck source=bench/ab_lib.sh
+. "$(dirname "$0")/ab_lib.sh"
 
 stop_broker() {
-  if [ -n "$broker_pid" ]; then
-    kill "$broker_pid" 2>/dev/null || true
-    wait "$broker_pid" 2>/dev/null || true
-    broker_pid=
-  fi
+  kill_broker
   "$repo/scripts/etcd.sh" stop "$work/etcd" >/dev/null 2>&1 || true
   rm -rf "$work/etcd" "$work/broker-data"
 }
 cleanup() {
   stop_broker
   "$repo/scripts/rgw.sh" stop "$work/rgw" >/dev/null 2>&1 || true
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
-
-# Produces for $1 seconds to topic $2; prints records and records/s.
-produce() {
-  "$bench" --bootstrap "127.0.0.1:$port" --topic "$2" --partitions 8 --duration-s "$1" --json |
-    python3 -c 'import json, sys; p = json.load(sys.stdin)["runs"][0]["produce"]; print(p["records"], round(p["records_per_s"]))'
-}
 
 # Runs the broker with variant $1 on a fresh etcd; prints a row for round $2
 # (none when empty).
@@ -73,19 +64,8 @@ measure() {
       KAFSCALE_METRICS_ADDR=127.0.0.1:$metrics_port KAFSCALE_LOG_LEVEL=warn $1 "$broker" >"$work/broker.log" 2>&1
   ) &
   broker_pid=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$metrics_port/readyz" >/dev/null && break
-    sleep 0.2
-  done
-  produce 8 "$namespace" >/dev/null
-  local cpu_before cpu_after records rate
-  cpu_before=$(awk '{print $14 + $15}' "/proc/$broker_pid/stat")
-  read -r records rate < <(produce "$duration" "$namespace")
-  cpu_after=$(awk '{print $14 + $15}' "/proc/$broker_pid/stat")
-  [ -z "$2" ] && return
-  awk -v round="$2" -v variant="${1:-(defaults)}" -v rate="$rate" -v records="$records" -v ticks="$ticks" \
-    -v cpu="$((cpu_after - cpu_before))" \
-    'BEGIN { printf "| %d | %s | %d | %.2f |\n", round, variant, rate, cpu / ticks / (records * 1024 / 1e9) }'
+  measure_broker 8 "$namespace" "$namespace"
+  if [ -n "$2" ]; then echo "| $2 | ${1:-(defaults)} | $rate | $(cpu_s_per_gb) |"; fi
 }
 
 mkdir -p "$work"
