@@ -138,7 +138,6 @@ struct LogManager::Partition {
 struct LogManager::FlushPart {
   std::shared_ptr<Partition> p;
   std::vector<std::shared_ptr<std::string>> buffers;  // the batches; cached as the WAL range once committed
-  size_t bytes = 0;
   std::vector<PendingBatch> batches;
   std::shared_ptr<FlushTicket> ticket;
   int64_t base = 0;
@@ -489,8 +488,8 @@ asio::awaitable<void> LogManager::FlushWal() {
     FlushPart part;
     part.p = p;
     part.buffers = std::move(p->append_buffers);
-    part.bytes = p->appended_bytes;
     p->last_flushed_bytes = p->appended_bytes;
+    flushing_bytes += p->appended_bytes;
     part.batches = std::move(p->pending);
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
@@ -502,7 +501,6 @@ asio::awaitable<void> LogManager::FlushWal() {
     p->appended_bytes = 0;
     p->pending.clear();
     ++p->flushes_in_flight;
-    flushing_bytes += part.bytes;
     parts.push_back(std::move(part));
   }
   if (parts.empty()) {

@@ -169,6 +169,15 @@ class LogManagerTest : public ::testing::Test {
     return keys;
   }
   std::vector<std::string> WalObjects() { return Objects("default/~wal/"); }
+  // The index of a stored WAL object (empty, and a test failure, when it
+  // cannot be read or parsed).
+  std::vector<WalRange> WalIndex(const std::string& key) {
+    std::string object;
+    std::vector<WalRange> ranges;
+    EXPECT_TRUE(objects_.Get(key, &object).ok()) << key;
+    EXPECT_TRUE(ParseWalIndex(object, &ranges).ok()) << key;
+    return ranges;
+  }
   // The stored WAL object records (what flushes commit).
   std::vector<WalObjectRecord> WalObjectRecords() {
     std::vector<KeyValue> kvs;
@@ -291,10 +300,7 @@ TEST_F(LogManagerTest, OneFlushWritesOneObjectForEveryPartition) {
   const std::vector<std::string> wal = WalObjects();
   ASSERT_EQ(wal.size(), 1u) << "both partitions in one object";
   EXPECT_TRUE(Objects("default/orders/").empty()) << "no per-partition object before compaction";
-  std::string object;
-  ASSERT_TRUE(objects_.Get(wal[0], &object).ok());
-  std::vector<WalRange> ranges;
-  ASSERT_TRUE(ParseWalIndex(object, &ranges).ok());
+  const std::vector<WalRange> ranges = WalIndex(wal[0]);
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[0].last_offset, 2);
   EXPECT_EQ(ranges[1].last_offset, 1);
@@ -340,10 +346,7 @@ TEST_F(LogManagerTest, AppendsBeyondOneBufferFlushAsOneRangeInOrder) {
 
   const std::vector<std::string> wal = WalObjects();
   ASSERT_EQ(wal.size(), 1u);
-  std::string object;
-  ASSERT_TRUE(objects_.Get(wal[0], &object).ok());
-  std::vector<WalRange> ranges;
-  ASSERT_TRUE(ParseWalIndex(object, &ranges).ok());
+  const std::vector<WalRange> ranges = WalIndex(wal[0]);
   ASSERT_EQ(ranges.size(), 1u);
   EXPECT_EQ(ranges[0].base_offset, 0);
   EXPECT_EQ(ranges[0].last_offset, 11999);
