@@ -7,7 +7,11 @@
 #   (a') the same at a fixed 20,000 records/s with --consume: end-to-end latency
 #        and catch-up from the earliest offset
 #   (b)  bench/laptop_scenario.sh (kcat, 256-byte records, 2,000 / 4,000 / 200,000)
-# The broker's process_cpu_seconds_total is read before and after each run.
+#   (c)  fetch from cache: 200,000 x 1 KiB records into a new 8-partition topic
+#        (205 MB, within the default 256 MiB cache), then 5 consumers one after
+#        another read it from the earliest offset (--catch-up-only)
+# The broker's process_cpu_seconds_total is read before and after each run
+# (for (c) around the 5 reads only, with its cache misses and compaction).
 set -euo pipefail
 bench=${1:?usage: run_scenarios.sh BENCH_BINARY BOOTSTRAP METRICS_HOST:PORT OUT_DIR}
 bootstrap=${2:?}
@@ -17,6 +21,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 
 cpu_seconds() { curl -sf "http://$metrics/metrics" | awk '$1 == "process_cpu_seconds_total" { print $2 }'; }
+# The broker counters scenario (c) reads, as one JSON object.
+broker_counters() {
+  curl -sf "http://$metrics/metrics" | awk '
+    $1 == "process_cpu_seconds_total" { cpu = $2 }
+    $1 == "kafscale_cache_misses_total" { misses = $2 }
+    $1 == "kafscale_compacted_bytes_total" { compacted = $2 }
+    $1 == "kafscale_fetch_bytes_total" { fetched = $2 }
+    END { printf "{\"cpu\": %s, \"cache_misses\": %s, \"compacted_bytes\": %s, \"fetch_bytes\": %s}\n", cpu, misses, compacted, fetched }'
+}
 
 for run in 1 2 3; do
   for scenario in a a_consume; do
@@ -32,6 +45,14 @@ for run in 1 2 3; do
   "$here/laptop_scenario.sh" "$bootstrap" > "$out/laptop-$run.txt"
   after=$(cpu_seconds)
   echo "{\"before\": $before, \"after\": $after}" > "$out/laptop-$run.cpu.json"
+  topic="bench-c-$run-$(date +%s)"
+  "$bench" -b "$bootstrap" --topic "$topic" --partitions 8 --record-size 1024 --records 200000 --json \
+    > "$out/c-produce-$run.json"
+  broker_counters > "$out/c-$run.before.json"
+  for read in 1 2 3 4 5; do
+    "$bench" -b "$bootstrap" --topic "$topic" --catch-up-only --json > "$out/c-$run-$read.json"
+  done
+  broker_counters > "$out/c-$run.after.json"
 done
 
 /usr/bin/python3 - "$out" <<'PY'
@@ -76,6 +97,27 @@ for name, label in (("a", "(a) max rate"), ("a_consume", "(a') 20,000 rec/s + co
     per_gb = median(cpu(name, i) / gb[i - 1] for i in (1, 2, 3))
     what = "produced" if name == "a" else "produced and fetched twice"
     print(f"| {label} | broker CPU-s per GB {what} | {per_gb:.2f} | | |")
+
+reads = []
+for i in (1, 2, 3):
+    before = json.loads((out / f"c-{i}.before.json").read_text())
+    after = json.loads((out / f"c-{i}.after.json").read_text())
+    catch_ups = [json.loads((out / f"c-{i}-{r}.json").read_text())["runs"][0]["catch_up"] for r in range(1, 6)]
+    value_gb = sum(c["bytes"] for c in catch_ups) / 1e9
+    reads.append({
+        "per_gb": (after["cpu"] - before["cpu"]) / value_gb,
+        "mb_per_s": median(c["mb_per_s"] for c in catch_ups),
+        "misses": after["cache_misses"] - before["cache_misses"],
+        "compacted_mb": (after["compacted_bytes"] - before["compacted_bytes"]) / 1e6,
+        "wire_gb": (after["fetch_bytes"] - before["fetch_bytes"]) / 1e9,
+        "value_gb": value_gb,
+    })
+print()
+print("| (c) fetch from cache | broker CPU-s per GB fetched | catch-up MB/s | GB read (values / on the wire) | cache misses | MB compacted meanwhile |")
+print("|---|---|---|---|---|---|")
+for i, r in enumerate(reads, 1):
+    print(f"| run {i} | {r['per_gb']:.2f} | {r['mb_per_s']:.1f} | {r['value_gb']:.3f} / {r['wire_gb']:.3f} | {r['misses']:.0f} | {r['compacted_mb']:.1f} |")
+print(f"| median | **{median(r['per_gb'] for r in reads):.2f}** | {median(r['mb_per_s'] for r in reads):.1f} | | | |")
 
 print()
 print("| backlog | produce records/s ours (median) | theirs | consume records/s ours (median) | theirs |")

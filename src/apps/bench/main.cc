@@ -2,7 +2,9 @@
 // records against brokers (or librdkafka's in-memory mock cluster), reports
 // throughput and latency percentiles, optionally consumes for end-to-end
 // latency and catch-up rate, and can repeat the load against the mock
-// cluster in the same run as a same-client, no-durability reference.
+// cluster in the same run as a same-client, no-durability reference. With
+// --catch-up-only it reads an existing topic from its earliest offsets
+// instead, so that the brokers' cost of serving reads can be measured alone.
 #include <iostream>
 #include <optional>
 
@@ -29,13 +31,14 @@ struct BenchOptions {
   int mock_brokers = 0;  // > 0: run against a mock cluster instead of bootstrap
   bool compare_mock = false;
   bool consume = false;
+  bool catch_up_only = false;
   bool json = false;
   ProducerSettings load;  // bootstrap filled in per target
 };
 
 struct LoadReport {
   std::string target;
-  ProduceReport produce;
+  std::optional<ProduceReport> produce;  // none with --catch-up-only
   std::optional<ConsumeReport> end_to_end;
   std::optional<ConsumeReport> catch_up;
 };
@@ -44,9 +47,36 @@ double Megabytes(uint64_t bytes) { return static_cast<double>(bytes) / 1e6; }
 double PerSecond(double amount, double seconds) { return seconds > 0 ? amount / seconds : 0; }
 double Millis(int64_t micros) { return static_cast<double>(micros) / 1000.0; }
 
+// Reads every partition of `topic` from `from`'s low offsets to the high
+// offsets in `until`.
+Result<ConsumeReport> CatchUp(const std::string& bootstrap, const std::string& topic,
+                              const std::vector<PartitionOffsets>& from, const std::vector<PartitionOffsets>& until) {
+  Result<std::unique_ptr<ConsumerLoad>> catch_up =
+      ConsumerLoad::Start(bootstrap, topic, from, /*measure_end_to_end=*/false);
+  if (!catch_up.ok()) return catch_up.status();
+  (*catch_up)->FinishAt(until);
+  return (*catch_up)->Wait(kConsumeTimeoutS);
+}
+
+// Reads the existing topic from its earliest offsets to its end as they are
+// now (--catch-up-only).
+Result<LoadReport> RunCatchUpOnly(BenchTarget& target, const BenchOptions& options) {
+  const std::string& topic = options.load.topic;
+  Result<std::vector<PartitionOffsets>> now = target.Watermarks(topic);
+  if (!now.ok()) return now.status();
+  if (now->empty()) return Status::NotFound("topic " + topic + " does not exist");
+  LoadReport report;
+  report.target = target.description();
+  Result<ConsumeReport> read = CatchUp(target.bootstrap(), topic, *now, *now);
+  if (!read.ok()) return read.status();
+  report.catch_up = std::move(*read);
+  return report;
+}
+
 // Runs the produce load against `target`, with --consume also an end-to-end
 // consumer during it and a catch-up consumer from the earliest offset after it.
 Result<LoadReport> RunLoad(BenchTarget& target, const BenchOptions& options) {
+  if (options.catch_up_only) return RunCatchUpOnly(target, options);
   ProducerSettings settings = options.load;
   settings.bootstrap = target.bootstrap();
   Status topic = target.EnsureTopic(settings.topic, settings.partitions);
@@ -77,11 +107,9 @@ Result<LoadReport> RunLoad(BenchTarget& target, const BenchOptions& options) {
   report.end_to_end = live_consumer->Wait(kConsumeTimeoutS);
   live_consumer.reset();
 
-  Result<std::unique_ptr<ConsumerLoad>> catch_up = ConsumerLoad::Start(settings.bootstrap, settings.topic, *after,
-                                                                       /*measure_end_to_end=*/false);
+  Result<ConsumeReport> catch_up = CatchUp(settings.bootstrap, settings.topic, *after, *after);
   if (!catch_up.ok()) return catch_up.status();
-  (*catch_up)->FinishAt(*after);
-  report.catch_up = (*catch_up)->Wait(kConsumeTimeoutS);
+  report.catch_up = std::move(*catch_up);
   return report;
 }
 
@@ -104,17 +132,18 @@ nlohmann::json ConsumeJson(const ConsumeReport& consumed) {
 }
 
 nlohmann::json ReportJson(const LoadReport& report) {
-  const ProduceReport& produced = report.produce;
-  nlohmann::json json = {{"target", report.target},
-                         {"produce",
-                          {{"records", produced.records},
-                           {"bytes", produced.bytes},
-                           {"failed", produced.failed},
-                           {"first_error", produced.first_error},
-                           {"seconds", produced.seconds},
-                           {"records_per_s", PerSecond(static_cast<double>(produced.records), produced.seconds)},
-                           {"mb_per_s", PerSecond(Megabytes(produced.bytes), produced.seconds)},
-                           {"latency", LatencyJson(produced.latency_us)}}}};
+  nlohmann::json json = {{"target", report.target}};
+  if (report.produce) {
+    const ProduceReport& produced = *report.produce;
+    json["produce"] = {{"records", produced.records},
+                       {"bytes", produced.bytes},
+                       {"failed", produced.failed},
+                       {"first_error", produced.first_error},
+                       {"seconds", produced.seconds},
+                       {"records_per_s", PerSecond(static_cast<double>(produced.records), produced.seconds)},
+                       {"mb_per_s", PerSecond(Megabytes(produced.bytes), produced.seconds)},
+                       {"latency", LatencyJson(produced.latency_us)}};
+  }
   if (report.end_to_end) {
     json["end_to_end"] = ConsumeJson(*report.end_to_end);
     json["end_to_end"]["latency"] = LatencyJson(report.end_to_end->end_to_end_us);
@@ -142,18 +171,22 @@ nlohmann::json RatioJson(const nlohmann::json& ours, const nlohmann::json& mock)
   return ratios;
 }
 
-void PrintText(const nlohmann::json& run) {
-  const nlohmann::json& produce = run["produce"];
+void PrintProduceText(const nlohmann::json& produce) {
   const nlohmann::json& latency = produce["latency"];
-  std::cout << fmt::format("{}\n  produce    {} records in {:.2f} s: {:.0f} records/s, {:.2f} MB/s, {} failed{}\n",
-                           run["target"].get<std::string>(), produce["records"].get<uint64_t>(),
-                           produce["seconds"].get<double>(), produce["records_per_s"].get<double>(),
-                           produce["mb_per_s"].get<double>(), produce["failed"].get<uint64_t>(),
+  std::cout << fmt::format("  produce    {} records in {:.2f} s: {:.0f} records/s, {:.2f} MB/s, {} failed{}\n",
+                           produce["records"].get<uint64_t>(), produce["seconds"].get<double>(),
+                           produce["records_per_s"].get<double>(), produce["mb_per_s"].get<double>(),
+                           produce["failed"].get<uint64_t>(),
                            produce["failed"].get<uint64_t>() > 0 ? " (" + produce["first_error"].get<std::string>() + ")"
                                                                  : "");
   std::cout << fmt::format("  latency    p50 {:.2f} ms  p99 {:.2f} ms  p99.9 {:.2f} ms  max {:.2f} ms\n",
                            latency["p50_ms"].get<double>(), latency["p99_ms"].get<double>(),
                            latency["p99_9_ms"].get<double>(), latency["max_ms"].get<double>());
+}
+
+void PrintText(const nlohmann::json& run) {
+  std::cout << run["target"].get<std::string>() << "\n";
+  if (run.contains("produce")) PrintProduceText(run["produce"]);
   if (run.contains("end_to_end")) {
     const nlohmann::json& e2e = run["end_to_end"];
     std::cout << fmt::format("  end-to-end p50 {:.2f} ms  p99 {:.2f} ms  ({} records{})\n",
@@ -213,9 +246,13 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions& options) {
   duration->excludes(records);
   app.add_flag("--consume", options.consume,
                "Also consume: end-to-end latency during the run, then catch-up from the earliest offset");
-  app.add_flag("--compare-mock", options.compare_mock,
-               "Repeat the same load against a 1-broker mock cluster and print our/mock ratios");
+  auto* catch_up_only =
+      app.add_flag("--catch-up-only", options.catch_up_only,
+                   "Produce nothing: read the existing --topic from its earliest offsets to its end and report that");
+  auto* compare_mock = app.add_flag("--compare-mock", options.compare_mock,
+                                    "Repeat the same load against a 1-broker mock cluster and print our/mock ratios");
   app.add_flag("--json", options.json, "Print one JSON object instead of text");
+  catch_up_only->excludes(compare_mock)->excludes(records)->excludes("--consume")->excludes("--rate");
   try {
     app.parse(argc, argv);
     if (options.bootstrap.empty() && options.mock_brokers == 0) {
@@ -250,13 +287,15 @@ int Main(int argc, char** argv) {
   }
   std::vector<nlohmann::json> runs;
   bool all_delivered = true;
+  bool all_read = true;  // every consumer reached its end offsets
   const auto run_against = [&](BenchTarget& target) {
     Result<LoadReport> report = RunLoad(target, options);
     if (!report.ok()) {
       std::cerr << "kafscale-bench: " << target.description() << ": " << report.status().message() << "\n";
       return false;
     }
-    all_delivered = all_delivered && report->produce.failed == 0;
+    all_delivered = all_delivered && (!report->produce || report->produce->failed == 0);
+    all_read = all_read && (!report->catch_up || report->catch_up->complete);
     runs.push_back(ReportJson(*report));
     if (!options.json) PrintText(runs.back());
     return true;
@@ -284,7 +323,8 @@ int Main(int argc, char** argv) {
                              {"compression", load.compression},
                              {"rate", load.rate},
                              {"duration_s", load.records > 0 ? 0 : load.duration_s},
-                             {"records", load.records}}},
+                             {"records", load.records},
+                             {"catch_up_only", options.catch_up_only}}},
                            {"runs", runs}};
   if (runs.size() == 2) output["ours_over_mock"] = RatioJson(runs[0], runs[1]);
   if (options.json) {
@@ -297,6 +337,10 @@ int Main(int argc, char** argv) {
   }
   if (!all_delivered) {
     std::cerr << "kafscale-bench: some records were not acknowledged\n";
+    return kExitFailure;
+  }
+  if (options.catch_up_only && !all_read) {
+    std::cerr << "kafscale-bench: the catch-up did not reach the end of the topic\n";
     return kExitFailure;
   }
   return kExitOk;
