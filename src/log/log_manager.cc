@@ -610,6 +610,11 @@ asio::awaitable<void> LogManager::FlushWal() {
       cache_.Insert(extent.CacheKey(), std::move(loaded));
       p.extents[part.base] = std::move(extent);
       p.wal_bytes += part.range.length;
+      // Compacted while its ranges are still cached, rather than at the
+      // compactor's next pass.
+      if (p.wal_bytes >= options_.segment_bytes && p.wal_bytes - part.range.length < options_.segment_bytes) {
+        WakeCompactor();
+      }
       p.wal_start_stored = true;
       p.high_watermark = part.next;
       part.ticket->status = Status::OK();
@@ -1186,12 +1191,13 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     // A partition that gathers more than a segment per period is compacted
     // again at once: waiting would let its WAL data outgrow the cache.
     maintenance_timer_.expires_after(
-        behind ? std::chrono::steady_clock::duration::zero()
+        behind || compaction_wanted_ ? std::chrono::steady_clock::duration::zero()
                : std::min<std::chrono::steady_clock::duration>(
                      kMaintenancePeriod, std::max<std::chrono::steady_clock::duration>(
                                              options_.compaction_interval, std::chrono::milliseconds(10))));
     boost::system::error_code ec;
     co_await maintenance_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    compaction_wanted_ = false;
     const auto now = std::chrono::steady_clock::now();
     std::vector<std::shared_ptr<Partition>> due;
     for (auto& [key, p] : partitions_) {
@@ -1223,6 +1229,11 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     }
   }
   maintenance_running_ = false;
+}
+
+void LogManager::WakeCompactor() {
+  compaction_wanted_ = true;
+  maintenance_timer_.cancel();
 }
 
 bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const {
@@ -1329,16 +1340,17 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     segment->batches.insert(segment->batches.end(), range->batches.begin(), range->batches.end());
     segment->buffers.insert(segment->buffers.end(), range->buffers.begin(), range->buffers.end());
   }
+  std::vector<std::string> range_keys;
   for (auto it = p->extents.lower_bound(from); it != p->extents.end() && it->first < end;) {
     if (it->second.in_wal) {
-      cache_.Erase(it->second.CacheKey());
+      range_keys.push_back(it->second.CacheKey());
       p->wal_bytes -= it->second.length;
     }
     it = p->extents.erase(it);
   }
   p->extents[from] = Extent::Segment(key);
   p->wal_start = end;
-  cache_.Insert(key, std::move(segment));
+  cache_.Replace(range_keys, key, std::move(segment));
   spdlog::debug("compacted topic={} partition={} base_offset={} next_offset={} ranges={}", p->topic, p->index,
                 from, end, bases.size());
 }

@@ -261,6 +261,8 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<void> Drain(const std::shared_ptr<Partition>& p);
 
   boost::asio::awaitable<void> MaintenanceLoop();
+  // Starts the maintenance loop's next pass now instead of at its period.
+  void WakeCompactor();
   // Rewrites the oldest WAL ranges of `p` (about segment_bytes) into one
   // segment and commits the new WAL start.
   boost::asio::awaitable<void> Compact(std::shared_ptr<Partition> p);
@@ -312,6 +314,7 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::steady_timer maintenance_timer_;
   bool stopping_ = false;
   bool maintenance_running_ = false;
+  bool compaction_wanted_ = false;  // a partition became due: the next pass starts at once
   bool collecting_garbage_ = false;  // CollectWalGarbage runs
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
   int flushes_in_flight_ = 0;     // started and not yet committed

@@ -44,6 +44,14 @@ class SegmentCache : NonCopyable {
   bool Contains(const std::string& key) const;
   // Inserts or replaces; evicts least recently used entries beyond capacity.
   void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment);
+  // Inserts `segment` under `key` in place of the entries under `replaced`
+  // (a compacted segment made of those WAL ranges): it takes the recency of
+  // the most recently used of them instead of becoming the most recently
+  // used entry, so that rewriting data does not make it look freshly read and
+  // push out data not yet rewritten. Most recently used when none of them is
+  // cached. Evicts as Insert does.
+  void Replace(const std::vector<std::string>& replaced, const std::string& key,
+               std::shared_ptr<const LoadedSegment> segment);
   // Drops `key` if cached.
   void Erase(const std::string& key);
   // Drops every key starting with `prefix`.
@@ -58,13 +66,18 @@ class SegmentCache : NonCopyable {
   struct Entry {
     std::string key;
     std::shared_ptr<const LoadedSegment> segment;
+    uint64_t last_used = 0;  // uses_ when it was inserted or last read
   };
   void EraseEntry(std::list<Entry>::iterator it);
+  // Adds the entry before `position` in the list, then evicts beyond capacity.
+  void InsertBefore(std::list<Entry>::iterator position, const std::string& key,
+                    std::shared_ptr<const LoadedSegment> segment, uint64_t last_used);
 
   uint64_t capacity_;
   uint64_t size_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
+  uint64_t uses_ = 0;  // inserts and hits so far: orders entries by recency
   std::list<Entry> lru_;  // front = most recently used
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
 };

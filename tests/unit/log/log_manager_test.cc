@@ -457,9 +457,9 @@ TEST_F(LogManagerTest, CompactionStartsOnceAPartitionHasASegmentOfWalBytes) {
   EXPECT_EQ(StoredWalStart(1), 0);
 
   // A new owner counts the WAL bytes it finds.
-  ASSERT_TRUE(AppendDurably(1, Batch(5, 1000, "y"), &base).ok());
   options_.segment_bytes = 1 << 20;
   Restart();
+  ASSERT_TRUE(AppendDurably(1, Batch(5, 1000, "y"), &base).ok());
   io_.restart();
   io_.run_for(std::chrono::milliseconds(600));
   EXPECT_EQ(StoredWalStart(1), 0);
