@@ -442,7 +442,7 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
   if (!p->pending_ticket) p->pending_ticket = std::make_shared<FlushTicket>();
   result.ticket = p->pending_ticket;
   result.log_start_offset = p->log_start_offset;
-  if (unflushed_bytes_ >= options_.segment_bytes) RequestFlush();
+  if (unflushed_bytes_ >= options_.flush_bytes) RequestFlush();
   return result;
 }
 
@@ -536,7 +536,7 @@ asio::awaitable<void> LogManager::FlushWal() {
   };
   // The upload gathers the object from the partitions' buffers: no second copy.
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
-  if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.segment_bytes))) {
+  if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.flush_bytes))) {
     RequestFlush();
   }
 
@@ -612,7 +612,8 @@ asio::awaitable<void> LogManager::FlushWal() {
       p.wal_bytes += part.range.length;
       // Compacted while its ranges are still cached, rather than at the
       // compactor's next pass.
-      if (p.wal_bytes >= options_.segment_bytes && p.wal_bytes - part.range.length < options_.segment_bytes) {
+      if (p.wal_bytes >= options_.compacted_segment_bytes &&
+          p.wal_bytes - part.range.length < options_.compacted_segment_bytes) {
         WakeCompactor();
       }
       p.wal_start_stored = true;
@@ -1199,10 +1200,7 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     co_await maintenance_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     compaction_wanted_ = false;
     const auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<Partition>> due;
-    for (auto& [key, p] : partitions_) {
-      if (CompactionDue(*p, now)) due.push_back(p);
-    }
+    const std::vector<std::shared_ptr<Partition>> due = PartitionsToCompact(now);
     behind = false;
     // A few partitions at a time: each compaction waits mostly on its
     // uploads and commit, and holds its WAL ranges in memory.
@@ -1236,11 +1234,47 @@ void LogManager::WakeCompactor() {
   maintenance_timer_.cancel();
 }
 
-bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const {
+bool LogManager::CanCompact(const Partition& p, std::chrono::steady_clock::time_point now) const {
   if (!p.owner || p.handing_over || p.dropped || p.compacting || now < p.compaction_retry_at) return false;
   auto oldest = p.extents.lower_bound(p.wal_start);
-  if (oldest == p.extents.end() || !oldest->second.in_wal) return false;
-  return now - oldest->second.learned >= options_.compaction_interval || p.wal_bytes >= options_.segment_bytes;
+  return oldest != p.extents.end() && oldest->second.in_wal;
+}
+
+bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const {
+  if (!CanCompact(p, now)) return false;
+  const Extent& oldest = p.extents.lower_bound(p.wal_start)->second;
+  return now - oldest.learned >= options_.compaction_interval || p.wal_bytes >= options_.compacted_segment_bytes;
+}
+
+std::vector<std::shared_ptr<LogManager::Partition>> LogManager::PartitionsToCompact(
+    std::chrono::steady_clock::time_point now) const {
+  std::vector<std::shared_ptr<Partition>> due;
+  std::vector<std::shared_ptr<Partition>> not_due;  // but compactable
+  uint64_t left_in_wal = 0;  // after the due compactions
+  for (const auto& [key, p] : partitions_) {
+    left_in_wal += p->wal_bytes;
+    if (CompactionDue(*p, now)) {
+      due.push_back(p);
+      left_in_wal -= std::min(p->wal_bytes, options_.compacted_segment_bytes);
+    } else if (CanCompact(*p, now)) {
+      not_due.push_back(p);
+    }
+  }
+  // WAL data is compacted from the cache. When it would fill more than a
+  // quarter of it, the largest partitions go too, before their ranges are
+  // evicted and have to be read back from the store. (The rest leaves room
+  // for the buffers' slack, for data arriving while these compactions run,
+  // and for readers.)
+  const uint64_t cache_share = options_.cache_bytes / 4;
+  if (cache_share == 0 || left_in_wal <= cache_share) return due;
+  std::sort(not_due.begin(), not_due.end(),
+            [](const auto& a, const auto& b) { return a->wal_bytes > b->wal_bytes; });
+  for (const std::shared_ptr<Partition>& p : not_due) {
+    if (left_in_wal <= cache_share) break;
+    due.push_back(p);
+    left_in_wal -= std::min(p->wal_bytes, options_.compacted_segment_bytes);
+  }
+  return due;
 }
 
 asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
@@ -1257,7 +1291,7 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     bases.push_back(it->first);
     end = it->second.last_offset + 1;
     bytes += it->second.length;
-    if (bytes >= options_.segment_bytes || bases.size() >= kMaxRangesPerCompaction) break;
+    if (bytes >= options_.compacted_segment_bytes || bases.size() >= kMaxRangesPerCompaction) break;
   }
   std::vector<std::shared_ptr<const LoadedSegment>> ranges;
   Status status;

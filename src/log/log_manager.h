@@ -49,13 +49,17 @@ namespace kafscale::log {
 struct LogOptions {
   std::string object_namespace = "default";
   int32_t broker_id = 0;  // names this broker's WAL objects
-  // Flush early once this much is buffered over all partitions; compaction
-  // writes segments of about this size.
-  uint64_t segment_bytes = 4 * 1024 * 1024;
+  // Flush early once this much is buffered over all partitions.
+  uint64_t flush_bytes = 4 * 1024 * 1024;
+  // Compaction rewrites a partition's WAL ranges into segments of about this
+  // size, as soon as it has that much (or its oldest range is
+  // compaction_interval old, or the WAL data of all partitions fills a
+  // quarter of the cache).
+  uint64_t compacted_segment_bytes = 16 * 1024 * 1024;
   std::chrono::milliseconds flush_interval{100};
   // Longest time a partition's committed data stays only in WAL objects
   // before the compactor rewrites it into a segment (sooner once a
-  // partition's WAL data reaches segment_bytes).
+  // partition's WAL data reaches compacted_segment_bytes).
   std::chrono::milliseconds compaction_interval{30000};
   uint64_t cache_bytes = 256ull * 1024 * 1024;
   // Appended bytes not yet durable (buffered or being flushed), over all
@@ -263,10 +267,18 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<void> MaintenanceLoop();
   // Starts the maintenance loop's next pass now instead of at its period.
   void WakeCompactor();
-  // Rewrites the oldest WAL ranges of `p` (about segment_bytes) into one
+  // Rewrites the oldest WAL ranges of `p` (about compacted_segment_bytes) into one
   // segment and commits the new WAL start.
   boost::asio::awaitable<void> Compact(std::shared_ptr<Partition> p);
+  // Whether `p` owns WAL ranges it may compact now.
+  bool CanCompact(const Partition& p, std::chrono::steady_clock::time_point now) const;
+  // Whether `p` has a segment's worth of WAL data or data that waited the
+  // compaction interval.
   bool CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const;
+  // The partitions the maintenance pass at `now` compacts: those due, and
+  // the largest others while WAL data would fill more than a quarter of the
+  // cache.
+  std::vector<std::shared_ptr<Partition>> PartitionsToCompact(std::chrono::steady_clock::time_point now) const;
   // Deletes WAL objects whose ranges are all compacted (or deleted with
   // their topic), then their records; clears collecting_garbage_ when done.
   boost::asio::awaitable<void> CollectWalGarbage();

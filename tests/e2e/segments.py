@@ -11,7 +11,7 @@ A flush first writes one write-ahead object per broker
 (<namespace>/~wal/<broker id>/<name>.wal) holding every partition's batches;
 the broker's compactor rewrites them into segments later
 (KAFSCALE_COMPACTION_INTERVAL_MS after the flush, or once a partition's WAL
-data reaches KAFSCALE_SEGMENT_BYTES) and then deletes the WAL objects. A
+data reaches KAFSCALE_COMPACTED_SEGMENT_BYTES) and then deletes the WAL objects. A
 test that reads segments runs its broker with KAFSCALE_COMPACTION_INTERVAL_MS=0
 and calls wait_until_compacted first.
 """

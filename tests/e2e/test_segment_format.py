@@ -28,7 +28,8 @@ WORKLOAD = [("confluent", "none", 4000), ("confluent", "gzip", 1500),
 def broker_env():
     # Small segments so every partition gets several of them; the compactor
     # writes them right after each flush.
-    return {"KAFSCALE_SEGMENT_BYTES": str(64 * 1024), "KAFSCALE_FLUSH_INTERVAL_MS": "20",
+    return {"KAFSCALE_SEGMENT_BYTES": str(64 * 1024), "KAFSCALE_COMPACTED_SEGMENT_BYTES": str(64 * 1024),
+            "KAFSCALE_FLUSH_INTERVAL_MS": "20",
             **COMPACT_AT_ONCE}
 
 
@@ -119,7 +120,7 @@ def test_segments_tile_each_partition_from_zero(segments, produced):
             f"partition {partition}: segments end at {next_offset - 1}, " \
             f"{acked_per_partition[partition]} records were acknowledged"
     assert any(len(group) > 1 for group in segments.values()), \
-        "expected several segments per partition with KAFSCALE_SEGMENT_BYTES=64KiB"
+        "expected several segments per partition with KAFSCALE_COMPACTED_SEGMENT_BYTES=64KiB"
 
 
 def test_records_are_what_was_acknowledged(segments, produced):

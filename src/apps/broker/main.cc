@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
   log_options.object_namespace = config.s3_namespace;
   log_options.broker_id = config.broker_id;
   log_options.compaction_interval = std::chrono::milliseconds(config.compaction_interval_ms);
-  log_options.segment_bytes = static_cast<uint64_t>(config.segment_bytes);
+  log_options.flush_bytes = static_cast<uint64_t>(config.segment_bytes);
+  log_options.compacted_segment_bytes = static_cast<uint64_t>(config.compacted_segment_bytes);
   log_options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
   log_options.readahead_segments = static_cast<size_t>(config.readahead_segments);

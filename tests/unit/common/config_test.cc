@@ -55,6 +55,7 @@ TEST(BrokerConfigTest, DefaultsWithNothingSet) {
   EXPECT_EQ(config.s3_read_region, "us-east-1");
   EXPECT_TRUE(config.etcd_endpoints.empty());
   EXPECT_EQ(config.segment_bytes, 4 * 1024 * 1024);
+  EXPECT_EQ(config.compacted_segment_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config.flush_interval_ms, 100);
   EXPECT_EQ(config.cache_bytes, 256 * 1024 * 1024);
   EXPECT_EQ(config.readahead_segments, 2);
@@ -79,6 +80,7 @@ TEST(BrokerConfigTest, ReadsEveryKindOfSettingFromEnvironment) {
                                               {"AWS_SECRET_ACCESS_KEY", "secret"},
                                               {"KAFSCALE_ETCD_ENDPOINTS", "http://etcd-0:2379"},
                                               {"KAFSCALE_SEGMENT_BYTES", "1024"},
+                                              {"KAFSCALE_COMPACTED_SEGMENT_BYTES", "2048"},
                                               {"KAFSCALE_FLUSH_INTERVAL_MS", "60000"},
                                               {"KAFSCALE_CACHE_BYTES", "0"},
                                               {"KAFSCALE_READAHEAD_SEGMENTS", "64"},
@@ -103,6 +105,7 @@ TEST(BrokerConfigTest, ReadsEveryKindOfSettingFromEnvironment) {
   EXPECT_EQ(config.aws_secret_access_key, "secret");
   EXPECT_EQ(config.etcd_endpoints, std::vector<std::string>{"http://etcd-0:2379"});
   EXPECT_EQ(config.segment_bytes, 1024);
+  EXPECT_EQ(config.compacted_segment_bytes, 2048);
   EXPECT_EQ(config.flush_interval_ms, 60000);
   EXPECT_EQ(config.cache_bytes, 0);
   EXPECT_EQ(config.readahead_segments, 64);

@@ -396,7 +396,8 @@ TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCo
 TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects) {
   options_.compaction_interval = std::chrono::milliseconds(0);
   options_.flush_interval = std::chrono::hours(1);
-  options_.segment_bytes = 1;  // every append is flushed on its own
+  options_.flush_bytes = 1;  // every append is flushed on its own
+  options_.compacted_segment_bytes = 1;
   Restart();
   CreateTopic();
   int64_t base = -1;
@@ -443,7 +444,7 @@ TEST_F(LogManagerTest, InterruptedCompactionLosesNothingAndServesNothingTwice) {
 
 TEST_F(LogManagerTest, CompactionStartsOnceAPartitionHasASegmentOfWalBytes) {
   options_.compaction_interval = std::chrono::hours(1);
-  options_.segment_bytes = 200;  // more than one small batch, less than two
+  options_.compacted_segment_bytes = 200;  // more than one small batch, less than two
   Restart();
   CreateTopic();
   int64_t base = -1;
@@ -451,22 +452,40 @@ TEST_F(LogManagerTest, CompactionStartsOnceAPartitionHasASegmentOfWalBytes) {
   ASSERT_TRUE(AppendDurably(1, Batch(1, 1000, "x"), &base).ok());
   io_.restart();
   io_.run_for(std::chrono::milliseconds(600));  // a few compactor passes
-  EXPECT_EQ(StoredWalStart(0), 0) << "under segment_bytes and within the interval: not compacted yet";
+  EXPECT_EQ(StoredWalStart(0), 0) << "under compacted_segment_bytes and within the interval: not compacted yet";
   ASSERT_TRUE(AppendDurably(0, Batch(5, 1000, "b"), &base).ok());
   EXPECT_TRUE(WaitCompacted(0));
   EXPECT_EQ(StoredWalStart(1), 0);
 
   // A new owner counts the WAL bytes it finds.
-  options_.segment_bytes = 1 << 20;
+  options_.compacted_segment_bytes = 1 << 20;
   Restart();
   ASSERT_TRUE(AppendDurably(1, Batch(5, 1000, "y"), &base).ok());
   io_.restart();
   io_.run_for(std::chrono::milliseconds(600));
   EXPECT_EQ(StoredWalStart(1), 0);
-  options_.segment_bytes = 200;
+  options_.compacted_segment_bytes = 200;
   Restart();
   EXPECT_TRUE(WaitCompacted(1));
   EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"x-v0", "y-v0", "y-v1", "y-v2", "y-v3", "y-v4"}));
+}
+
+TEST_F(LogManagerTest, WalDataFillingAQuarterOfTheCacheCompactsTheLargestPartitionsEarly) {
+  options_.compaction_interval = std::chrono::hours(1);
+  options_.compacted_segment_bytes = 1 << 20;
+  const std::string large = Batch(20, 1000, "a");
+  const std::string small = Batch(1, 1000, "x");
+  options_.cache_bytes = 4 * large.size();  // a quarter of it holds either partition's data, not both
+  Restart();
+  CreateTopic();
+  int64_t base = -1;
+  ASSERT_TRUE(AppendDurably(1, small, &base).ok());
+  ASSERT_TRUE(AppendDurably(0, large, &base).ok());
+  EXPECT_TRUE(WaitCompacted(0));
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(600));  // a few compactor passes
+  EXPECT_EQ(StoredWalStart(1), 0) << "what is left fits in a quarter of the cache: the small partition waits";
+  EXPECT_EQ(ReadValues(*logs_, 0, 0).size(), 20u);
 }
 
 TEST_F(LogManagerTest, FencedCompactionMovesNothing) {
@@ -574,7 +593,8 @@ TEST_F(LogManagerTest, ACommitThatMayHaveAppliedMakesTheOwnerReadThePartitionAga
 
 TEST_F(LogManagerTest, AFlushWhoseUploadFinishesFirstCommitsAfterTheFlushBefore) {
   options_.flush_interval = std::chrono::hours(1);
-  options_.segment_bytes = 1;  // every append is flushed on its own
+  options_.flush_bytes = 1;  // every append is flushed on its own
+  options_.compacted_segment_bytes = 1;
   Restart();
   CreateTopic();
   auto append = [&](int32_t partition, const std::string& prefix) {
@@ -697,7 +717,7 @@ TEST_F(LogManagerTest, UncommittedSegmentIsIgnored) {
 
 TEST_F(LogManagerTest, FullBufferFlushesBeforeTheInterval) {
   options_.flush_interval = std::chrono::hours(1);
-  options_.segment_bytes = 1;
+  options_.flush_bytes = 1;
   Restart();
   CreateTopic();
   int64_t base = -1;
@@ -724,7 +744,8 @@ TEST_F(LogManagerTest, ReadingASegmentLoadsTheNextOnesInTheBackground) {
   options_.max_segments_per_read = 1;
   options_.readahead_segments = 2;
   options_.compaction_interval = std::chrono::milliseconds(0);
-  options_.segment_bytes = 1;  // one segment per append
+  options_.flush_bytes = 1;  // one segment per append
+  options_.compacted_segment_bytes = 1;
   Restart();
   CreateTopic();
   int64_t base = -1;
