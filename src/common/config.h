@@ -80,7 +80,7 @@ struct BrokerConfig {
   std::string etcd_password;
 
   int64_t segment_bytes = 4 << 20;
-  int64_t compacted_segment_bytes = 16 << 20;
+  int64_t compacted_segment_bytes = 4 << 20;
   int32_t flush_interval_ms = 100;
   int32_t compaction_interval_ms = 30000;
   int64_t cache_bytes = 256 << 20;

@@ -42,7 +42,7 @@ constexpr auto kMaintenancePeriod = std::chrono::milliseconds(250);
 // Bounds one compaction's reads when many small flushes are not cached (a
 // partition taken over from another broker): each range is one GET.
 constexpr size_t kMaxRangesPerCompaction = 1000;
-constexpr size_t kMaxConcurrentCompactions = 4;
+constexpr size_t kMaxConcurrentCompactions = 8;
 // Write-ahead objects without a commit record older than this are orphans
 // (a commit follows its upload within seconds); they are looked for this often.
 constexpr int64_t kOrphanAgeMs = 10 * 60 * 1000;
@@ -81,6 +81,9 @@ struct Extent {
   bool in_wal = false;
   uint64_t position = 0;     // WAL range only
   uint64_t length = 0;       // WAL range only
+  // WAL range only: the memory its cache entry takes (the capacity of the
+  // buffers it was appended to; its length until then).
+  uint64_t cache_charge = 0;
   int64_t last_offset = -1;  // WAL range only (a segment's is known once loaded)
   std::chrono::steady_clock::time_point learned;  // WAL range: compaction age counts from here
 
@@ -93,7 +96,7 @@ struct Extent {
   }
   static Extent InWal(const std::string& object_key, const WalObjectRecord::Range& range,
                       std::chrono::steady_clock::time_point learned) {
-    return Extent{object_key, true, range.position, range.length, range.last_offset, learned};
+    return Extent{object_key, true, range.position, range.length, range.length, range.last_offset, learned};
   }
 };
 
@@ -129,9 +132,10 @@ struct LogManager::Partition {
   bool dropped = false;
   AsyncNotifier data_waiters;
 
-  // Length of the WAL extents from wal_start, kept up to date while owned
-  // (the compactor checks it often).
+  // Length and cache charge of the WAL extents from wal_start, kept up to
+  // date while owned (the compactor checks them often).
   uint64_t wal_bytes = 0;
+  uint64_t wal_cache_charge = 0;
 };
 
 // One partition's share of a WAL flush.
@@ -607,7 +611,9 @@ asio::awaitable<void> LogManager::FlushWal() {
         loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
       }
       loaded->buffers.assign(std::make_move_iterator(part.buffers.begin()), std::make_move_iterator(part.buffers.end()));
-      cache_.Insert(extent.CacheKey(), std::move(loaded));
+      extent.cache_charge = CacheCharge(*loaded);
+      p.wal_cache_charge += extent.cache_charge;
+      cache_.Insert(extent.CacheKey(), std::move(loaded), /*keep_for_compaction=*/true);
       p.extents[part.base] = std::move(extent);
       p.wal_bytes += part.range.length;
       // Compacted while its ranges are still cached, rather than at the
@@ -827,7 +833,11 @@ asio::awaitable<Status> LogManager::ReloadSegments(const std::shared_ptr<Partiti
   p->extents = std::move(extents);
   p->extents_listed = true;
   p->wal_bytes = 0;
-  for (auto it = p->extents.lower_bound(p->wal_start); it != p->extents.end(); ++it) p->wal_bytes += it->second.length;
+  p->wal_cache_charge = 0;
+  for (auto it = p->extents.lower_bound(p->wal_start); it != p->extents.end(); ++it) {
+    p->wal_bytes += it->second.length;
+    p->wal_cache_charge += it->second.cache_charge;
+  }
   co_return Status::OK();
 }
 
@@ -955,7 +965,8 @@ asio::awaitable<std::shared_ptr<const LoadedSegment>> LogManager::LoadSegment(Pa
     *status = s;
     co_return nullptr;
   }
-  cache_.Insert(cache_key, segment);
+  // This broker rewrites the WAL ranges of partitions it owns.
+  cache_.Insert(cache_key, segment, /*keep_for_compaction=*/extent.in_wal && p.owner.has_value());
   *status = Status::OK();
   co_return segment;
 }
@@ -1189,8 +1200,9 @@ asio::awaitable<Status> LogManager::DropTopicData(const cluster::TopicInfo& info
 asio::awaitable<void> LogManager::MaintenanceLoop() {
   bool behind = false;
   while (!stopping_) {
-    // A partition that gathers more than a segment per period is compacted
-    // again at once: waiting would let its WAL data outgrow the cache.
+    // Partitions that gathered more than a segment during a pass, or WAL
+    // data still filling half the cache, are compacted again at once:
+    // waiting would let them outgrow the cache.
     maintenance_timer_.expires_after(
         behind || compaction_wanted_ ? std::chrono::steady_clock::duration::zero()
                : std::min<std::chrono::steady_clock::duration>(
@@ -1206,17 +1218,11 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     // uploads and commit, and holds its WAL ranges in memory.
     for (size_t first = 0; first < due.size() && !stopping_; first += kMaxConcurrentCompactions) {
       const size_t end = std::min(due.size(), first + kMaxConcurrentCompactions);
-      std::vector<int64_t> wal_starts;
       std::vector<asio::awaitable<void>> compactions;
-      for (size_t i = first; i < end; ++i) {
-        wal_starts.push_back(due[i]->wal_start);
-        compactions.push_back(Compact(due[i]));
-      }
+      for (size_t i = first; i < end; ++i) compactions.push_back(Compact(due[i]));
       co_await AwaitAll(std::move(compactions));
-      for (size_t i = first; i < end; ++i) {
-        behind = behind || (due[i]->wal_start != wal_starts[i - first] && CompactionDue(*due[i], now));
-      }
     }
+    behind = !due.empty() && !PartitionsToCompact(std::chrono::steady_clock::now()).empty();
     // Collection runs beside compaction: deleting thousands of objects
     // must not hold compaction back.
     if (!stopping_ && !collecting_garbage_ && now >= next_garbage_collection_) {
@@ -1248,31 +1254,37 @@ bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::ti
 
 std::vector<std::shared_ptr<LogManager::Partition>> LogManager::PartitionsToCompact(
     std::chrono::steady_clock::time_point now) const {
+  // What a compaction of `p` takes out of the cache's WAL data: its oldest
+  // compacted_segment_bytes (charged like the rest of its WAL data).
+  const auto compacted_charge = [this](const Partition& p) {
+    return p.wal_bytes <= options_.compacted_segment_bytes
+               ? p.wal_cache_charge
+               : p.wal_cache_charge / p.wal_bytes * options_.compacted_segment_bytes;
+  };
   std::vector<std::shared_ptr<Partition>> due;
   std::vector<std::shared_ptr<Partition>> not_due;  // but compactable
-  uint64_t left_in_wal = 0;  // after the due compactions
+  uint64_t left_in_cache = 0;  // WAL data's cache charge after the due compactions
   for (const auto& [key, p] : partitions_) {
-    left_in_wal += p->wal_bytes;
+    left_in_cache += p->wal_cache_charge;
     if (CompactionDue(*p, now)) {
       due.push_back(p);
-      left_in_wal -= std::min(p->wal_bytes, options_.compacted_segment_bytes);
+      left_in_cache -= compacted_charge(*p);
     } else if (CanCompact(*p, now)) {
       not_due.push_back(p);
     }
   }
-  // WAL data is compacted from the cache. When it would fill more than a
-  // quarter of it, the largest partitions go too, before their ranges are
-  // evicted and have to be read back from the store. (The rest leaves room
-  // for the buffers' slack, for data arriving while these compactions run,
-  // and for readers.)
-  const uint64_t cache_share = options_.cache_bytes / 4;
-  if (cache_share == 0 || left_in_wal <= cache_share) return due;
+  // WAL data is compacted from the cache. When it would take more than half
+  // of it, the largest partitions go too, before their ranges are evicted
+  // and have to be read back from the store. (The other half leaves room for
+  // data arriving while these compactions run, and for readers.)
+  const uint64_t cache_share = options_.cache_bytes / 2;
+  if (cache_share == 0 || left_in_cache <= cache_share) return due;
   std::sort(not_due.begin(), not_due.end(),
-            [](const auto& a, const auto& b) { return a->wal_bytes > b->wal_bytes; });
+            [](const auto& a, const auto& b) { return a->wal_cache_charge > b->wal_cache_charge; });
   for (const std::shared_ptr<Partition>& p : not_due) {
-    if (left_in_wal <= cache_share) break;
+    if (left_in_cache <= cache_share) break;
     due.push_back(p);
-    left_in_wal -= std::min(p->wal_bytes, options_.compacted_segment_bytes);
+    left_in_cache -= compacted_charge(*p);
   }
   return due;
 }
@@ -1374,17 +1386,17 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
     segment->batches.insert(segment->batches.end(), range->batches.begin(), range->batches.end());
     segment->buffers.insert(segment->buffers.end(), range->buffers.begin(), range->buffers.end());
   }
-  std::vector<std::string> range_keys;
   for (auto it = p->extents.lower_bound(from); it != p->extents.end() && it->first < end;) {
     if (it->second.in_wal) {
-      range_keys.push_back(it->second.CacheKey());
+      cache_.Erase(it->second.CacheKey());
       p->wal_bytes -= it->second.length;
+      p->wal_cache_charge -= it->second.cache_charge;
     }
     it = p->extents.erase(it);
   }
   p->extents[from] = Extent::Segment(key);
   p->wal_start = end;
-  cache_.Replace(range_keys, key, std::move(segment));
+  cache_.Insert(key, std::move(segment));
   spdlog::debug("compacted topic={} partition={} base_offset={} next_offset={} ranges={}", p->topic, p->index,
                 from, end, bases.size());
 }

@@ -53,9 +53,9 @@ struct LogOptions {
   uint64_t flush_bytes = 4 * 1024 * 1024;
   // Compaction rewrites a partition's WAL ranges into segments of about this
   // size, as soon as it has that much (or its oldest range is
-  // compaction_interval old, or the WAL data of all partitions fills a
-  // quarter of the cache).
-  uint64_t compacted_segment_bytes = 16 * 1024 * 1024;
+  // compaction_interval old, or the WAL data of all partitions fills half
+  // of the cache).
+  uint64_t compacted_segment_bytes = 4 * 1024 * 1024;
   std::chrono::milliseconds flush_interval{100};
   // Longest time a partition's committed data stays only in WAL objects
   // before the compactor rewrites it into a segment (sooner once a
@@ -276,8 +276,7 @@ class LogManager : public cluster::TopicDataListener,
   // compaction interval.
   bool CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const;
   // The partitions the maintenance pass at `now` compacts: those due, and
-  // the largest others while WAL data would fill more than a quarter of the
-  // cache.
+  // the largest others while WAL data would fill more than half the cache.
   std::vector<std::shared_ptr<Partition>> PartitionsToCompact(std::chrono::steady_clock::time_point now) const;
   // Deletes WAL objects whose ranges are all compacted (or deleted with
   // their topic), then their records; clears collecting_garbage_ when done.

@@ -35,6 +35,10 @@ struct LoadedSegment {
   int64_t last_offset() const { return batches.empty() ? -1 : batches.back().last_offset; }
 };
 
+// The memory a cache entry takes: its buffers' capacity (a flushed buffer
+// grew by appends, so its capacity can be up to twice its size).
+uint64_t CacheCharge(const LoadedSegment& segment);
+
 class SegmentCache : NonCopyable {
  public:
   explicit SegmentCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
@@ -42,16 +46,13 @@ class SegmentCache : NonCopyable {
   std::shared_ptr<const LoadedSegment> Get(const std::string& key);
   // Whether `key` is cached, without making it more recently used.
   bool Contains(const std::string& key) const;
-  // Inserts or replaces; evicts least recently used entries beyond capacity.
-  void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment);
-  // Inserts `segment` under `key` in place of the entries under `replaced`
-  // (a compacted segment made of those WAL ranges): it takes the recency of
-  // the most recently used of them instead of becoming the most recently
-  // used entry, so that rewriting data does not make it look freshly read and
-  // push out data not yet rewritten. Most recently used when none of them is
-  // cached. Evicts as Insert does.
-  void Replace(const std::vector<std::string>& replaced, const std::string& key,
-               std::shared_ptr<const LoadedSegment> segment);
+  // Inserts or replaces; evicts beyond capacity, least recently used first.
+  // Entries kept for compaction (WAL ranges this broker will rewrite into a
+  // segment) go only after every other entry: evicting one makes the
+  // compactor read it back from the store, while any other entry is read
+  // again only if a reader asks for it. The entry just inserted stays.
+  void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment,
+              bool keep_for_compaction = false);
   // Drops `key` if cached.
   void Erase(const std::string& key);
   // Drops every key starting with `prefix`.
@@ -66,20 +67,19 @@ class SegmentCache : NonCopyable {
   struct Entry {
     std::string key;
     std::shared_ptr<const LoadedSegment> segment;
-    uint64_t last_used = 0;  // uses_ when it was inserted or last read
+    bool keep_for_compaction = false;
   };
-  void EraseEntry(std::list<Entry>::iterator it);
-  // Adds the entry before `position` in the list, then evicts beyond capacity.
-  void InsertBefore(std::list<Entry>::iterator position, const std::string& key,
-                    std::shared_ptr<const LoadedSegment> segment, uint64_t last_used);
+  using Lru = std::list<Entry>;  // front = most recently used
+  Lru& ListOf(const Entry& entry) { return entry.keep_for_compaction ? kept_for_compaction_ : others_; }
+  void EraseEntry(Lru::iterator it);
 
   uint64_t capacity_;
   uint64_t size_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
-  uint64_t uses_ = 0;  // inserts and hits so far: orders entries by recency
-  std::list<Entry> lru_;  // front = most recently used
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  Lru others_;
+  Lru kept_for_compaction_;
+  std::unordered_map<std::string, Lru::iterator> index_;
 };
 
 }  // namespace kafscale::log

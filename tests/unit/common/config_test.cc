@@ -55,7 +55,7 @@ TEST(BrokerConfigTest, DefaultsWithNothingSet) {
   EXPECT_EQ(config.s3_read_region, "us-east-1");
   EXPECT_TRUE(config.etcd_endpoints.empty());
   EXPECT_EQ(config.segment_bytes, 4 * 1024 * 1024);
-  EXPECT_EQ(config.compacted_segment_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(config.compacted_segment_bytes, 4 * 1024 * 1024);
   EXPECT_EQ(config.flush_interval_ms, 100);
   EXPECT_EQ(config.cache_bytes, 256 * 1024 * 1024);
   EXPECT_EQ(config.readahead_segments, 2);

@@ -470,12 +470,12 @@ TEST_F(LogManagerTest, CompactionStartsOnceAPartitionHasASegmentOfWalBytes) {
   EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"x-v0", "y-v0", "y-v1", "y-v2", "y-v3", "y-v4"}));
 }
 
-TEST_F(LogManagerTest, WalDataFillingAQuarterOfTheCacheCompactsTheLargestPartitionsEarly) {
+TEST_F(LogManagerTest, WalDataFillingHalfTheCacheCompactsTheLargestPartitionsEarly) {
   options_.compaction_interval = std::chrono::hours(1);
   options_.compacted_segment_bytes = 1 << 20;
   const std::string large = Batch(20, 1000, "a");
   const std::string small = Batch(1, 1000, "x");
-  options_.cache_bytes = 4 * large.size();  // a quarter of it holds either partition's data, not both
+  options_.cache_bytes = 2 * large.size();  // half of it holds either partition's data, not both
   Restart();
   CreateTopic();
   int64_t base = -1;
@@ -484,7 +484,7 @@ TEST_F(LogManagerTest, WalDataFillingAQuarterOfTheCacheCompactsTheLargestPartiti
   EXPECT_TRUE(WaitCompacted(0));
   io_.restart();
   io_.run_for(std::chrono::milliseconds(600));  // a few compactor passes
-  EXPECT_EQ(StoredWalStart(1), 0) << "what is left fits in a quarter of the cache: the small partition waits";
+  EXPECT_EQ(StoredWalStart(1), 0) << "what is left fits in half the cache: the small partition waits";
   EXPECT_EQ(ReadValues(*logs_, 0, 0).size(), 20u);
 }
 

@@ -18,7 +18,7 @@ std::shared_ptr<const LoadedSegment> Entry(int64_t base_offset) {
 }
 
 // Room for `entries` entries and not one more.
-SegmentCache CacheFor(size_t entries) { return SegmentCache(entries * Entry(0)->buffers[0]->capacity()); }
+SegmentCache CacheFor(size_t entries) { return SegmentCache(entries * CacheCharge(*Entry(0))); }
 
 TEST(SegmentCacheTest, EvictsTheLeastRecentlyUsedBeyondCapacity) {
   SegmentCache cache = CacheFor(2);
@@ -34,58 +34,55 @@ TEST(SegmentCacheTest, EvictsTheLeastRecentlyUsedBeyondCapacity) {
   EXPECT_EQ(cache.misses(), 1u);
 }
 
-TEST(SegmentCacheTest, ReplacedRangesPassTheirRecencyToTheSegment) {
+TEST(SegmentCacheTest, EntriesKeptForCompactionAreEvictedAfterAllOthers) {
   SegmentCache cache = CacheFor(3);
-  cache.Insert("range-1", Entry(0));
-  cache.Insert("range-2", Entry(1));
-  cache.Insert("newer", Entry(2));
-  // The segment made of both ranges is as recent as range-2, older than
-  // "newer": the next insert evicts the segment, not the data inserted
-  // after the ranges.
-  cache.Replace({"range-1", "range-2"}, "segment", Entry(0));
+  cache.Insert("range-1", Entry(0), /*keep_for_compaction=*/true);
+  cache.Insert("segment-1", Entry(1));
+  cache.Insert("range-2", Entry(2), /*keep_for_compaction=*/true);
+  ASSERT_NE(cache.Get("segment-1"), nullptr);
+  // Over capacity: the other entry goes although it was read last.
+  cache.Insert("range-3", Entry(3), /*keep_for_compaction=*/true);
+  EXPECT_FALSE(cache.Contains("segment-1"));
+  EXPECT_TRUE(cache.Contains("range-1"));
+  // Only kept entries left: the least recently used of them goes.
+  cache.Insert("range-4", Entry(4), /*keep_for_compaction=*/true);
   EXPECT_FALSE(cache.Contains("range-1"));
-  EXPECT_FALSE(cache.Contains("range-2"));
-  EXPECT_TRUE(cache.Contains("segment"));
-  cache.Insert("after-1", Entry(3));
-  cache.Insert("after-2", Entry(4));  // over capacity: the least recent goes
-  EXPECT_TRUE(cache.Contains("newer"));
-  EXPECT_TRUE(cache.Contains("after-1"));
-  EXPECT_TRUE(cache.Contains("after-2"));
-  EXPECT_FALSE(cache.Contains("segment"));
+  EXPECT_TRUE(cache.Contains("range-2"));
+  EXPECT_TRUE(cache.Contains("range-3"));
+  EXPECT_TRUE(cache.Contains("range-4"));
 }
 
-TEST(SegmentCacheTest, ReplacedRangeReadLastDecidesTheSegmentsRecency) {
-  SegmentCache cache = CacheFor(3);
-  cache.Insert("range-1", Entry(0));
-  cache.Insert("newer", Entry(1));
-  cache.Insert("range-2", Entry(2));
-  ASSERT_NE(cache.Get("range-1"), nullptr);  // now the most recently used
-  cache.Replace({"range-1", "range-2"}, "segment", Entry(0));
-  cache.Insert("after-1", Entry(3));
-  cache.Insert("after-2", Entry(4));
+TEST(SegmentCacheTest, TheEntryJustInsertedStaysEvenAlone) {
+  SegmentCache cache = CacheFor(1);
+  cache.Insert("range", Entry(0), /*keep_for_compaction=*/true);
+  cache.Insert("segment", Entry(1));  // the kept entry goes: nothing else is left
   EXPECT_TRUE(cache.Contains("segment"));
-  EXPECT_FALSE(cache.Contains("newer"));
+  EXPECT_FALSE(cache.Contains("range"));
+  SegmentCache none(0);
+  none.Insert("only", Entry(0), /*keep_for_compaction=*/true);
+  EXPECT_TRUE(none.Contains("only"));
 }
 
-TEST(SegmentCacheTest, ReplacingUncachedRangesInsertsAsMostRecentlyUsed) {
-  SegmentCache cache = CacheFor(2);
-  cache.Insert("older", Entry(0));
-  cache.Replace({"gone-1", "gone-2"}, "segment", Entry(1));
-  cache.Insert("after", Entry(2));
-  EXPECT_FALSE(cache.Contains("older"));
-  EXPECT_TRUE(cache.Contains("segment"));
-  EXPECT_TRUE(cache.Contains("after"));
+TEST(SegmentCacheTest, ErasePrefixDropsEntriesOfBothKinds) {
+  SegmentCache cache = CacheFor(4);
+  cache.Insert("t/0/range", Entry(0), /*keep_for_compaction=*/true);
+  cache.Insert("t/0/segment", Entry(1));
+  cache.Insert("u/0/segment", Entry(2));
+  cache.ErasePrefix("t/");
+  EXPECT_FALSE(cache.Contains("t/0/range"));
+  EXPECT_FALSE(cache.Contains("t/0/segment"));
+  EXPECT_TRUE(cache.Contains("u/0/segment"));
+  EXPECT_EQ(cache.size_bytes(), CacheCharge(*Entry(0)));
 }
 
 TEST(SegmentCacheTest, ChargesTheBuffersCapacity) {
   SegmentCache cache = CacheFor(4);
   cache.Insert("a", Entry(0));
-  cache.Insert("b", Entry(1));
-  const uint64_t two = cache.size_bytes();
-  EXPECT_GE(two, 2 * kEntryBytes);
-  cache.Replace({"a", "b"}, "segment", Entry(0));
-  EXPECT_EQ(cache.size_bytes(), two / 2);
-  cache.Erase("segment");
+  cache.Insert("b", Entry(1), /*keep_for_compaction=*/true);
+  EXPECT_GE(cache.size_bytes(), 2 * kEntryBytes);
+  EXPECT_EQ(cache.size_bytes(), 2 * CacheCharge(*Entry(0)));
+  cache.Erase("a");
+  cache.Erase("b");
   EXPECT_EQ(cache.size_bytes(), 0u);
 }
 
