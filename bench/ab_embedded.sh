@@ -2,17 +2,17 @@
 # Compares broker binaries on the embedded store, interleaved (this machine's
 # speed drifts within minutes, so A and B alternate): per round and binary, a
 # fresh broker and data directory, a 5 s warm-up, then DURATION_S (15) s of
-# `kafscale-bench --partitions 8` at the maximum rate (1 KiB records, acks=all,
-# linger 5 ms) to a new topic. Prints records/s, the broker's CPU seconds
+# `kafscale-bench --partitions PARTITIONS` (8) at the maximum rate (1 KiB
+# records, acks=all, linger 5 ms) to a new topic. Prints records/s, the broker's CPU seconds
 # (utime + stime from /proc) per GB of record values produced, and its minor
 # page faults.
 # Usage: bench/ab_embedded.sh BENCH_BINARY ROUNDS BROKER_BINARY...
 # Other settings: DATA_DIR (/tmp/ab-embedded-data; deleted after each run),
-# PORT (47425), METRICS_PORT (44669), DURATION_S (15).
+# PORT (47425), METRICS_PORT (44669), DURATION_S (15), PARTITIONS (8).
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,11p' "$0" >&2
   exit 2
 fi
 bench=$1

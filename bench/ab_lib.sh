@@ -1,7 +1,8 @@
 # Helpers of bench/ab_embedded.sh and bench/ab_s3.sh (sourced, not run).
 # They expect $bench (kafscale-bench), $port and $metrics_port (the broker's
 # Kafka and HTTP listeners on 127.0.0.1), $duration (seconds measured) and
-# $broker_pid (the broker under test; empty when none).
+# $broker_pid (the broker under test; empty when none). PARTITIONS (8) sets
+# the partitions of the topics produced to.
 
 # Stops the broker under test, if any.
 kill_broker() {
@@ -12,10 +13,10 @@ kill_broker() {
   fi
 }
 
-# Produces for $1 seconds to topic $2 (8 partitions, maximum rate, 1 KiB
-# records); prints records and records/s.
+# Produces for $1 seconds to topic $2 ($PARTITIONS partitions, maximum rate,
+# 1 KiB records); prints records and records/s.
 produce() {
-  "$bench" --bootstrap "127.0.0.1:$port" --topic "$2" --partitions 8 --duration-s "$1" --json |
+  "$bench" --bootstrap "127.0.0.1:$port" --topic "$2" --partitions "${PARTITIONS:-8}" --duration-s "$1" --json |
     python3 -c 'import json, sys; p = json.load(sys.stdin)["runs"][0]["produce"]; print(p["records"], round(p["records_per_s"]))'
 }
 

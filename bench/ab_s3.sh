@@ -3,7 +3,7 @@
 # speed drifts within minutes): per round a fresh radosgw (scripts/rgw.sh,
 # memstore raised to OSD_BYTES) and a throwaway broker run that warms the new
 # bucket, then per variant a fresh etcd and broker, an 8 s warm-up and
-# DURATION_S (10) s of `kafscale-bench --partitions 8` at the maximum rate
+# DURATION_S (10) s of `kafscale-bench --partitions PARTITIONS` (8) at the maximum rate
 # (1 KiB records, acks=all, linger 5 ms). A variant is a space-separated list
 # of VAR=value settings for the broker ("" for none); the order of the
 # variants alternates between rounds. Prints records/s and the broker's CPU
@@ -12,11 +12,11 @@
 # e.g.   bench/ab_s3.sh build/bin/kafscale-bench 3 build/bin/kafscale-broker \
 #          KAFSCALE_S3_SIGN_PAYLOAD=true KAFSCALE_S3_SIGN_PAYLOAD=false
 # Other settings: WORK_DIR (/tmp/ab-s3; deleted at the end), PORT (47435),
-# METRICS_PORT (44679), DURATION_S (10), OSD_BYTES (10 GiB).
+# METRICS_PORT (44679), DURATION_S (10), OSD_BYTES (10 GiB), PARTITIONS (8).
 set -euo pipefail
 
 if [ $# -lt 4 ]; then
-  sed -n '2,16p' "$0" >&2
+  sed -n '2,15p' "$0" >&2
   exit 2
 fi
 bench=$1
