@@ -1216,13 +1216,20 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     behind = false;
     // A few partitions at a time: each compaction waits mostly on its
     // uploads and commit, and holds its WAL ranges in memory.
+    bool progressed = false;
     for (size_t first = 0; first < due.size() && !stopping_; first += kMaxConcurrentCompactions) {
       const size_t end = std::min(due.size(), first + kMaxConcurrentCompactions);
+      std::vector<int64_t> wal_starts;
       std::vector<asio::awaitable<void>> compactions;
-      for (size_t i = first; i < end; ++i) compactions.push_back(Compact(due[i]));
+      for (size_t i = first; i < end; ++i) {
+        wal_starts.push_back(due[i]->wal_start);
+        compactions.push_back(Compact(due[i]));
+      }
       co_await AwaitAll(std::move(compactions));
+      for (size_t i = first; i < end; ++i) progressed = progressed || due[i]->wal_start != wal_starts[i - first];
     }
-    behind = !due.empty() && !PartitionsToCompact(std::chrono::steady_clock::now()).empty();
+    // Only after progress: a partition that cannot move now must not spin.
+    behind = progressed && !PartitionsToCompact(std::chrono::steady_clock::now()).empty();
     // Collection runs beside compaction: deleting thousands of objects
     // must not hold compaction back.
     if (!stopping_ && !collecting_garbage_ && now >= next_garbage_collection_) {
@@ -1259,7 +1266,7 @@ std::vector<std::shared_ptr<LogManager::Partition>> LogManager::PartitionsToComp
   const auto compacted_charge = [this](const Partition& p) {
     return p.wal_bytes <= options_.compacted_segment_bytes
                ? p.wal_cache_charge
-               : p.wal_cache_charge / p.wal_bytes * options_.compacted_segment_bytes;
+               : p.wal_cache_charge * options_.compacted_segment_bytes / p.wal_bytes;
   };
   std::vector<std::shared_ptr<Partition>> due;
   std::vector<std::shared_ptr<Partition>> not_due;  // but compactable
