@@ -643,7 +643,7 @@ asio::awaitable<void> LogManager::FlushWal() {
         // ownership is taken again from what the store holds if this broker
         // should have it. (A new commit at this base would record a second
         // range over offsets already readable, holding other records.)
-        if (part.commit_sent && p.owner == part.token) p.owner.reset();
+        if (part.commit_sent && p.owner == part.token) StopOwning(p);
       }
     }
     part.ticket->done = true;
@@ -874,15 +874,22 @@ asio::awaitable<void> LogManager::GiveUpOwnership(const std::string& topic, int3
   if (!p || !p->owner) co_return;
   p->handing_over = true;
   co_await Drain(p);
-  p->owner.reset();
+  StopOwning(*p);
   p->handing_over = false;
   spdlog::info("gave up ownership topic={} partition={} next_offset={}", topic, partition, p->high_watermark);
+}
+
+void LogManager::StopOwning(Partition& p) {
+  p.owner.reset();
+  for (auto it = p.extents.lower_bound(p.wal_start); it != p.extents.end(); ++it) {
+    if (it->second.in_wal) cache_.StopKeeping(it->second.CacheKey());
+  }
 }
 
 void LogManager::LoseOwnership(const std::string& topic, int32_t partition) {
   Partition* p = Find(topic, partition);
   if (!p || !p->owner) return;
-  p->owner.reset();
+  StopOwning(*p);
   p->handing_over = false;
   DropPending(*p, Status::Conflict("partition lease lost"));
   spdlog::warn("lost ownership topic={} partition={}", topic, partition);

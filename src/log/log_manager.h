@@ -265,6 +265,9 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<void> Drain(const std::shared_ptr<Partition>& p);
 
   boost::asio::awaitable<void> MaintenanceLoop();
+  // Forgets `p`'s owner token; its WAL ranges are then another broker's to
+  // compact and need not stay in the cache for that.
+  void StopOwning(Partition& p);
   // Starts the maintenance loop's next pass now instead of at its period.
   void WakeCompactor();
   // Rewrites the oldest WAL ranges of `p` (about compacted_segment_bytes) into one

@@ -38,6 +38,13 @@ void SegmentCache::Insert(const std::string& key, std::shared_ptr<const LoadedSe
   }
 }
 
+void SegmentCache::StopKeeping(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end() || !it->second->keep_for_compaction) return;
+  it->second->keep_for_compaction = false;
+  others_.splice(others_.begin(), kept_for_compaction_, it->second);
+}
+
 void SegmentCache::Erase(const std::string& key) {
   if (auto it = index_.find(key); it != index_.end()) EraseEntry(it->second);
 }

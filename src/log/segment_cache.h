@@ -53,6 +53,10 @@ class SegmentCache : NonCopyable {
   // again only if a reader asks for it. The entry just inserted stays.
   void Insert(const std::string& key, std::shared_ptr<const LoadedSegment> segment,
               bool keep_for_compaction = false);
+  // Moves `key`, if cached and kept for compaction, among the other entries
+  // as the most recently used (its partition is no longer this broker's to
+  // compact).
+  void StopKeeping(const std::string& key);
   // Drops `key` if cached.
   void Erase(const std::string& key);
   // Drops every key starting with `prefix`.

@@ -52,6 +52,23 @@ TEST(SegmentCacheTest, EntriesKeptForCompactionAreEvictedAfterAllOthers) {
   EXPECT_TRUE(cache.Contains("range-4"));
 }
 
+TEST(SegmentCacheTest, AnEntryNoLongerKeptIsEvictedLikeTheOthers) {
+  SegmentCache cache = CacheFor(3);
+  cache.Insert("segment-1", Entry(0));
+  cache.Insert("range-1", Entry(1), /*keep_for_compaction=*/true);
+  cache.Insert("range-2", Entry(2), /*keep_for_compaction=*/true);
+  cache.StopKeeping("range-1");  // now the most recently used of the others
+  cache.StopKeeping("missing");
+  cache.Insert("range-3", Entry(3), /*keep_for_compaction=*/true);
+  EXPECT_FALSE(cache.Contains("segment-1"));
+  EXPECT_TRUE(cache.Contains("range-1"));
+  cache.Insert("range-4", Entry(4), /*keep_for_compaction=*/true);
+  EXPECT_FALSE(cache.Contains("range-1")) << "evicted before any entry still kept";
+  EXPECT_TRUE(cache.Contains("range-2"));
+  EXPECT_TRUE(cache.Contains("range-3"));
+  EXPECT_TRUE(cache.Contains("range-4"));
+}
+
 TEST(SegmentCacheTest, TheEntryJustInsertedStaysEvenAlone) {
   SegmentCache cache = CacheFor(1);
   cache.Insert("range", Entry(0), /*keep_for_compaction=*/true);
