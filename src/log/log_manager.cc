@@ -1261,7 +1261,6 @@ bool LogManager::CanCompact(const Partition& p, std::chrono::steady_clock::time_
 }
 
 bool LogManager::CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const {
-  if (!CanCompact(p, now)) return false;
   const Extent& oldest = p.extents.lower_bound(p.wal_start)->second;
   return now - oldest.learned >= options_.compaction_interval || p.wal_bytes >= options_.compacted_segment_bytes;
 }
@@ -1280,10 +1279,11 @@ std::vector<std::shared_ptr<LogManager::Partition>> LogManager::PartitionsToComp
   uint64_t left_in_cache = 0;  // WAL data's cache charge after the due compactions
   for (const auto& [key, p] : partitions_) {
     left_in_cache += p->wal_cache_charge;
+    if (!CanCompact(*p, now)) continue;
     if (CompactionDue(*p, now)) {
       due.push_back(p);
       left_in_cache -= compacted_charge(*p);
-    } else if (CanCompact(*p, now)) {
+    } else {
       not_due.push_back(p);
     }
   }

@@ -275,8 +275,8 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<void> Compact(std::shared_ptr<Partition> p);
   // Whether `p` owns WAL ranges it may compact now.
   bool CanCompact(const Partition& p, std::chrono::steady_clock::time_point now) const;
-  // Whether `p` has a segment's worth of WAL data or data that waited the
-  // compaction interval.
+  // Whether `p`, which CanCompact, has a segment's worth of WAL data or data
+  // that waited the compaction interval.
   bool CompactionDue(const Partition& p, std::chrono::steady_clock::time_point now) const;
   // The partitions the maintenance pass at `now` compacts: those due, and
   // the largest others while WAL data would fill more than half the cache.
