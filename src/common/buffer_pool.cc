@@ -17,11 +17,11 @@ struct BufferPool::Return {
 };
 
 BufferPool::BufferPool(size_t max_idle_bytes)
-    : max_idle_bytes_(max_idle_bytes), idle_(ClassOf(kMaxPooledBytes) + 1) {}
+    : own_idle_bytes_(max_idle_bytes), max_idle_bytes_(max_idle_bytes), idle_(ClassOf(kMaxPooledBytes) + 1) {}
 
 BufferPool::~BufferPool() {
   for (auto& buffers : idle_) {
-    for (std::string* buffer : buffers) delete buffer;
+    for (const Idle& idle : buffers) delete idle.buffer;
   }
 }
 
@@ -51,7 +51,7 @@ std::shared_ptr<std::string> BufferPool::Acquire(size_t size, size_t capacity) {
     // The smallest idle buffer that is large enough.
     for (size_t candidate = index; candidate < idle_.size() && !buffer; ++candidate) {
       if (idle_[candidate].empty()) continue;
-      buffer = idle_[candidate].back();
+      buffer = idle_[candidate].back().buffer;
       idle_[candidate].pop_back();
       idle_bytes_ -= buffer->capacity();
     }
@@ -71,30 +71,49 @@ void BufferPool::Release(std::string* buffer) {
     const size_t index = ClassOf(capacity);
     // A buffer that grew past its class (an append beyond the capacity asked
     // for) still serves its exact class only if it fills it.
-    if (ClassCapacity(index) == capacity && capacity <= max_idle_bytes_) {
+    if (ClassCapacity(index) == capacity) {
       std::vector<std::string*> dropped;
       {
         std::lock_guard lock(mutex_);
-        // The buffer just released is the likeliest to be asked for again
-        // (a size in use right now): room is made in the class holding the
-        // most idle bytes.
-        while (idle_bytes_ + capacity > max_idle_bytes_) {
-          size_t fullest = 0;
-          for (size_t i = 1; i < idle_.size(); ++i) {
-            if (idle_[i].size() * ClassCapacity(i) > idle_[fullest].size() * ClassCapacity(fullest)) fullest = i;
-          }
-          dropped.push_back(idle_[fullest].front());
-          idle_[fullest].erase(idle_[fullest].begin());
-          idle_bytes_ -= dropped.back()->capacity();
+        if (capacity <= max_idle_bytes_) {
+          dropped = MakeRoom(capacity);
+          idle_[index].push_back(Idle{++releases_, buffer});
+          idle_bytes_ += capacity;
+          buffer = nullptr;
         }
-        idle_[index].push_back(buffer);
-        idle_bytes_ += capacity;
       }
       for (std::string* old : dropped) delete old;  // freeing unmaps: not under the lock
-      return;
     }
   }
   delete buffer;
+}
+
+std::vector<std::string*> BufferPool::MakeRoom(size_t incoming) {
+  // The buffer just released is the likeliest to be asked for again (a size
+  // in use right now); the one idle longest is the least likely (its size
+  // went out of use, or the pool holds more of it than bursts of demand
+  // take), so it makes room.
+  std::vector<std::string*> dropped;
+  while (idle_bytes_ + incoming > max_idle_bytes_ && idle_bytes_ > 0) {
+    std::deque<Idle>* oldest = nullptr;
+    for (std::deque<Idle>& buffers : idle_) {
+      if (!buffers.empty() && (!oldest || buffers.front().released < oldest->front().released)) oldest = &buffers;
+    }
+    dropped.push_back(oldest->front().buffer);
+    oldest->pop_front();
+    idle_bytes_ -= dropped.back()->capacity();
+  }
+  return dropped;
+}
+
+void BufferPool::LendSpareBytes(size_t spare_bytes) {
+  std::vector<std::string*> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    max_idle_bytes_ = std::max(own_idle_bytes_, spare_bytes);
+    dropped = MakeRoom(0);
+  }
+  for (std::string* old : dropped) delete old;
 }
 
 size_t BufferPool::idle_bytes() const {

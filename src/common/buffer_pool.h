@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,7 +27,8 @@ class BufferPool : NonCopyable {
   static constexpr size_t kMinPooledBytes = 64 * 1024;
   static constexpr size_t kMaxPooledBytes = 16 * 1024 * 1024;
 
-  // Keeps at most `max_idle_bytes` of capacity in idle buffers.
+  // Keeps at most `max_idle_bytes` of capacity in idle buffers (or what
+  // LendSpareBytes grants, if more).
   explicit BufferPool(size_t max_idle_bytes);
   ~BufferPool();
 
@@ -34,6 +37,13 @@ class BufferPool : NonCopyable {
   // to the pool when its last reference goes (when pooled: its capacity is
   // within [kMinPooledBytes, kMaxPooledBytes]). The pool must outlive it.
   std::shared_ptr<std::string> Acquire(size_t size, size_t capacity = 0);
+
+  // Memory another budget leaves unused right now: idle buffers may occupy
+  // it instead of the bound given to the constructor when it is larger.
+  // Lowering it frees the buffers idle longest at once. At max rate demand
+  // comes in bursts larger than any fixed bound worth paying for when idle,
+  // and each buffer the pool cannot hand out costs a fault per 4 KiB page.
+  void LendSpareBytes(size_t spare_bytes);
 
   // Capacity of the buffers waiting to be reused.
   size_t idle_bytes() const;
@@ -47,11 +57,21 @@ class BufferPool : NonCopyable {
   static size_t ClassOf(size_t capacity);
   static size_t ClassCapacity(size_t index);
   void Release(std::string* buffer);
+  // Drops the buffers idle longest until `incoming` more bytes fit within
+  // the bound; returns them, to be freed outside the lock.
+  std::vector<std::string*> MakeRoom(size_t incoming);
 
-  const size_t max_idle_bytes_;
+  struct Idle {
+    uint64_t released;  // sequence number of the release
+    std::string* buffer;
+  };
+
+  const size_t own_idle_bytes_;
+  size_t max_idle_bytes_;  // the larger of own_idle_bytes_ and the bytes lent
   mutable std::mutex mutex_;
-  std::vector<std::vector<std::string*>> idle_;  // by class
+  std::vector<std::deque<Idle>> idle_;  // by class, oldest release first
   size_t idle_bytes_ = 0;
+  uint64_t releases_ = 0;
 };
 
 }  // namespace kafscale

@@ -423,6 +423,7 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
     }
   }
   result.base_offset = p->next_offset;
+  const size_t appended_before = p->appended_bytes;
   std::string& buffer =
       AppendBufferWithRoom(*p, batches.back().position + batches.back().size - batches.front().position);
   for (const ValidatedBatch& batch : batches) {
@@ -435,10 +436,10 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
                          .bytes = std::string_view(buffer).substr(position, batch.size)};
     p->next_offset = pending.last_offset + 1;
     p->appended_bytes += batch.size;
-    buffered_bytes_ += batch.size;
     unflushed_bytes_ += batch.size;
     p->pending.push_back(pending);
   }
+  HoldBuffer(p->appended_bytes - appended_before);
   if (!p->awaiting_flush) {
     p->awaiting_flush = true;
     awaiting_flush_.push_back(Shared(topic, partition));
@@ -695,9 +696,25 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
   return txns;
 }
 
+void LogManager::HoldBuffer(uint64_t bytes) {
+  buffered_bytes_ += bytes;
+  LendSpareBufferBytes();
+}
+
 void LogManager::ReleaseBuffer(uint64_t bytes) {
   buffered_bytes_ -= bytes;
   if (buffered_bytes_ < options_.max_buffered_bytes) buffer_space_.NotifyAll();
+  LendSpareBufferBytes();
+}
+
+void LogManager::LendSpareBufferBytes() {
+  // Memory beyond the budget stays within one step.
+  constexpr uint64_t kStep = 8 * 1024 * 1024;
+  const uint64_t spare =
+      buffered_bytes_ < options_.max_buffered_bytes ? options_.max_buffered_bytes - buffered_bytes_ : 0;
+  if (spare + kStep > lent_to_pool_ && spare < lent_to_pool_ + kStep) return;
+  lent_to_pool_ = spare;
+  BufferPool::Shared().LendSpareBytes(spare);
 }
 
 asio::awaitable<bool> LogManager::WaitForBufferSpace(std::chrono::steady_clock::time_point deadline) {

@@ -165,7 +165,7 @@ class LogManager : public cluster::TopicDataListener,
   // durable (the buffered copy is counted by Append).
   class BufferHold : NonCopyable {
    public:
-    BufferHold(LogManager& logs, uint64_t bytes) : logs_(logs), bytes_(bytes) { logs_.buffered_bytes_ += bytes_; }
+    BufferHold(LogManager& logs, uint64_t bytes) : logs_(logs), bytes_(bytes) { logs_.HoldBuffer(bytes_); }
     ~BufferHold() { logs_.ReleaseBuffer(bytes_); }
 
    private:
@@ -304,8 +304,13 @@ class LogManager : public cluster::TopicDataListener,
   // Fails everything buffered but not yet flushing with `status` and rewinds
   // offset assignment to the high watermark.
   void DropPending(Partition& p, const Status& status);
+  // Counts `bytes` more against max_buffered_bytes.
+  void HoldBuffer(uint64_t bytes);
   // `bytes` appended earlier are durable or dropped; wakes waiting producers.
   void ReleaseBuffer(uint64_t bytes);
+  // Lends the unused part of max_buffered_bytes to the buffer pool for idle
+  // buffers (BufferPool::LendSpareBytes), in steps rather than per append.
+  void LendSpareBufferBytes();
   // Uploads one object of a compaction without ever replacing another: an
   // object already there at a base this broker has not committed is removed
   // first, but only after checking in the metadata store that this broker
@@ -356,6 +361,7 @@ class LogManager : public cluster::TopicDataListener,
   std::vector<std::shared_ptr<Partition>> awaiting_flush_;
   std::set<std::string> prefetching_;  // cache keys being read ahead
   uint64_t buffered_bytes_ = 0;        // appended, not yet durable or dropped
+  uint64_t lent_to_pool_ = 0;          // the last BufferPool::LendSpareBytes
   uint64_t unflushed_bytes_ = 0;       // appended, not yet in a flush
   AsyncNotifier buffer_space_;
   LogCounters counters_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,35 @@ TEST(BufferPoolTest, IdleBytesStayWithinTheBound) {
   for (int i = 0; i < 10; ++i) held.push_back(pool.Acquire(256 * 1024));
   held.clear();
   EXPECT_EQ(pool.idle_bytes(), 1024 * 1024u);  // four of the ten kept
+}
+
+TEST(BufferPoolTest, TheBufferIdleLongestMakesRoomWhateverItsSize) {
+  BufferPool pool(1024 * 1024);
+  std::shared_ptr<std::string> old_big = pool.Acquire(512 * 1024);
+  std::vector<std::shared_ptr<std::string>> small;
+  for (int i = 0; i < 3; ++i) small.push_back(pool.Acquire(256 * 1024));
+  std::vector<const char*> small_bytes;
+  for (const auto& buffer : small) small_bytes.push_back(buffer->data());
+  old_big.reset();  // idle longest
+  small.clear();    // the third one released has no room left: the big one goes
+  EXPECT_EQ(pool.idle_bytes(), 768 * 1024u);
+  std::vector<std::shared_ptr<std::string>> again;
+  for (int i = 0; i < 3; ++i) again.push_back(pool.Acquire(256 * 1024));
+  for (int i = 0; i < 3; ++i) EXPECT_NE(std::find(small_bytes.begin(), small_bytes.end(), again[i]->data()), small_bytes.end());
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+}
+
+TEST(BufferPoolTest, LentBytesRaiseTheBoundAndTakingThemBackFreesIdleBuffers) {
+  BufferPool pool(256 * 1024);
+  pool.LendSpareBytes(2 * 1024 * 1024);
+  std::vector<std::shared_ptr<std::string>> held;
+  for (int i = 0; i < 8; ++i) held.push_back(pool.Acquire(256 * 1024));
+  held.clear();
+  EXPECT_EQ(pool.idle_bytes(), 2 * 1024 * 1024u);
+  pool.LendSpareBytes(512 * 1024);
+  EXPECT_EQ(pool.idle_bytes(), 512 * 1024u);
+  pool.LendSpareBytes(0);  // the pool's own bound remains
+  EXPECT_EQ(pool.idle_bytes(), 256 * 1024u);
 }
 
 TEST(BufferPoolTest, ABufferThatOutgrewItsClassIsFreedNotKept) {
