@@ -139,10 +139,15 @@ Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body)
   return Status::OK();
 }
 
-Status WriteDurably(const fs::path& path, const ObjectBody& body) {
-  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return ErrnoStatus("create", path, errno);
+// Writes `body` to a new file at `path`, or over the recycled file there.
+Status WriteDurably(const fs::path& path, const ObjectBody& body, bool recycled) {
+  FileDescriptor fd(::open(path.c_str(), recycled ? O_WRONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoStatus(recycled ? "open" : "create", path, errno);
   if (Status s = WriteBypassingCache(fd.get(), path, body); !s.ok()) return s;
+  // Whatever the old object had beyond the new one's end.
+  if (recycled && ::ftruncate(fd.get(), static_cast<off_t>(body.size())) != 0) {
+    return ErrnoStatus("truncate", path, errno);
+  }
   if (::fsync(fd.get()) != 0) return ErrnoStatus("fsync", path, errno);
   if (fd.Close() != 0) return ErrnoStatus("close", path, errno);
   return Status::OK();
@@ -157,8 +162,9 @@ Status ReadAt(int fd, const fs::path& path, uint64_t offset, uint64_t count, std
       if (errno == EINTR) continue;
       return ErrnoStatus("read", path, errno);
     }
-    // Objects are replaced by rename, never rewritten in place, so an open
-    // file cannot shrink under us.
+    // Objects are replaced by rename, never rewritten in place (a recycled
+    // file waits for the reads that might have opened it), so an open file
+    // cannot shrink under us.
     if (got == 0) return Status::IOError("read " + path.string() + ": unexpected end of file");
     done += static_cast<size_t>(got);
   }
@@ -193,9 +199,11 @@ Status RemoveTempFiles(const fs::path& root) {
 
 }  // namespace
 
-LocalDirObjectStore::LocalDirObjectStore(fs::path root) : root_(std::move(root)) {}
+LocalDirObjectStore::LocalDirObjectStore(fs::path root, size_t max_recycled_files)
+    : root_(std::move(root)), max_recycled_files_(max_recycled_files) {}
 
-Result<std::unique_ptr<LocalDirObjectStore>> LocalDirObjectStore::Open(const fs::path& root) {
+Result<std::unique_ptr<LocalDirObjectStore>> LocalDirObjectStore::Open(const fs::path& root,
+                                                                       size_t max_recycled_files) {
   std::error_code error;
   fs::path absolute_root = fs::absolute(root, error).lexically_normal();
   // "data/" names the same directory as "data"; drop the empty last part so
@@ -207,7 +215,7 @@ Result<std::unique_ptr<LocalDirObjectStore>> LocalDirObjectStore::Open(const fs:
   // The root's own entry must be durable before objects under it are.
   if (Status s = SyncDirectory(absolute_root.parent_path()); !s.ok()) return s;
   if (Status s = RemoveTempFiles(absolute_root); !s.ok()) return s;
-  return std::unique_ptr<LocalDirObjectStore>(new LocalDirObjectStore(std::move(absolute_root)));
+  return std::unique_ptr<LocalDirObjectStore>(new LocalDirObjectStore(std::move(absolute_root), max_recycled_files));
 }
 
 Status LocalDirObjectStore::MakeDirectories(const fs::path& dir) const {
@@ -250,7 +258,7 @@ Status LocalDirObjectStore::Store(const std::string& key, const ObjectBody& data
   fs::path dir = target.parent_path();
   if (Status s = MakeDirectories(dir); !s.ok()) return s;
   fs::path temp = TempPathFor(target);
-  Status status = WriteDurably(temp, data);
+  Status status = WriteDurably(temp, data, ReuseRecycledFile(temp));
   if (status.ok()) {
     // link(2) never replaces an existing name, so of racing PutIfAbsent
     // calls exactly one links its file; the others get EEXIST.
@@ -278,6 +286,7 @@ Status LocalDirObjectStore::Store(const std::string& key, const ObjectBody& data
 
 Status LocalDirObjectStore::Get(const std::string& key, std::string* out, uint64_t offset, uint64_t length) {
   if (Status s = ValidateLocalKey(key); !s.ok()) return s;
+  const ReadRegistration registration(*this);
   fs::path path = root_ / key;
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
@@ -358,6 +367,43 @@ Status LocalDirObjectStore::List(const std::string& prefix, const std::string& c
   return Status::OK();
 }
 
+bool LocalDirObjectStore::Recycle(const fs::path& path, uint64_t size) {
+  std::lock_guard lock(recycled_mutex_);
+  if (recycled_.size() >= max_recycled_files_) return false;
+  // Its blocks are freed now unless a Get in progress may be reading them
+  // (one that begins later cannot open it: the rename below comes first).
+  const uint64_t kept_bytes = reads_begun_.empty() && ::truncate(path.c_str(), 0) == 0 ? 0 : size;
+  if (recycled_bytes_ + kept_bytes > kMaxRecycledBytes) return false;
+  fs::path recycled_path = TempPathFor(root_ / "recycled");
+  if (::rename(path.c_str(), recycled_path.c_str()) != 0) return false;
+  recycled_.push_back(RecycledFile{std::move(recycled_path), kept_bytes, ++recycles_});
+  recycled_bytes_ += kept_bytes;
+  return true;
+}
+
+bool LocalDirObjectStore::ReuseRecycledFile(const fs::path& temp) {
+  std::lock_guard lock(recycled_mutex_);
+  // A Get that began before a file was recycled may have it open still.
+  while (!recycled_.empty() && (reads_begun_.empty() || *reads_begun_.begin() >= recycled_.front().recycle)) {
+    RecycledFile file = std::move(recycled_.front());
+    recycled_.pop_front();
+    recycled_bytes_ -= file.size;
+    if (::rename(file.path.c_str(), temp.c_str()) == 0) return true;
+    ::unlink(file.path.c_str());
+  }
+  return false;
+}
+
+LocalDirObjectStore::ReadRegistration::ReadRegistration(LocalDirObjectStore& store) : store_(store) {
+  std::lock_guard lock(store_.recycled_mutex_);
+  entry_ = store_.reads_begun_.insert(store_.recycles_);
+}
+
+LocalDirObjectStore::ReadRegistration::~ReadRegistration() {
+  std::lock_guard lock(store_.recycled_mutex_);
+  store_.reads_begun_.erase(entry_);
+}
+
 Status LocalDirObjectStore::DeleteBatch(const std::vector<std::string>& keys) {
   for (const std::string& key : keys) {
     if (Status s = ValidateLocalKey(key); !s.ok()) return s;
@@ -365,7 +411,10 @@ Status LocalDirObjectStore::DeleteBatch(const std::vector<std::string>& keys) {
   std::set<fs::path> touched_dirs;
   for (const std::string& key : keys) {
     fs::path path = root_ / key;
-    if (::unlink(path.c_str()) == 0) {
+    struct stat info;
+    if (::lstat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && Recycle(path, info.st_size)) {
+      touched_dirs.insert(path.parent_path());
+    } else if (::unlink(path.c_str()) == 0) {
       touched_dirs.insert(path.parent_path());
     } else if (errno != ENOENT && errno != ENOTDIR && errno != EISDIR) {
       return ErrnoStatus("unlink", path, errno);

@@ -11,16 +11,25 @@
 // (names starting with kTempFilePrefix) are never listed and are removed by
 // Open. Only one store may use a root directory at a time.
 //
-// Differences from S3 that callers never meet with KafScale's key layout:
-// a key cannot be both an object and a prefix of other keys ("a" and "a/b"),
-// because "a" cannot be a file and a directory; Put of the second one is
-// InvalidArgument. Deleting objects leaves their (possibly empty) directories.
+// Deleted objects' files are kept (emptied, under temporary names) and
+// written over by later Puts, up to kMaxRecycledFiles: creating and freeing
+// an inode per object was a large part of the embedded broker's CPU (ext4
+// without a journal checks every inode freed in the last 30 s on each
+// create, and a broker deletes its write-ahead objects by the thousand). A
+// file that a Get in progress may be reading keeps its bytes (at most
+// kMaxRecycledBytes of such files; beyond that, deletes unlink) and is
+// written over only once every Get that began before it was recycled has
+// finished.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
 
+#include "common/noncopyable.h"
 #include "objectstore/object_store.h"
 
 namespace kafscale {
@@ -30,12 +39,18 @@ class LocalDirObjectStore final : public ObjectStore {
   // Key segments starting with this are the store's temporary files; keys
   // containing such a segment are InvalidArgument.
   static constexpr std::string_view kTempFilePrefix = ".kafscale-tmp.";
+  // Bounds on what deleted objects keep for reuse: inodes, and bytes not
+  // yet freed because a read may be using them.
+  static constexpr size_t kMaxRecycledFiles = 8192;
+  static constexpr uint64_t kMaxRecycledBytes = 256ull * 1024 * 1024;
 
   // Opens the store rooted at `root`, creating the directory if needed and
-  // deleting temporary files a crash left behind.
+  // deleting temporary files a crash or an earlier run left behind. It keeps
+  // up to `max_recycled_files` deleted objects' files for reuse.
   // Errors: IOError / PermissionDenied when the directory cannot be created
   // or scanned.
-  static Result<std::unique_ptr<LocalDirObjectStore>> Open(const std::filesystem::path& root);
+  static Result<std::unique_ptr<LocalDirObjectStore>> Open(const std::filesystem::path& root,
+                                                            size_t max_recycled_files = kMaxRecycledFiles);
 
   // ObjectStore. Thread-safe: every call works on the file system alone.
   // ETags are empty. List reads the directories under the prefix on each
@@ -51,7 +66,7 @@ class LocalDirObjectStore final : public ObjectStore {
   const std::filesystem::path& root() const { return root_; }
 
  private:
-  explicit LocalDirObjectStore(std::filesystem::path root);
+  LocalDirObjectStore(std::filesystem::path root, size_t max_recycled_files);
 
   // Collects (into *keys) the keys of regular files under `dir`, whose key
   // prefix is `dir_key` ("" for the root), that start with `prefix` and sort
@@ -62,12 +77,40 @@ class LocalDirObjectStore final : public ObjectStore {
   // so the new entries are durable.
   Status MakeDirectories(const std::filesystem::path& dir) const;
   std::filesystem::path TempPathFor(const std::filesystem::path& target);
+  // Moves a deleted object's file (of `size` bytes) among the recyclable
+  // ones; false when they are at their bounds (the caller unlinks it).
+  bool Recycle(const std::filesystem::path& path, uint64_t size);
+  // Moves a recyclable file to `temp`; false when there is none.
+  bool ReuseRecycledFile(const std::filesystem::path& temp);
   // Put (replace_existing) and PutIfAbsent: writes a durable temporary file
   // and moves it into place.
   Status Store(const std::string& key, const ObjectBody& data, bool replace_existing);
 
   const std::filesystem::path root_;
+  const size_t max_recycled_files_;
   std::atomic<uint64_t> temp_counter_{0};
+
+  // Counts a Get among those in progress while it lives.
+  class ReadRegistration : ::kafscale::NonCopyable {
+   public:
+    explicit ReadRegistration(LocalDirObjectStore& store);
+    ~ReadRegistration();
+
+   private:
+    LocalDirObjectStore& store_;
+    std::multiset<uint64_t>::iterator entry_;
+  };
+
+  struct RecycledFile {
+    std::filesystem::path path;
+    uint64_t size;     // bytes it still holds
+    uint64_t recycle;  // the value of recycles_ it was given
+  };
+  std::mutex recycled_mutex_;
+  std::deque<RecycledFile> recycled_;  // oldest first
+  uint64_t recycled_bytes_ = 0;
+  uint64_t recycles_ = 0;                // files recycled so far
+  std::multiset<uint64_t> reads_begun_;  // recycles_ when each Get in progress began
 };
 
 }  // namespace kafscale
