@@ -48,8 +48,10 @@ std::shared_ptr<std::string> BufferPool::Acquire(size_t size, size_t capacity) {
   std::string* buffer = nullptr;
   {
     std::lock_guard lock(mutex_);
-    // The smallest idle buffer that is large enough.
-    for (size_t candidate = index; candidate < idle_.size() && !buffer; ++candidate) {
+    // The smallest idle buffer that is large enough, but of at most the next
+    // class: a much larger one would hold memory (and cache charge, by
+    // capacity) for nothing.
+    for (size_t candidate = index; candidate < std::min(idle_.size(), index + 2) && !buffer; ++candidate) {
       if (idle_[candidate].empty()) continue;
       buffer = idle_[candidate].back().buffer;
       idle_[candidate].pop_back();

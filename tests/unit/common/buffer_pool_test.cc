@@ -67,6 +67,17 @@ TEST(BufferPoolTest, TheBufferIdleLongestMakesRoomWhateverItsSize) {
   EXPECT_EQ(pool.idle_bytes(), 0u);
 }
 
+TEST(BufferPoolTest, AnIdleBufferMuchLargerThanAskedForIsNotHandedOut) {
+  BufferPool pool(64 * 1024 * 1024);
+  pool.Acquire(4 * 1024 * 1024);
+  EXPECT_EQ(pool.idle_bytes(), 4 * 1024 * 1024u);
+  std::shared_ptr<std::string> small = pool.Acquire(0, 256 * 1024);
+  EXPECT_LT(small->capacity(), 1024 * 1024u);
+  EXPECT_EQ(pool.idle_bytes(), 4 * 1024 * 1024u);
+  std::shared_ptr<std::string> next_class_down = pool.Acquire(0, 3 * 1024 * 1024);
+  EXPECT_EQ(next_class_down->capacity(), 4 * 1024 * 1024u);
+}
+
 TEST(BufferPoolTest, LentBytesRaiseTheBoundAndTakingThemBackFreesIdleBuffers) {
   BufferPool pool(256 * 1024);
   pool.LendSpareBytes(2 * 1024 * 1024);
