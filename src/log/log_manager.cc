@@ -74,6 +74,15 @@ struct PendingBatch {
   std::string_view bytes;  // in one of Partition::append_buffers
 };
 
+// A pooled buffer batches are appended to, from `start` on (zero bytes
+// before it align the batches in memory; see LogOptions::wal_range_alignment).
+struct AppendBuffer {
+  std::shared_ptr<std::string> bytes;
+  size_t start = 0;
+
+  std::string_view batches() const { return std::string_view(*bytes).substr(start); }
+};
+
 // Where a run of committed offsets is stored: a whole segment object, or one
 // range of a WAL object.
 struct Extent {
@@ -116,7 +125,7 @@ struct LogManager::Partition {
   // Batches since the last flush, in pooled buffers that are never
   // reallocated: when the last one is full, another one follows. Appending
   // thus never copies what is buffered, and PendingBatch::bytes stay valid.
-  std::vector<std::shared_ptr<std::string>> append_buffers;
+  std::vector<AppendBuffer> append_buffers;
   size_t appended_bytes = 0;      // in append_buffers
   size_t last_flushed_bytes = 0;  // the next flush's first buffer is sized like the last flush
   std::vector<PendingBatch> pending;
@@ -141,7 +150,7 @@ struct LogManager::Partition {
 // One partition's share of a WAL flush.
 struct LogManager::FlushPart {
   std::shared_ptr<Partition> p;
-  std::vector<std::shared_ptr<std::string>> buffers;  // the batches; cached as the WAL range once committed
+  std::vector<AppendBuffer> buffers;  // the batches; cached as the WAL range once committed
   std::vector<PendingBatch> batches;
   std::shared_ptr<FlushTicket> ticket;
   int64_t base = 0;
@@ -361,16 +370,26 @@ asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
   }
 }
 
-std::string& LogManager::AppendBufferWithRoom(Partition& p, size_t more) {
+std::string& LogManager::AppendBufferWithRoom(Partition& p, size_t more) const {
   if (!p.append_buffers.empty()) {
-    std::string& last = *p.append_buffers.back();
+    std::string& last = *p.append_buffers.back().bytes;
     if (last.capacity() - last.size() >= more) return last;
   }
   // A partition's flushes tend to be alike, so the first buffer is sized like
   // the last flush; the ones after it grow geometrically.
-  const size_t wanted = p.append_buffers.empty() ? p.last_flushed_bytes : 2 * p.append_buffers.back()->capacity();
-  p.append_buffers.push_back(BufferPool::Shared().Acquire(0, std::max(more, wanted)));
-  return *p.append_buffers.back();
+  const size_t wanted =
+      p.append_buffers.empty() ? p.last_flushed_bytes : 2 * p.append_buffers.back().bytes->capacity();
+  // Only pooled buffers are aligned: for a small one the padding would cost
+  // more than the copy it saves. The padding comes out of `wanted` (a size
+  // class the pool has buffers of), not on top of it.
+  const size_t alignment = std::max(more, wanted) >= BufferPool::kMinPooledBytes ? options_.wal_range_alignment : 0;
+  AppendBuffer buffer{BufferPool::Shared().Acquire(0, std::max(more + alignment, wanted))};
+  if (alignment > 0) {
+    buffer.start = (alignment - reinterpret_cast<uintptr_t>(buffer.bytes->data()) % alignment) % alignment;
+    buffer.bytes->resize(buffer.start);
+  }
+  p.append_buffers.push_back(std::move(buffer));
+  return *p.append_buffers.back().bytes;
 }
 
 AppendResult LogManager::Append(const std::string& topic, int32_t partition, const kafka::Records& records,
@@ -521,11 +540,11 @@ asio::awaitable<void> LogManager::FlushWal() {
   const std::string object_key = WalObjectKey(options_.object_namespace, options_.broker_id, name);
 
   auto upload = [&]() {
-    WalBuilder builder;
+    WalBuilder builder(options_.wal_range_alignment);
     Status status;
     for (size_t i = 0; i < parts.size() && status.ok(); ++i) {
       for (size_t b = 0; b < parts[i].buffers.size() && status.ok(); ++b) {
-        status = builder.Add(parts[i].p->topic, parts[i].p->index, *parts[i].buffers[b]);
+        status = builder.Add(parts[i].p->topic, parts[i].p->index, parts[i].buffers[b].batches());
       }
     }
     Result<EncodedWal> encoded = status.ok() ? builder.Finish(NowMs()) : Result<EncodedWal>(status);
@@ -611,7 +630,7 @@ asio::awaitable<void> LogManager::FlushWal() {
       for (const PendingBatch& b : part.batches) {
         loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
       }
-      loaded->buffers.assign(std::make_move_iterator(part.buffers.begin()), std::make_move_iterator(part.buffers.end()));
+      for (AppendBuffer& buffer : part.buffers) loaded->buffers.push_back(std::move(buffer.bytes));
       extent.cache_charge = CacheCharge(*loaded);
       p.wal_cache_charge += extent.cache_charge;
       cache_.Insert(extent.CacheKey(), std::move(loaded), /*keep_for_compaction=*/true);

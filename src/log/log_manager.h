@@ -66,6 +66,10 @@ struct LogOptions {
   // partitions, beyond which producers wait (WaitForBufferSpace).
   uint64_t max_buffered_bytes = 256ull * 1024 * 1024;
   size_t max_segments_per_read = 4;
+  // Memory and object alignment of large write-ahead ranges (WalBuilder's
+  // range alignment; 0: none): for a store that writes with direct I/O
+  // (the embedded store), which then copies none of their bytes.
+  size_t wal_range_alignment = 0;
   // Segments after the last one a fetch read, loaded into the cache in the
   // background so a reader catching up does not wait for each GET.
   size_t readahead_segments = 2;
@@ -300,7 +304,7 @@ class LogManager : public cluster::TopicDataListener,
   boost::asio::awaitable<Status> ReloadSegments(const std::shared_ptr<Partition>& p);
   // The partition's last append buffer if it has room for `more` bytes, else
   // a new one that has.
-  static std::string& AppendBufferWithRoom(Partition& p, size_t more);
+  std::string& AppendBufferWithRoom(Partition& p, size_t more) const;
   // Fails everything buffered but not yet flushing with `status` and rewinds
   // offset assignment to the high watermark.
   void DropPending(Partition& p, const Status& status);

@@ -87,56 +87,126 @@ Status WriteAll(int fd, const fs::path& path, std::string_view data) {
   return Status::OK();
 }
 
-// Direct I/O wants buffer address, file offset and length in multiples of
-// the device's logical block size; 4 KiB satisfies every common device.
-constexpr size_t kDirectIoAlignment = 4096;
-constexpr size_t kDirectIoChunk = 1024 * 1024;
+constexpr size_t kDirectIoAlignment = LocalDirObjectStore::kDirectIoAlignment;
+constexpr size_t kStagingBytes = 1024 * 1024;
 
 struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
-// Writes `body` bypassing the page cache where the file system allows it:
-// a buffered write copies every byte into the page cache, which on a virtual
-// machine costs about 2 CPU-seconds per GB, while direct I/O hands the
-// device whole blocks (gathered here into an aligned buffer, one copy).
-// Objects are written once and read back rarely (the broker caches what it
-// wrote), so the page cache gains little from them. The unaligned tail, and
-// everything on file systems without direct I/O (tmpfs), is written buffered.
-Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body) {
-  ObjectBodyReader reader(body);
-  uint64_t left = body.size();
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0 && left >= kDirectIoAlignment && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0) {
-    // One buffer per I/O thread: no page faults on a fresh allocation per object.
-    thread_local std::unique_ptr<char, FreeDeleter> buffer(
-        static_cast<char*>(std::aligned_alloc(kDirectIoAlignment, kDirectIoChunk)));
-    bool direct = buffer != nullptr;
-    while (direct && left >= kDirectIoAlignment) {
-      const size_t chunk = reader.Read(buffer.get(), std::min<uint64_t>(kDirectIoChunk, left / kDirectIoAlignment *
-                                                                                            kDirectIoAlignment));
-      size_t done = 0;
-      while (direct && done < chunk) {
-        ssize_t written = ::write(fd, buffer.get() + done, chunk - done);
-        if (written < 0 && errno == EINTR) continue;
-        if (written < 0 && errno != EINVAL) return ErrnoStatus("write", path, errno);
-        if (written > 0) done += static_cast<size_t>(written);
-        // EINVAL (the device wants another alignment) or a short write that
-        // ended off a block boundary: the rest goes buffered.
-        direct = written > 0 && done % kDirectIoAlignment == 0;
+// Writes an object's bytes, in order, bypassing the page cache where the file
+// system allows it: a buffered write copies every byte into the page cache,
+// which on a virtual machine costs about 2 CPU-seconds per GB, while direct
+// I/O hands the device whole blocks. Objects are written once and read back
+// rarely (the broker caches what it wrote), so the page cache gains little
+// from them. Direct I/O wants memory address, file offset and length in
+// multiples of the device's logical block size (kDirectIoAlignment satisfies
+// every common device): pieces that start aligned in memory and in the file
+// are written from where they lie, everything else is gathered into an
+// aligned staging buffer first. The unaligned tail, and everything on file
+// systems without direct I/O (tmpfs), is written buffered.
+class DirectWriter : NonCopyable {
+ public:
+  DirectWriter(int fd, const fs::path& path, uint64_t size) : fd_(fd), path_(path), flags_(::fcntl(fd, F_GETFL)) {
+    // One staging buffer per I/O thread: no page faults on a fresh one per object.
+    thread_local std::unique_ptr<char, FreeDeleter> staging(
+        static_cast<char*>(std::aligned_alloc(kDirectIoAlignment, kStagingBytes)));
+    staging_ = staging.get();
+    direct_ = staging_ != nullptr && flags_ >= 0 && size >= kDirectIoAlignment &&
+              ::fcntl(fd, F_SETFL, flags_ | O_DIRECT) == 0;
+  }
+  ~DirectWriter() {
+    if (direct_) ::fcntl(fd_, F_SETFL, flags_);
+  }
+
+  Status Add(std::string_view piece) {
+    while (!piece.empty()) {
+      if (!direct_) {
+        if (Status s = WriteStagedBuffered(); !s.ok()) return s;
+        return WriteAll(fd_, path_, piece);
       }
-      if (!direct) {
-        if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl", path, errno);
-        if (Status s = WriteAll(fd, path, std::string_view(buffer.get() + done, chunk - done)); !s.ok()) return s;
+      // The next byte's file offset is aligned when the staged bytes fill whole blocks.
+      if (staged_ % kDirectIoAlignment == 0 && reinterpret_cast<uintptr_t>(piece.data()) % kDirectIoAlignment == 0 &&
+          piece.size() >= kDirectIoAlignment) {
+        if (Status s = WriteStaged(staged_); !s.ok()) return s;
+        const size_t whole_blocks = piece.size() / kDirectIoAlignment * kDirectIoAlignment;
+        if (Status s = Write(piece.substr(0, whole_blocks)); !s.ok()) return s;
+        piece.remove_prefix(whole_blocks);
+        continue;
       }
-      left -= chunk;
+      const size_t taken = std::min(piece.size(), kStagingBytes - staged_);
+      std::memcpy(staging_ + staged_, piece.data(), taken);
+      staged_ += taken;
+      piece.remove_prefix(taken);
+      if (staged_ == kStagingBytes) {
+        if (Status s = WriteStaged(staged_); !s.ok()) return s;
+      }
     }
-    if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus("fcntl", path, errno);
+    return Status::OK();
   }
-  for (std::string_view piece; !(piece = reader.ReadPiece()).empty();) {
-    if (Status s = WriteAll(fd, path, piece); !s.ok()) return s;
+
+  // Writes what is still staged.
+  Status Finish() {
+    if (direct_) {
+      if (Status s = WriteStaged(staged_ / kDirectIoAlignment * kDirectIoAlignment); !s.ok()) return s;
+      if (Status s = StopDirect(); !s.ok()) return s;
+    }
+    return WriteStagedBuffered();
   }
-  return Status::OK();
+
+ private:
+  // Writes the first `count` staged bytes; the rest move to the front.
+  Status WriteStaged(size_t count) {
+    if (count == 0) return Status::OK();
+    Status status = Write(std::string_view(staging_, count));
+    std::memmove(staging_, staging_ + count, staged_ - count);
+    staged_ -= count;
+    return status;
+  }
+
+  // Writes whole blocks with direct I/O, or buffered once direct I/O failed.
+  Status Write(std::string_view data) {
+    while (direct_ && !data.empty()) {
+      const ssize_t written = ::write(fd_, data.data(), data.size());
+      if (written < 0 && errno == EINTR) continue;
+      // EINVAL: the device wants another alignment; the rest goes buffered.
+      if (written < 0 && errno != EINVAL) return ErrnoStatus("write", path_, errno);
+      if (written > 0) data.remove_prefix(static_cast<size_t>(written));
+      // A short write that ended off a block boundary: the rest goes buffered too.
+      if (written <= 0 || data.size() % kDirectIoAlignment != 0) {
+        if (Status s = StopDirect(); !s.ok()) return s;
+      }
+    }
+    return WriteAll(fd_, path_, data);
+  }
+
+  Status StopDirect() {
+    if (!direct_) return Status::OK();
+    direct_ = false;
+    if (::fcntl(fd_, F_SETFL, flags_) != 0) return ErrnoStatus("fcntl", path_, errno);
+    return Status::OK();
+  }
+
+  Status WriteStagedBuffered() {
+    const std::string_view staged(staging_, staged_);
+    staged_ = 0;
+    return WriteAll(fd_, path_, staged);
+  }
+
+  const int fd_;
+  const fs::path& path_;
+  const int flags_;
+  bool direct_ = false;
+  char* staging_ = nullptr;
+  size_t staged_ = 0;
+};
+
+Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body) {
+  DirectWriter writer(fd, path, body.size());
+  for (std::string_view piece : body.pieces()) {
+    if (Status s = writer.Add(piece); !s.ok()) return s;
+  }
+  return writer.Finish();
 }
 
 // Writes `body` to a new file at `path`, or over the recycled file there.

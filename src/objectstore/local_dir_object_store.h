@@ -39,6 +39,11 @@ class LocalDirObjectStore final : public ObjectStore {
   // Key segments starting with this are the store's temporary files; keys
   // containing such a segment are InvalidArgument.
   static constexpr std::string_view kTempFilePrefix = ".kafscale-tmp.";
+  // Objects are written with direct I/O where the file system allows it:
+  // body pieces that start at a multiple of this in memory and in the
+  // object are written from where they lie, the rest through an aligned
+  // buffer (one copy).
+  static constexpr size_t kDirectIoAlignment = 4096;
   // Bounds on what deleted objects keep for reuse: inodes, and bytes not
   // yet freed because a read may be using them.
   static constexpr size_t kMaxRecycledFiles = 8192;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 
@@ -86,6 +87,16 @@ bool ParseBrokerId(std::string_view text, int32_t* out) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::array<char, WalBuilder::kMaxRangeAlignment> kZeroPadding{};
+
+bool IsPadding(std::string_view piece) { return piece.data() == kZeroPadding.data(); }
+
+}  // namespace
+
+WalBuilder::WalBuilder(size_t range_alignment) : range_alignment_(range_alignment) {}
+
 Status WalBuilder::Add(std::string_view topic, int32_t partition, std::string_view batches) {
   if (topic.empty() || topic.size() > kMaxTopicLength) {
     return Status::InvalidArgument(fmt::format("topic of {} bytes (1..{} allowed)", topic.size(), kMaxTopicLength));
@@ -120,6 +131,12 @@ Status WalBuilder::Add(std::string_view topic, int32_t partition, std::string_vi
     ranges_.back().last_offset = added.back().last_offset;
     ranges_.back().length += batches.size();
   } else {
+    const size_t position = kWalHeaderSize + body_size_;
+    if (range_alignment_ > 0 && position % range_alignment_ != 0 && batches.size() >= 16 * range_alignment_) {
+      const size_t padding = range_alignment_ - position % range_alignment_;
+      pieces_.push_back(std::string_view(kZeroPadding.data(), padding));
+      body_size_ += padding;
+    }
     ranges_.push_back({std::string(topic), partition, added.front().base_offset, added.back().last_offset,
                        kWalHeaderSize + body_size_, batches.size()});
     partitions_.emplace(topic, partition);
@@ -155,7 +172,7 @@ Result<EncodedWal> WalBuilder::Finish(int64_t created_unix_ms) const {
   }
 
   uint32_t crc = Crc32c(wal.header);
-  for (std::string_view piece : pieces_) crc = CheckedBatchesCrc32c(piece, crc);
+  for (std::string_view piece : pieces_) crc = IsPadding(piece) ? Crc32c(piece, crc) : CheckedBatchesCrc32c(piece, crc);
   crc = Crc32c(out, crc);
   AppendBigEndian(&out, crc);
   AppendBigEndian(&out, index_position);

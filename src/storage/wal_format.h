@@ -3,8 +3,10 @@
 // an index of where each partition's batches sit. All integers big-endian:
 //   header, 16 bytes: magic "KWAL", u16 version 1, u16 flags 0, i64 created
 //     (unix ms);
-//   body: ranges back to back; a range is one partition's record batches
-//     (magic 2, base offsets assigned) from this flush;
+//   body: ranges in order; a range is one partition's record batches
+//     (magic 2, base offsets assigned) from this flush. Ranges may be
+//     separated by zero bytes (see WalBuilder's range alignment); readers go
+//     by the index;
 //   index: i32 range count, then per range: u16 topic length, topic bytes,
 //     i32 partition, i64 base offset, i64 last offset, u64 position (absolute
 //     byte offset in the object), u64 length;
@@ -58,6 +60,17 @@ struct EncodedWal : PiecedObject {
 // Collects the batches of one flush. Not thread-safe; one builder per flush.
 class WalBuilder {
  public:
+  // Largest range alignment (the zero bytes padding to it are static).
+  static constexpr size_t kMaxRangeAlignment = 4096;
+
+  // With a `range_alignment` (a power of two up to kMaxRangeAlignment; 0:
+  // none), a range whose first batches fill at least 16 alignments starts at
+  // a multiple of it in the object, after zero bytes: a store writing with
+  // direct I/O can then take such ranges straight from aligned memory
+  // instead of copying them (LocalDirObjectStore). Smaller ranges stay back
+  // to back, where padding would cost more than the copy.
+  explicit WalBuilder(size_t range_alignment = 0);
+
   // Appends whole batches of one partition, back to back, whose base offsets
   // are already assigned. Consecutive calls for the same partition extend its
   // range; a partition cannot come back once another one was added, so each
@@ -79,7 +92,8 @@ class WalBuilder {
   Result<EncodedWal> Finish(int64_t created_unix_ms) const;
 
  private:
-  std::vector<std::string_view> pieces_;  // the body, in order
+  const size_t range_alignment_;
+  std::vector<std::string_view> pieces_;  // the body, in order (padding included)
   std::vector<WalRange> ranges_;          // positions absolute in the object
   std::set<std::pair<std::string, int32_t>> partitions_;  // those with a range
   size_t body_size_ = 0;

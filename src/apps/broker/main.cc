@@ -213,6 +213,8 @@ int main(int argc, char** argv) {
   log_options.cache_bytes = static_cast<uint64_t>(config.cache_bytes);
   log_options.readahead_segments = static_cast<size_t>(config.readahead_segments);
   log_options.max_buffered_bytes = static_cast<uint64_t>(config.max_buffer_bytes);
+  // The embedded store writes aligned pieces straight from memory.
+  if (config.s3_bucket.empty()) log_options.wal_range_alignment = LocalDirObjectStore::kDirectIoAlignment;
   log::LogManager logs(io.get_executor(), io_pool, instrumented_objects, instrumented_metadata, log_options);
   topics.set_listener(&logs);
   cluster::PartitionOwnership ownership(io.get_executor(), io_pool, instrumented_metadata, membership, topics, logs);

@@ -14,6 +14,7 @@ namespace kafscale {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::LargeBatch;
 using testing::SampleBatch;
 using testing::SampleRecords;
 
@@ -113,6 +114,49 @@ TEST(WalFormatTest, RoundTripOfThreePartitionsFromTwoTopics) {
   std::string_view snappy_batch = flush.Slice(parsed[2]).substr(batches[1].position, batches[1].size);
   ASSERT_TRUE(DecodeRecords(snappy_batch, &records).ok());
   EXPECT_EQ(records, SampleRecords(40));
+}
+
+TEST(WalFormatTest, AlignedBuilderStartsLargeRangesAtMultiplesOfTheAlignment) {
+  constexpr size_t kAlignment = 4096;
+  const std::string small = SampleBatch(0, 3);                // far below 16 alignments
+  const std::string large = LargeBatch(100, 80);              // above them
+  const std::string large_too = LargeBatch(500, 70);
+  ASSERT_GE(large.size(), 16 * kAlignment);
+  WalBuilder builder(kAlignment);
+  ASSERT_TRUE(builder.Add("t", 0, small).ok());
+  ASSERT_TRUE(builder.Add("t", 1, large).ok());
+  ASSERT_TRUE(builder.Add("t", 2, large_too).ok());
+  Result<EncodedWal> encoded = builder.Finish(kCreatedMs);
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  const std::string bytes = encoded->Flatten();
+  EXPECT_EQ(bytes.size(), builder.size());
+
+  const std::vector<WalRange>& ranges = encoded->ranges;
+  ASSERT_EQ(ranges.size(), 3u);
+  EXPECT_EQ(ranges[0].position, kWalHeaderSize);  // small: back to back with the header
+  EXPECT_EQ(ranges[1].position % kAlignment, 0u);
+  EXPECT_EQ(ranges[2].position % kAlignment, 0u);
+  // Zero bytes fill the gaps.
+  const size_t gap_start = ranges[0].position + ranges[0].length;
+  EXPECT_EQ(bytes.substr(gap_start, ranges[1].position - gap_start),
+            std::string(ranges[1].position - gap_start, '\0'));
+
+  // Readers go by the index: the object and each range check out.
+  std::vector<WalRange> parsed;
+  Status s = ParseWalIndex(bytes, &parsed);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(parsed, ranges);
+  const std::string* added[] = {&small, &large, &large_too};
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    std::string_view range_bytes = std::string_view(bytes).substr(parsed[i].position, parsed[i].length);
+    EXPECT_EQ(range_bytes, *added[i]);
+    std::vector<BatchLocation> batches;
+    EXPECT_TRUE(ParseWalRange(range_bytes, parsed[i], &batches).ok());
+  }
+  // The CRC covers the padding too.
+  std::string flipped = bytes;
+  flipped[gap_start] = 1;
+  EXPECT_TRUE(ParseWalIndex(flipped, &parsed).IsCorruption());
 }
 
 TEST(WalFormatTest, GoldenBytesOfTinyObject) {
