@@ -47,6 +47,8 @@ constexpr size_t kMaxConcurrentCompactions = 8;
 // (a commit follows its upload within seconds); they are looked for this often.
 constexpr int64_t kOrphanAgeMs = 10 * 60 * 1000;
 constexpr auto kOrphanScanPeriod = std::chrono::minutes(5);
+// Compacted bytes after which WAL garbage is collected before its period is up.
+constexpr uint64_t kGarbageToCollect = 64ull * 1024 * 1024;
 // A partition whose compaction failed is not tried again sooner.
 constexpr auto kCompactionRetryDelay = std::chrono::seconds(1);
 // Longest wait for the WAL index to catch up (the watch normally delivers a
@@ -1274,8 +1276,14 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
     // Only after progress: a partition that cannot move now must not spin.
     behind = progressed && !PartitionsToCompact(std::chrono::steady_clock::now()).empty();
     // Collection runs beside compaction: deleting thousands of objects
-    // must not hold compaction back.
-    if (!stopping_ && !collecting_garbage_ && now >= next_garbage_collection_) {
+    // must not hold compaction back. It also runs as soon as compaction
+    // freed kGarbageToCollect: deleting a few at a time spreads the disk's
+    // work (a burst of thousands stalled flushes for seconds), and the
+    // embedded store recycles that many objects' files without freeing
+    // their blocks.
+    const bool much_garbage = counters_.compacted_bytes - compacted_bytes_at_collection_ >= kGarbageToCollect;
+    if (!stopping_ && !collecting_garbage_ && (now >= next_garbage_collection_ || much_garbage)) {
+      compacted_bytes_at_collection_ = counters_.compacted_bytes;
       next_garbage_collection_ =
           now + std::max<std::chrono::steady_clock::duration>(options_.compaction_interval, std::chrono::seconds(1));
       collecting_garbage_ = true;

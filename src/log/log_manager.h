@@ -358,6 +358,7 @@ class LogManager : public cluster::TopicDataListener,
   int64_t marker_revision_ = 0;       // store revision of the last marker written
   Status marker_status_;              // of the last marker write
   std::chrono::steady_clock::time_point next_garbage_collection_;
+  uint64_t compacted_bytes_at_collection_ = 0;  // counters_.compacted_bytes when the last collection began
   std::chrono::steady_clock::time_point next_orphan_scan_;
   std::map<PartitionKey, std::shared_ptr<Partition>> partitions_;
   // Partitions with batches appended since their last flush (a flush looks

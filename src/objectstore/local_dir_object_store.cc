@@ -269,11 +269,12 @@ Status RemoveTempFiles(const fs::path& root) {
 
 }  // namespace
 
-LocalDirObjectStore::LocalDirObjectStore(fs::path root, size_t max_recycled_files)
-    : root_(std::move(root)), max_recycled_files_(max_recycled_files) {}
+LocalDirObjectStore::LocalDirObjectStore(fs::path root, size_t max_recycled_files, uint64_t max_recycled_bytes)
+    : root_(std::move(root)), max_recycled_files_(max_recycled_files), max_recycled_bytes_(max_recycled_bytes) {}
 
 Result<std::unique_ptr<LocalDirObjectStore>> LocalDirObjectStore::Open(const fs::path& root,
-                                                                       size_t max_recycled_files) {
+                                                                       size_t max_recycled_files,
+                                                                       uint64_t max_recycled_bytes) {
   std::error_code error;
   fs::path absolute_root = fs::absolute(root, error).lexically_normal();
   // "data/" names the same directory as "data"; drop the empty last part so
@@ -285,7 +286,8 @@ Result<std::unique_ptr<LocalDirObjectStore>> LocalDirObjectStore::Open(const fs:
   // The root's own entry must be durable before objects under it are.
   if (Status s = SyncDirectory(absolute_root.parent_path()); !s.ok()) return s;
   if (Status s = RemoveTempFiles(absolute_root); !s.ok()) return s;
-  return std::unique_ptr<LocalDirObjectStore>(new LocalDirObjectStore(std::move(absolute_root), max_recycled_files));
+  return std::unique_ptr<LocalDirObjectStore>(
+      new LocalDirObjectStore(std::move(absolute_root), max_recycled_files, max_recycled_bytes));
 }
 
 Status LocalDirObjectStore::MakeDirectories(const fs::path& dir) const {
@@ -440,10 +442,15 @@ Status LocalDirObjectStore::List(const std::string& prefix, const std::string& c
 bool LocalDirObjectStore::Recycle(const fs::path& path, uint64_t size) {
   std::lock_guard lock(recycled_mutex_);
   if (recycled_.size() >= max_recycled_files_) return false;
-  // Its blocks are freed now unless a Get in progress may be reading them
-  // (one that begins later cannot open it: the rename below comes first).
-  const uint64_t kept_bytes = reads_begun_.empty() && ::truncate(path.c_str(), 0) == 0 ? 0 : size;
-  if (recycled_bytes_ + kept_bytes > kMaxRecycledBytes) return false;
+  // Its blocks are kept for the next Put to write over while within the
+  // bound; beyond it they are freed now, unless a Get in progress may be
+  // reading them (one that begins later cannot open the file: the rename
+  // below comes first).
+  uint64_t kept_bytes = size;
+  if (recycled_bytes_ + size > max_recycled_bytes_) {
+    if (!reads_begun_.empty() || ::truncate(path.c_str(), 0) != 0) return false;
+    kept_bytes = 0;
+  }
   fs::path recycled_path = TempPathFor(root_ / "recycled");
   if (::rename(path.c_str(), recycled_path.c_str()) != 0) return false;
   recycled_.push_back(RecycledFile{std::move(recycled_path), kept_bytes, ++recycles_});

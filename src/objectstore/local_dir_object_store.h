@@ -11,15 +11,15 @@
 // (names starting with kTempFilePrefix) are never listed and are removed by
 // Open. Only one store may use a root directory at a time.
 //
-// Deleted objects' files are kept (emptied, under temporary names) and
-// written over by later Puts, up to kMaxRecycledFiles: creating and freeing
-// an inode per object was a large part of the embedded broker's CPU (ext4
-// without a journal checks every inode freed in the last 30 s on each
-// create, and a broker deletes its write-ahead objects by the thousand). A
-// file that a Get in progress may be reading keeps its bytes (at most
-// kMaxRecycledBytes of such files; beyond that, deletes unlink) and is
-// written over only once every Get that began before it was recycled has
-// finished.
+// Deleted objects' files are kept (under temporary names) and written over
+// by later Puts, up to kMaxRecycledFiles: creating and freeing an inode per
+// object was a large part of the embedded broker's CPU (ext4 without a
+// journal checks every inode freed in the last 30 s on each create), and
+// freeing blocks can cost a synchronous discard per file (the `discard`
+// mount option). Up to kMaxRecycledBytes of them keep their blocks; the
+// others are emptied, or unlinked when a Get in progress may be reading
+// them. A recycled file is written over only once every Get that began
+// before it was recycled has finished.
 #pragma once
 
 #include <atomic>
@@ -44,18 +44,19 @@ class LocalDirObjectStore final : public ObjectStore {
   // object are written from where they lie, the rest through an aligned
   // buffer (one copy).
   static constexpr size_t kDirectIoAlignment = 4096;
-  // Bounds on what deleted objects keep for reuse: inodes, and bytes not
-  // yet freed because a read may be using them.
+  // Bounds on what deleted objects keep for reuse: inodes, and blocks.
   static constexpr size_t kMaxRecycledFiles = 8192;
   static constexpr uint64_t kMaxRecycledBytes = 256ull * 1024 * 1024;
 
   // Opens the store rooted at `root`, creating the directory if needed and
   // deleting temporary files a crash or an earlier run left behind. It keeps
-  // up to `max_recycled_files` deleted objects' files for reuse.
+  // up to `max_recycled_files` deleted objects' files for reuse, up to
+  // `max_recycled_bytes` of them with their blocks.
   // Errors: IOError / PermissionDenied when the directory cannot be created
   // or scanned.
   static Result<std::unique_ptr<LocalDirObjectStore>> Open(const std::filesystem::path& root,
-                                                            size_t max_recycled_files = kMaxRecycledFiles);
+                                                            size_t max_recycled_files = kMaxRecycledFiles,
+                                                            uint64_t max_recycled_bytes = kMaxRecycledBytes);
 
   // ObjectStore. Thread-safe: every call works on the file system alone.
   // ETags are empty. List reads the directories under the prefix on each
@@ -71,7 +72,7 @@ class LocalDirObjectStore final : public ObjectStore {
   const std::filesystem::path& root() const { return root_; }
 
  private:
-  LocalDirObjectStore(std::filesystem::path root, size_t max_recycled_files);
+  LocalDirObjectStore(std::filesystem::path root, size_t max_recycled_files, uint64_t max_recycled_bytes);
 
   // Collects (into *keys) the keys of regular files under `dir`, whose key
   // prefix is `dir_key` ("" for the root), that start with `prefix` and sort
@@ -93,6 +94,7 @@ class LocalDirObjectStore final : public ObjectStore {
 
   const std::filesystem::path root_;
   const size_t max_recycled_files_;
+  const uint64_t max_recycled_bytes_;
   std::atomic<uint64_t> temp_counter_{0};
 
   // Counts a Get among those in progress while it lives.
