@@ -211,7 +211,8 @@ Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body)
 
 // Writes `body` to a new file at `path`, or over the recycled file there.
 Status WriteDurably(const fs::path& path, const ObjectBody& body, bool recycled) {
-  FileDescriptor fd(::open(path.c_str(), recycled ? O_WRONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  const int flags = recycled ? O_WRONLY | O_CLOEXEC : O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+  FileDescriptor fd(::open(path.c_str(), flags, 0644));
   if (fd.get() < 0) return ErrnoStatus(recycled ? "open" : "create", path, errno);
   if (Status s = WriteBypassingCache(fd.get(), path, body); !s.ok()) return s;
   // Whatever the old object had beyond the new one's end.

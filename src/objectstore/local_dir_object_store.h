@@ -20,6 +20,11 @@
 // others are emptied, or unlinked when a Get in progress may be reading
 // them. A recycled file is written over only once every Get that began
 // before it was recycled has finished.
+//
+// Differences from S3 that callers never meet with KafScale's key layout:
+// a key cannot be both an object and a prefix of other keys ("a" and "a/b"),
+// because "a" cannot be a file and a directory; Put of the second one is
+// InvalidArgument. Deleting objects leaves their (possibly empty) directories.
 #pragma once
 
 #include <atomic>
