@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <random>
 #include <set>
 #include <tuple>
@@ -85,6 +86,24 @@ struct AppendBuffer {
   std::string_view batches() const { return std::string_view(*bytes).substr(start); }
 };
 
+// Where compaction will cut a partition's WAL ranges into segments, by its
+// rule (Compact): from the oldest range on until the segment holds
+// compacted_segment_bytes or kMaxRangesPerCompaction ranges. Append buffers
+// start at the alignment their first byte will have in that segment (the
+// WAL object pads to match), so the embedded store writes the batches with
+// direct I/O from memory twice: in the WAL object, then in the segment. A
+// compaction that cuts elsewhere (its time limit, a full cache) costs only
+// copies until the plan is made again from the ranges left.
+struct SegmentPlan {
+  uint64_t bytes = 0;  // of the ranges already in the segment being filled
+  size_t ranges = 0;
+
+  void AddRange(uint64_t length, uint64_t segment_bytes) {
+    bytes += length;
+    if (bytes >= segment_bytes || ++ranges >= kMaxRangesPerCompaction) *this = SegmentPlan{};
+  }
+};
+
 // Where a run of committed offsets is stored: a whole segment object, or one
 // range of a WAL object.
 struct Extent {
@@ -135,7 +154,8 @@ struct LogManager::Partition {
   bool awaiting_flush = false;  // in LogManager::awaiting_flush_
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
   bool handing_over = false;            // giving up ownership: appends refused until flushed
-  int flushes_in_flight = 0;            // WAL flushes holding batches of this partition
+  std::deque<uint64_t> flushes_in_flight;  // WAL flushes holding its batches: their lengths, oldest first
+  SegmentPlan segment_plan;                // over the committed ranges and those in flight
   bool wal_start_storing = false;       // a flush in flight stores wal_start
   Status last_flush_error;              // why the last failed flush failed
   bool compacting = false;
@@ -366,7 +386,7 @@ asio::awaitable<void> LogManager::Shutdown() {
 }
 
 asio::awaitable<void> LogManager::Drain(const std::shared_ptr<Partition>& p) {
-  while (p->flushes_in_flight > 0 || (p->owner && !p->pending.empty())) {
+  while (!p->flushes_in_flight.empty() || (p->owner && !p->pending.empty())) {
     RequestFlush();
     co_await SleepFor(std::chrono::milliseconds(5));
   }
@@ -387,7 +407,10 @@ std::string& LogManager::AppendBufferWithRoom(Partition& p, size_t more) const {
   const size_t alignment = std::max(more, wanted) >= BufferPool::kMinPooledBytes ? options_.wal_range_alignment : 0;
   AppendBuffer buffer{BufferPool::Shared().Acquire(0, std::max(more + alignment, wanted))};
   if (alignment > 0) {
-    buffer.start = (alignment - reinterpret_cast<uintptr_t>(buffer.bytes->data()) % alignment) % alignment;
+    // Where the buffer's first byte will lie in its segment (SegmentPlan);
+    // unsigned wrap-around keeps the difference right modulo a power of two.
+    const uint64_t segment_offset = kSegmentHeaderSize + p.segment_plan.bytes + p.appended_bytes;
+    buffer.start = (segment_offset - reinterpret_cast<uintptr_t>(buffer.bytes->data())) % alignment;
     buffer.bytes->resize(buffer.start);
   }
   p.append_buffers.push_back(std::move(buffer));
@@ -523,10 +546,11 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.store_wal_start = !p->wal_start_stored && !p->wal_start_storing;
     part.token = *p->owner;
     p->wal_start_storing = p->wal_start_storing || part.store_wal_start;
+    p->flushes_in_flight.push_back(p->appended_bytes);
+    p->segment_plan.AddRange(p->appended_bytes, options_.compacted_segment_bytes);
     p->append_buffers.clear();
     p->appended_bytes = 0;
     p->pending.clear();
-    ++p->flushes_in_flight;
     parts.push_back(std::move(part));
   }
   if (parts.empty()) {
@@ -622,7 +646,7 @@ asio::awaitable<void> LogManager::FlushWal() {
   const auto now = std::chrono::steady_clock::now();
   for (FlushPart& part : parts) {
     Partition& p = *part.p;
-    --p.flushes_in_flight;
+    p.flushes_in_flight.pop_front();
     if (part.store_wal_start) p.wal_start_storing = false;
     if (p.dropped) {
       part.ticket->status = Status::NotFound("topic was deleted");
@@ -899,6 +923,7 @@ asio::awaitable<Status> LogManager::TakeOwnership(const std::string& topic, int3
     }
   }
   p->next_offset = p->high_watermark;
+  PlanSegments(*p);
   p->owner = token;
   p->handing_over = false;
   p->data_waiters.NotifyAll();
@@ -956,6 +981,14 @@ void LogManager::OnWalStart(const std::string& topic, int32_t partition, int64_t
   p->wal_start = wal_start;
   p->wal_start_stored = true;
   AdvanceCommitted(*p, wal_start);
+}
+
+void LogManager::PlanSegments(Partition& p) const {
+  p.segment_plan = SegmentPlan{};
+  for (auto it = p.extents.lower_bound(p.wal_start); it != p.extents.end() && it->second.in_wal; ++it) {
+    p.segment_plan.AddRange(it->second.length, options_.compacted_segment_bytes);
+  }
+  for (uint64_t length : p.flushes_in_flight) p.segment_plan.AddRange(length, options_.compacted_segment_bytes);
 }
 
 void LogManager::AdvanceCommitted(Partition& p, int64_t next_offset) {
@@ -1454,6 +1487,7 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
   }
   p->extents[from] = Extent::Segment(key);
   p->wal_start = end;
+  PlanSegments(*p);
   cache_.Insert(key, std::move(segment));
   spdlog::debug("compacted topic={} partition={} base_offset={} next_offset={} ranges={}", p->topic, p->index,
                 from, end, bases.size());

@@ -232,6 +232,10 @@ class LogManager : public cluster::TopicDataListener,
                                                        const RecordScan& scan);
 
   Partition* Find(const std::string& topic, int32_t partition) const;
+  // Makes p.segment_plan again from the WAL ranges from p.wal_start on and
+  // the flushes in flight (after a compaction, which may have cut elsewhere,
+  // and on taking ownership).
+  void PlanSegments(Partition& p) const;
   // Adopts `next_offset` as committed if it is newer (a partition this broker
   // does not own, or one being loaded) and wakes waiting readers.
   void AdvanceCommitted(Partition& p, int64_t next_offset);

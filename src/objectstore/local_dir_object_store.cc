@@ -101,10 +101,11 @@ struct FreeDeleter {
 // rarely (the broker caches what it wrote), so the page cache gains little
 // from them. Direct I/O wants memory address, file offset and length in
 // multiples of the device's logical block size (kDirectIoAlignment satisfies
-// every common device): pieces that start aligned in memory and in the file
-// are written from where they lie, everything else is gathered into an
-// aligned staging buffer first. The unaligned tail, and everything on file
-// systems without direct I/O (tmpfs), is written buffered.
+// every common device): a piece whose memory address and file offset agree
+// modulo the block size is written from where it lies once the staging
+// buffer has completed the block it starts in; everything else is gathered
+// into the aligned staging buffer first. The unaligned tail, and everything
+// on file systems without direct I/O (tmpfs), is written buffered.
 class DirectWriter : NonCopyable {
  public:
   DirectWriter(int fd, const fs::path& path, uint64_t size) : fd_(fd), path_(path), flags_(::fcntl(fd, F_GETFL)) {
@@ -125,9 +126,14 @@ class DirectWriter : NonCopyable {
         if (Status s = WriteStagedBuffered(); !s.ok()) return s;
         return WriteAll(fd_, path_, piece);
       }
-      // The next byte's file offset is aligned when the staged bytes fill whole blocks.
-      if (staged_ % kDirectIoAlignment == 0 && reinterpret_cast<uintptr_t>(piece.data()) % kDirectIoAlignment == 0 &&
-          piece.size() >= kDirectIoAlignment) {
+      // The staged bytes end at the next byte's file offset modulo the block size.
+      const size_t misalignment = reinterpret_cast<uintptr_t>(piece.data()) % kDirectIoAlignment;
+      const size_t top_up = (kDirectIoAlignment - misalignment) % kDirectIoAlignment;
+      if (staged_ % kDirectIoAlignment == misalignment && piece.size() >= top_up + kDirectIoAlignment) {
+        // Ends at a block boundary, within the buffer (a multiple of blocks).
+        std::memcpy(staging_ + staged_, piece.data(), top_up);
+        staged_ += top_up;
+        piece.remove_prefix(top_up);
         if (Status s = WriteStaged(staged_); !s.ok()) return s;
         const size_t whole_blocks = piece.size() / kDirectIoAlignment * kDirectIoAlignment;
         if (Status s = Write(piece.substr(0, whole_blocks)); !s.ok()) return s;
@@ -203,9 +209,18 @@ class DirectWriter : NonCopyable {
 
 Status WriteBypassingCache(int fd, const fs::path& path, const ObjectBody& body) {
   DirectWriter writer(fd, path, body.size());
+  // Pieces adjacent in memory (a segment's batches from one buffer) go
+  // together: one write each rather than one per piece.
+  std::string_view run;
   for (std::string_view piece : body.pieces()) {
-    if (Status s = writer.Add(piece); !s.ok()) return s;
+    if (!run.empty() && piece.data() == run.data() + run.size()) {
+      run = std::string_view(run.data(), run.size() + piece.size());
+      continue;
+    }
+    if (Status s = writer.Add(run); !s.ok()) return s;
+    run = piece;
   }
+  if (Status s = writer.Add(run); !s.ok()) return s;
   return writer.Finish();
 }
 

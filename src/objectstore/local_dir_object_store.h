@@ -45,9 +45,10 @@ class LocalDirObjectStore final : public ObjectStore {
   // containing such a segment are InvalidArgument.
   static constexpr std::string_view kTempFilePrefix = ".kafscale-tmp.";
   // Objects are written with direct I/O where the file system allows it:
-  // body pieces that start at a multiple of this in memory and in the
-  // object are written from where they lie, the rest through an aligned
-  // buffer (one copy).
+  // body pieces whose memory address and object offset agree modulo this
+  // are written from where they lie (but for the part of a block before
+  // their first block boundary), the rest through an aligned buffer (one
+  // copy).
   static constexpr size_t kDirectIoAlignment = 4096;
   // Bounds on what deleted objects keep for reuse: inodes, and blocks.
   static constexpr size_t kMaxRecycledFiles = 8192;

@@ -131,11 +131,14 @@ Status WalBuilder::Add(std::string_view topic, int32_t partition, std::string_vi
     ranges_.back().last_offset = added.back().last_offset;
     ranges_.back().length += batches.size();
   } else {
-    const size_t position = kWalHeaderSize + body_size_;
-    if (range_alignment_ > 0 && position % range_alignment_ != 0 && batches.size() >= 16 * range_alignment_) {
-      const size_t padding = range_alignment_ - position % range_alignment_;
-      pieces_.push_back(std::string_view(kZeroPadding.data(), padding));
-      body_size_ += padding;
+    if (range_alignment_ > 0 && batches.size() >= 16 * range_alignment_) {
+      // Unsigned wrap-around keeps the difference right modulo a power of two.
+      const size_t padding =
+          (reinterpret_cast<uintptr_t>(batches.data()) - (kWalHeaderSize + body_size_)) % range_alignment_;
+      if (padding > 0) {
+        pieces_.push_back(std::string_view(kZeroPadding.data(), padding));
+        body_size_ += padding;
+      }
     }
     ranges_.push_back({std::string(topic), partition, added.front().base_offset, added.back().last_offset,
                        kWalHeaderSize + body_size_, batches.size()});

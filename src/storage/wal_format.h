@@ -64,11 +64,12 @@ class WalBuilder {
   static constexpr size_t kMaxRangeAlignment = 4096;
 
   // With a `range_alignment` (a power of two up to kMaxRangeAlignment; 0:
-  // none), a range whose first batches fill at least 16 alignments starts at
-  // a multiple of it in the object, after zero bytes: a store writing with
-  // direct I/O can then take such ranges straight from aligned memory
-  // instead of copying them (LocalDirObjectStore). Smaller ranges stay back
-  // to back, where padding would cost more than the copy.
+  // none), a range whose first batches fill at least 16 alignments starts,
+  // after zero bytes, at an object offset congruent to their memory address
+  // modulo the alignment: a store writing with direct I/O can then take such
+  // ranges straight from memory instead of copying them
+  // (LocalDirObjectStore). Smaller ranges stay back to back, where padding
+  // would cost more than the copy.
   explicit WalBuilder(size_t range_alignment = 0);
 
   // Appends whole batches of one partition, back to back, whose base offsets

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +25,7 @@
 #include "objectstore/fault_injecting_object_store.h"
 #include "objectstore/memory_object_store.h"
 #include "storage/record_batch.h"
+#include "storage/segment_format.h"
 #include "storage/segment_key.h"
 #include "storage/wal_format.h"
 
@@ -47,6 +49,67 @@ std::string Batch(int count, int64_t first_timestamp, const std::string& tag) {
   options.base_timestamp = first_timestamp;
   return EncodeBatch(options, records);
 }
+
+// Passes every call to `inner` and records the uploads holding a large run
+// of pieces adjacent in memory whose address and object offset differ modulo
+// the direct-I/O block: the embedded store copies such a run rather than
+// writing it from memory.
+class CopiedRunRecorder final : public ObjectStore {
+ public:
+  static constexpr size_t kBlock = 4096;
+  explicit CopiedRunRecorder(ObjectStore& inner) : inner_(inner) {}
+
+  std::vector<std::string> CopiedUploads() const {
+    std::lock_guard lock(mu_);
+    return copied_;
+  }
+
+  Status Put(const std::string& key, const ObjectBody& data) override {
+    Record(key, data);
+    return inner_.Put(key, data);
+  }
+  Status PutIfAbsent(const std::string& key, const ObjectBody& data) override {
+    Record(key, data);
+    return inner_.PutIfAbsent(key, data);
+  }
+  Status Get(const std::string& key, std::string* out, uint64_t offset, uint64_t length) override {
+    return inner_.Get(key, out, offset, length);
+  }
+  Status Head(const std::string& key, ObjectInfo* info) override { return inner_.Head(key, info); }
+  Status List(const std::string& prefix, const std::string& continuation, size_t max_keys, ListPage* page) override {
+    return inner_.List(prefix, continuation, max_keys, page);
+  }
+  Status DeleteBatch(const std::vector<std::string>& keys) override { return inner_.DeleteBatch(keys); }
+
+ private:
+  void Record(const std::string& key, const ObjectBody& data) {
+    uint64_t offset = 0;
+    uint64_t run_offset = 0;
+    std::string_view run;
+    bool copied = false;
+    auto check = [&] {
+      copied = copied || (run.size() >= 16 * kBlock &&
+                          (reinterpret_cast<uintptr_t>(run.data()) - run_offset) % kBlock != 0);
+    };
+    for (std::string_view piece : data.pieces()) {
+      if (!run.empty() && piece.data() == run.data() + run.size()) {
+        run = std::string_view(run.data(), run.size() + piece.size());
+      } else {
+        check();
+        run = piece;
+        run_offset = offset;
+      }
+      offset += piece.size();
+    }
+    check();
+    std::lock_guard lock(mu_);
+    if (copied) copied_.push_back(key);
+  }
+
+  ObjectStore& inner_;
+  mutable std::mutex mu_;
+  std::vector<std::string> copied_;
+};
 
 class LogManagerTest : public ::testing::Test {
  protected:
@@ -253,7 +316,8 @@ class LogManagerTest : public ::testing::Test {
   asio::io_context io_;
   asio::thread_pool pool_{2};
   MemoryObjectStore objects_;
-  FaultInjectingObjectStore faulty_{objects_};
+  CopiedRunRecorder recorder_{objects_};
+  FaultInjectingObjectStore faulty_{recorder_};
   std::unique_ptr<EmbeddedMetadataStore> metadata_;
   std::unique_ptr<FaultInjectingMetadataStore> faulty_metadata_;  // what logs_ uses
   cluster::TopicInfo topic_;
@@ -356,7 +420,8 @@ TEST_F(LogManagerTest, AppendsBeyondOneBufferFlushAsOneRangeInOrder) {
 }
 
 // With a range alignment (the embedded store's direct I/O), large ranges sit
-// at aligned positions in the object; everything reads back as produced.
+// in the object at their offset in the segment they will be compacted into,
+// modulo the alignment; everything reads back as produced.
 TEST_F(LogManagerTest, AlignedWalRangesReadBackFromMemoryAndFromTheObject) {
   options_.flush_interval = std::chrono::milliseconds(50);
   options_.wal_range_alignment = 4096;
@@ -374,7 +439,8 @@ TEST_F(LogManagerTest, AlignedWalRangesReadBackFromMemoryAndFromTheObject) {
   const std::vector<WalRange> ranges = WalIndex(wal[0]);
   ASSERT_EQ(ranges.size(), 2u);
   ASSERT_GE(ranges[1].length, 16 * 4096u);
-  EXPECT_EQ(ranges[1].position % 4096, 0u);
+  EXPECT_EQ(ranges[1].position % 4096, kSegmentHeaderSize);
+  EXPECT_TRUE(recorder_.CopiedUploads().empty());
   std::vector<std::string> expected_large;
   for (int r = 0; r < 8000; ++r) expected_large.push_back("l-v" + std::to_string(r));
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"s-v0", "s-v1", "s-v2"}));  // cached
@@ -382,6 +448,38 @@ TEST_F(LogManagerTest, AlignedWalRangesReadBackFromMemoryAndFromTheObject) {
   Restart();
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"s-v0", "s-v1", "s-v2"}));  // from the object
   EXPECT_EQ(ReadValues(*logs_, 1, 0), expected_large);
+}
+
+// Append buffers start where their batches will lie in the compacted
+// segment, so neither the WAL objects nor the segments have a large run of
+// bytes the embedded store would have to copy, whichever flush a segment
+// starts at.
+TEST_F(LogManagerTest, WalObjectsAndSegmentsAreUploadedFromMemoryAtTheirAlignment) {
+  options_.wal_range_alignment = 4096;
+  options_.compacted_segment_bytes = 512 * 1024;  // three of the flushes below
+  options_.compaction_interval = std::chrono::minutes(10);  // compacted by size only
+  Restart();
+  CreateTopic();
+  constexpr int kFlushes = 7;
+  for (int f = 0; f < kFlushes; ++f) {
+    std::vector<AppendResult> appends;
+    for (int32_t p = 0; p < topic_.partitions; ++p) {
+      const std::string tag = "f" + std::to_string(f) + "p" + std::to_string(p);
+      appends.push_back(logs_->Append(topic_.name, p, kafka::Records::FromString(Batch(8000, 1000, tag)), 1 << 20));
+      ASSERT_EQ(appends.back().error, ErrorCode::kNone);
+    }
+    ASSERT_TRUE(RunUntil([&] {
+      return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
+    }));
+  }
+  // Two segments of three flushes per partition; the seventh stays in the WAL.
+  ASSERT_TRUE(RunUntil([&] {
+    const std::vector<std::string> keys = Objects("default/orders/");
+    return std::count_if(keys.begin(), keys.end(), [](const std::string& k) { return k.ends_with(".kfs"); }) == 4;
+  }));
+  EXPECT_EQ(recorder_.CopiedUploads(), std::vector<std::string>{});
+  EXPECT_EQ(ReadValues(*logs_, 1, 6 * 8000).front(), "f6p1-v0");
+  EXPECT_EQ(ReadValues(*logs_, 0, 0).size(), 7 * 8000u);
 }
 
 TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCollectedWhole) {

@@ -130,9 +130,9 @@ TEST(LocalDirObjectStoreTest, FileSystemsWithoutDirectIoStoreObjectsToo) {
   fs::remove_all(root);
 }
 
-// Pieces that lie aligned in memory and in the object are written from where
-// they are, the others through the staging buffer: whatever the mix, the
-// object holds the pieces' bytes in order.
+// Pieces that lie at the same offset modulo the block in memory and in the
+// object are written from where they are, the others through the staging
+// buffer: whatever the mix, the object holds the pieces' bytes in order.
 TEST(LocalDirObjectStoreTest, AlignedAndUnalignedPiecesAreStoredInOrder) {
   constexpr size_t kAlign = LocalDirObjectStore::kDirectIoAlignment;
   struct AlignedFree {
@@ -153,6 +153,9 @@ TEST(LocalDirObjectStoreTest, AlignedAndUnalignedPiecesAreStoredInOrder) {
       {at(1, (3 << 20) + 5), at(0, 1 << 20)},
       // aligned in memory but not in the object
       {header, at(0, 3 * kAlign)},
+      // at the same offset past a block boundary in memory and in the object
+      // (a segment's body after its header), then a piece adjacent in memory
+      {header, at(16, 5 * kAlign), at(16 + 5 * kAlign, 2 * kAlign + 9)},
       // smaller than a block
       {at(0, 100)},
   };

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <memory>
 
 #include "storage/big_endian.h"
 #include "common/crc32c.h"
@@ -116,12 +119,20 @@ TEST(WalFormatTest, RoundTripOfThreePartitionsFromTwoTopics) {
   EXPECT_EQ(records, SampleRecords(40));
 }
 
-TEST(WalFormatTest, AlignedBuilderStartsLargeRangesAtMultiplesOfTheAlignment) {
+TEST(WalFormatTest, AlignedBuilderStartsLargeRangesAtTheirMemoryAddressModuloTheAlignment) {
   constexpr size_t kAlignment = 4096;
-  const std::string small = SampleBatch(0, 3);                // far below 16 alignments
-  const std::string large = LargeBatch(100, 80);              // above them
-  const std::string large_too = LargeBatch(500, 70);
-  ASSERT_GE(large.size(), 16 * kAlignment);
+  const std::string small = SampleBatch(0, 3);  // far below 16 alignments
+  const std::string large_batch = LargeBatch(100, 80);  // above them
+  const std::string large_too_batch = LargeBatch(500, 70);
+  ASSERT_GE(large_batch.size(), 16 * kAlignment);
+  // The large ones in memory 100 bytes past a block boundary, and on one.
+  std::unique_ptr<char, decltype(&std::free)> memory(static_cast<char*>(std::aligned_alloc(kAlignment, 4 << 20)),
+                                                     &std::free);
+  char* const base = memory.get();
+  std::memcpy(base + kAlignment + 100, large_batch.data(), large_batch.size());
+  std::memcpy(base + (2 << 20), large_too_batch.data(), large_too_batch.size());
+  const std::string_view large(base + kAlignment + 100, large_batch.size());
+  const std::string_view large_too(base + (2 << 20), large_too_batch.size());
   WalBuilder builder(kAlignment);
   ASSERT_TRUE(builder.Add("t", 0, small).ok());
   ASSERT_TRUE(builder.Add("t", 1, large).ok());
@@ -134,7 +145,7 @@ TEST(WalFormatTest, AlignedBuilderStartsLargeRangesAtMultiplesOfTheAlignment) {
   const std::vector<WalRange>& ranges = encoded->ranges;
   ASSERT_EQ(ranges.size(), 3u);
   EXPECT_EQ(ranges[0].position, kWalHeaderSize);  // small: back to back with the header
-  EXPECT_EQ(ranges[1].position % kAlignment, 0u);
+  EXPECT_EQ(ranges[1].position % kAlignment, 100u);
   EXPECT_EQ(ranges[2].position % kAlignment, 0u);
   // Zero bytes fill the gaps.
   const size_t gap_start = ranges[0].position + ranges[0].length;
@@ -146,10 +157,10 @@ TEST(WalFormatTest, AlignedBuilderStartsLargeRangesAtMultiplesOfTheAlignment) {
   Status s = ParseWalIndex(bytes, &parsed);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(parsed, ranges);
-  const std::string* added[] = {&small, &large, &large_too};
+  const std::string_view added[] = {small, large, large_too};
   for (size_t i = 0; i < parsed.size(); ++i) {
     std::string_view range_bytes = std::string_view(bytes).substr(parsed[i].position, parsed[i].length);
-    EXPECT_EQ(range_bytes, *added[i]);
+    EXPECT_EQ(range_bytes, added[i]);
     std::vector<BatchLocation> batches;
     EXPECT_TRUE(ParseWalRange(range_bytes, parsed[i], &batches).ok());
   }
