@@ -50,6 +50,9 @@ constexpr int64_t kOrphanAgeMs = 10 * 60 * 1000;
 constexpr auto kOrphanScanPeriod = std::chrono::minutes(5);
 // Compacted bytes after which WAL garbage is collected before its period is up.
 constexpr uint64_t kGarbageToCollect = 64ull * 1024 * 1024;
+// Largest append buffer but for a batch that needs more: the size of a
+// request frame at librdkafka's default message.max.bytes, pooled likewise.
+constexpr size_t kMaxAppendBufferBytes = 1024 * 1024;
 // A partition whose compaction failed is not tried again sooner.
 constexpr auto kCompactionRetryDelay = std::chrono::seconds(1);
 // Longest wait for the WAL index to catch up (the watch normally delivers a
@@ -398,9 +401,14 @@ std::string& LogManager::AppendBufferWithRoom(Partition& p, size_t more) const {
     if (last.capacity() - last.size() >= more) return last;
   }
   // A partition's flushes tend to be alike, so the first buffer is sized like
-  // the last flush; the ones after it grow geometrically.
-  const size_t wanted =
-      p.append_buffers.empty() ? p.last_flushed_bytes : 2 * p.append_buffers.back().bytes->capacity();
+  // the last flush; the ones after it grow geometrically, up to a bound: busy
+  // partitions then all take buffers of one size, the size the pool holds
+  // idle (flush sizes wander with the disk's pace, and a pooled buffer serves
+  // only requests of about its size: every miss is a fresh mapping, faulted
+  // in page by page).
+  const size_t wanted = std::min(
+      kMaxAppendBufferBytes,
+      p.append_buffers.empty() ? p.last_flushed_bytes : 2 * p.append_buffers.back().bytes->capacity());
   // Only pooled buffers are aligned: for a small one the padding would cost
   // more than the copy it saves. The padding comes out of `wanted` (a size
   // class the pool has buffers of), not on top of it.
