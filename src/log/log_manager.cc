@@ -66,6 +66,17 @@ int64_t NowMs() {
 
 // Holds while the partition lease is the one this broker's tenure took: a
 // lease that expired (even if this broker took it again since) fails it.
+// When the WAL object at `key` was uploaded (its name begins with the unix
+// ms); nullopt for a key that is not a WAL object's.
+std::optional<int64_t> WalObjectCreatedMs(const std::string& key) {
+  ParsedWalKey parsed;
+  if (!ParseWalKey(key, &parsed)) return std::nullopt;
+  int64_t created_ms = 0;
+  auto [end, error] = std::from_chars(parsed.name.data(), parsed.name.data() + parsed.name.size(), created_ms);
+  if (error != std::errc() || end == parsed.name.data() || *end != '-') return std::nullopt;
+  return created_ms;
+}
+
 Compare LeaseHeld(const std::string& topic, int32_t partition, const cluster::OwnershipToken& token) {
   return Compare::CreateRevisionEquals(keys::PartitionLeaseKey(topic, partition), token.lease_revision);
 }
@@ -569,8 +580,9 @@ asio::awaitable<void> LogManager::FlushWal() {
   unflushed_bytes_ -= flushing_bytes;
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
+  const int64_t created_ms = NowMs();
   const std::string name =
-      fmt::format("{:013d}-{}-{:016x}-{:010d}", NowMs(), options_.broker_id, wal_name_nonce_, wal_sequence_++);
+      fmt::format("{:013d}-{}-{:016x}-{:010d}", created_ms, options_.broker_id, wal_name_nonce_, wal_sequence_++);
   const std::string object_key = WalObjectKey(options_.object_namespace, options_.broker_id, name);
 
   auto upload = [&]() {
@@ -606,11 +618,17 @@ asio::awaitable<void> LogManager::FlushWal() {
     co_await turn.Wait(std::chrono::steady_clock::time_point::max());
   }
 
+  // Garbage collection takes an object whose records are not all there for
+  // complete once it is kOrphanAgeMs old: no commit may start that late.
+  Status committable = uploaded;
+  if (committable.ok() && NowMs() - created_ms > kOrphanAgeMs / 2) {
+    committable = Status::Timeout("write-ahead object " + object_key + " was uploaded too long ago to be committed");
+  }
   std::vector<FlushPart*> to_commit;
   for (FlushPart& part : parts) {
     Partition& p = *part.p;
-    if (!uploaded.ok()) {
-      part.status = uploaded;
+    if (!committable.ok()) {
+      part.status = committable;
     } else if (p.dropped) {
       part.status = Status::NotFound("topic was deleted");
     } else if (p.high_watermark != part.base) {
@@ -639,7 +657,8 @@ asio::awaitable<void> LogManager::FlushWal() {
   std::vector<std::function<void()>> commits;
   for (size_t chunk = 0; chunk < chunks.size(); ++chunk) {
     commits.push_back([&, chunk] {
-      chunk_txns[chunk] = CommitWal(object_key, keys::WalObjectRecordKey(name, std::to_string(chunk)), chunks[chunk]);
+      chunk_txns[chunk] = CommitWal(
+          object_key, keys::WalObjectRecordKey(name, keys::WalObjectRecordPart(chunk, chunks.size())), chunks[chunk]);
     });
   }
   co_await RunAllBlocking(pool_, commits);
@@ -1522,14 +1541,20 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     if (!out.first.ok()) return out;
     // Records by object: a record key is the object's record prefix + part.
     std::map<std::string, std::vector<WalObjectRecord>> by_prefix;
+    std::map<std::string, size_t> parts_expected;  // by prefix: the flush's transaction count
     for (const KeyValue& kv : kvs) {
       if (keys::IsWalIndexMarkerKey(kv.key)) continue;
+      const size_t part_start = kv.key.rfind('/') + 1;
+      const std::string prefix = kv.key.substr(0, part_start);
+      if (std::optional<size_t> count = keys::WalObjectRecordPartCount(std::string_view(kv.key).substr(part_start))) {
+        parts_expected[prefix] = std::max(parts_expected[prefix], *count);
+      }
       Result<WalObjectRecord> record = DecodeWalObjectRecord(kv.value);
       if (!record.ok()) {
         spdlog::error("unreadable WAL object record key={} error=\"{}\"", kv.key, record.status().ToString());
         continue;
       }
-      by_prefix[kv.key.substr(0, kv.key.rfind('/') + 1)].push_back(std::move(*record));
+      by_prefix[prefix].push_back(std::move(*record));
     }
     // What each topic's id is now (none: the topic is gone; an unreadable
     // record keeps the topic's ranges), and where each partition's WAL starts.
@@ -1599,7 +1624,16 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
       doomed_records.clear();
       return status;
     };
+    const int64_t cutoff_ms = NowMs() - kOrphanAgeMs;
     for (const auto& [prefix, records] : by_prefix) {
+      // A transaction of the object's flush still on its way would commit
+      // ranges (and acknowledge their records) in a deleted object.
+      auto expected = parts_expected.find(prefix);
+      const std::optional<int64_t> created_ms = WalObjectCreatedMs(records.front().object_key);
+      if (expected != parts_expected.end() && records.size() < expected->second &&
+          (!created_ms || *created_ms > cutoff_ms)) {
+        continue;
+      }
       bool referenced = false;
       for (const WalObjectRecord& record : records) {
         referenced = referenced || std::any_of(record.ranges.begin(), record.ranges.end(), live);
@@ -1616,13 +1650,10 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     // was fenced before its commit), so no record names them.
     std::set<std::string> recorded;
     for (const auto& [prefix, records] : by_prefix) recorded.insert(records.front().object_key);
-    const int64_t cutoff_ms = NowMs() - kOrphanAgeMs;
     for (const ObjectInfo& object : listed) {
-      ParsedWalKey parsed;
-      if (recorded.count(object.key) || !ParseWalKey(object.key, &parsed)) continue;
-      int64_t created_ms = 0;
-      auto [end, error] = std::from_chars(parsed.name.data(), parsed.name.data() + parsed.name.size(), created_ms);
-      if (error != std::errc() || end == parsed.name.data() || *end != '-' || created_ms > cutoff_ms) continue;
+      if (recorded.count(object.key)) continue;
+      const std::optional<int64_t> created_ms = WalObjectCreatedMs(object.key);
+      if (!created_ms || *created_ms > cutoff_ms) continue;
       spdlog::warn("deleting a write-ahead object that was never committed key={}", object.key);
       doomed_objects.push_back(object.key);
       if (doomed_objects.size() == kMaxGetsPerTxn) {

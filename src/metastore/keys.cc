@@ -1,5 +1,6 @@
 #include "metastore/keys.h"
 
+#include <charconv>
 #include <ctime>
 #include <limits>
 #include <utility>
@@ -104,6 +105,24 @@ std::string WalStartKey(std::string_view topic, int32_t partition) {
 
 std::string WalObjectRecordKey(std::string_view object_name, std::string_view part) {
   return Join({kWalObjects, object_name, "/", part});
+}
+
+std::string WalObjectRecordPart(size_t index, size_t count) { return fmt::format("{}of{}", index, count); }
+
+std::optional<size_t> WalObjectRecordPartCount(std::string_view part) {
+  const size_t of = part.find("of");
+  if (of == std::string_view::npos || of == 0) return std::nullopt;
+  size_t index = 0;
+  size_t count = 0;
+  const std::string_view index_text = part.substr(0, of);
+  const std::string_view count_text = part.substr(of + 2);
+  auto [index_end, index_error] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+  auto [count_end, count_error] = std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
+  if (index_error != std::errc() || index_end != index_text.data() + index_text.size() || count_error != std::errc() ||
+      count_end != count_text.data() + count_text.size() || index >= count) {
+    return std::nullopt;
+  }
+  return count;
 }
 
 std::string WalIndexMarkerKey(int32_t broker_id) {

@@ -42,6 +42,13 @@ std::string WalStartKey(std::string_view topic, int32_t partition);
 // object is deleted once every range of its records is below its partition's
 // WAL start or belongs to a topic that is gone.
 std::string WalObjectRecordKey(std::string_view object_name, std::string_view part);
+// The part of the record key of transaction `index` of the `count` a flush
+// commits: "{index}of{count}". An object is complete, and may be collected,
+// once all its parts are there: until then one may still be on its way.
+std::string WalObjectRecordPart(size_t index, size_t count);
+// The count of a part WalObjectRecordPart wrote; nullopt for any other part
+// (builds before it wrote "{index}" and are taken as complete).
+std::optional<size_t> WalObjectRecordPartCount(std::string_view part);
 // /kafscale/wal-objects/~marker/{broker}: written to learn when the watch of
 // WAL object records has delivered everything committed before; not a record
 // ('~' starts no object name).

@@ -520,6 +520,44 @@ TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCo
   EXPECT_EQ(ReadValues(*logs_, 199, 0), (std::vector<std::string>{"p199-v0", "q199-v0"}));
 }
 
+// A flush of many partitions commits in several transactions at once. While
+// one of them is still on its way the others may be compacted already; the
+// object must stay until every transaction is recorded (or it is older than
+// any commit can be), else the late one acknowledges records in a deleted
+// object.
+TEST_F(LogManagerTest, AnObjectIsCollectedOnlyOnceEveryTransactionOfItsFlushIsRecorded) {
+  topic_.partitions = 200;
+  options_.flush_interval = std::chrono::milliseconds(50);
+  options_.compaction_interval = std::chrono::milliseconds(0);
+  Restart();
+  CreateTopic();
+  std::vector<AppendResult> appends;
+  for (int32_t p = 0; p < topic_.partitions; ++p) {
+    appends.push_back(
+        logs_->Append(topic_.name, p, kafka::Records::FromString(Batch(1, 1000, "p" + std::to_string(p))), 1 << 20));
+  }
+  ASSERT_TRUE(RunUntil([&] {
+    return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
+  }));
+  std::vector<KeyValue> records;
+  ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
+  std::erase_if(records, [](const KeyValue& kv) { return keys::IsWalIndexMarkerKey(kv.key); });
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_TRUE(records.back().key.ends_with("/3of4")) << records.back().key;
+  // The last transaction has not landed yet.
+  ASSERT_TRUE(metadata_->Delete(records.back().key).ok());
+
+  for (int32_t p = 0; p < topic_.partitions; ++p) ASSERT_TRUE(WaitCompacted(p)) << p;
+  io_.restart();
+  io_.run_for(std::chrono::seconds(3));  // garbage is collected every second
+  EXPECT_EQ(WalObjects().size(), 1u);
+  EXPECT_EQ(WalObjectRecords().size(), 3u);
+
+  ASSERT_TRUE(metadata_->Put(records.back().key, records.back().value).ok());
+  ASSERT_TRUE(RunUntil([&] { return WalObjects().empty(); }));
+  EXPECT_TRUE(WalObjectRecords().empty());
+}
+
 TEST_F(LogManagerTest, CompactionMovesWalRangesIntoSegmentsAndDeletesTheObjects) {
   options_.compaction_interval = std::chrono::milliseconds(0);
   options_.flush_interval = std::chrono::hours(1);

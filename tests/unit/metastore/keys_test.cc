@@ -97,6 +97,12 @@ TEST(WalKeysTest, WalStartAndObjectRecordKeysAreToldApart) {
   EXPECT_EQ(keys::NextOffsetKey("t", 1).rfind(keys::PartitionDataPrefix("t", 1), 0), 0u);
   EXPECT_NE(keys::NextOffsetKey("t", 10).rfind(keys::PartitionDataPrefix("t", 1), 0), 0u);
   EXPECT_EQ(keys::WalObjectRecordKey("obj", "0"), "/kafscale/wal-objects/obj/0");
+  EXPECT_EQ(keys::WalObjectRecordPart(2, 4), "2of4");
+  EXPECT_EQ(keys::WalObjectRecordPartCount(keys::WalObjectRecordPart(2, 4)), 4u);
+  EXPECT_EQ(keys::WalObjectRecordPartCount("0of1"), 1u);
+  for (const char* other : {"0", "3", "of4", "4of4", "1of", "-1of4", "1of4x", "1 of4"}) {
+    EXPECT_EQ(keys::WalObjectRecordPartCount(other), std::nullopt) << other;
+  }
   EXPECT_EQ(keys::WalIndexMarkerKey(7), "/kafscale/wal-objects/~marker/7");
   EXPECT_EQ(keys::WalIndexMarkerKey(7).rfind(keys::WalObjectsPrefix(), 0), 0u);  // seen by the records' watch
   EXPECT_TRUE(keys::IsWalIndexMarkerKey(keys::WalIndexMarkerKey(7)));
