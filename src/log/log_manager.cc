@@ -100,9 +100,10 @@ struct AppendBuffer {
   std::string_view batches() const { return std::string_view(*bytes).substr(start); }
 };
 
-// Where compaction will cut a partition's WAL ranges into segments, by its
-// rule (Compact): from the oldest range on until the segment holds
-// compacted_segment_bytes or kMaxRangesPerCompaction ranges. Append buffers
+// Where compaction cuts a partition's WAL ranges into segments (Compact
+// takes its ranges by this rule, the append path predicts with it): from the
+// oldest range on until the segment holds compacted_segment_bytes or
+// kMaxRangesPerCompaction ranges. Append buffers
 // start at the alignment their first byte will have in that segment (the
 // WAL object pads to match), so the embedded store writes the batches with
 // direct I/O from memory twice: in the WAL object, then in the segment. A
@@ -112,9 +113,13 @@ struct SegmentPlan {
   uint64_t bytes = 0;  // of the ranges already in the segment being filled
   size_t ranges = 0;
 
-  void AddRange(uint64_t length, uint64_t segment_bytes) {
+  // Adds the next range; true when it completes the segment (the plan then
+  // starts the next one).
+  bool AddRange(uint64_t length, uint64_t segment_bytes) {
     bytes += length;
-    if (bytes >= segment_bytes || ++ranges >= kMaxRangesPerCompaction) *this = SegmentPlan{};
+    if (bytes < segment_bytes && ++ranges < kMaxRangesPerCompaction) return false;
+    *this = SegmentPlan{};
+    return true;
   }
 };
 
@@ -1415,13 +1420,12 @@ asio::awaitable<void> LogManager::Compact(std::shared_ptr<Partition> p) {
   // The oldest WAL ranges, contiguous, up to about a segment's worth.
   std::vector<int64_t> bases;
   int64_t end = from;
-  uint64_t bytes = 0;
+  SegmentPlan cut;
   for (auto it = p->extents.find(from); it != p->extents.end() && it->second.in_wal && it->first == end;
        ++it) {
     bases.push_back(it->first);
     end = it->second.last_offset + 1;
-    bytes += it->second.length;
-    if (bytes >= options_.compacted_segment_bytes || bases.size() >= kMaxRangesPerCompaction) break;
+    if (cut.AddRange(it->second.length, options_.compacted_segment_bytes)) break;
   }
   std::vector<std::shared_ptr<const LoadedSegment>> ranges;
   Status status;

@@ -85,10 +85,7 @@ bool ParseBrokerId(std::string_view text, int32_t* out) {
   return error == std::errc() && end == text.data() + text.size();
 }
 
-}  // namespace
-
-namespace {
-
+// Zero bytes before an aligned range (WalBuilder's range alignment).
 constexpr std::array<char, WalBuilder::kMaxRangeAlignment> kZeroPadding{};
 
 bool IsPadding(std::string_view piece) { return piece.data() == kZeroPadding.data(); }

@@ -215,6 +215,21 @@ class LogManagerTest : public ::testing::Test {
     });
   }
 
+  // Appends a batch of `count` records tagged `tag` + the partition number to
+  // every partition at once, then waits until each append is durable.
+  void AppendToEveryPartition(int count, const std::string& tag) {
+    std::vector<AppendResult> appends;
+    for (int32_t p = 0; p < topic_.partitions; ++p) {
+      appends.push_back(logs_->Append(topic_.name, p,
+                                      kafka::Records::FromString(Batch(count, 1000, tag + std::to_string(p))), 1 << 20));
+      ASSERT_EQ(appends.back().error, ErrorCode::kNone);
+    }
+    ASSERT_TRUE(RunUntil([&] {
+      return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
+    }));
+    for (const AppendResult& a : appends) ASSERT_TRUE(a.ticket->status.ok()) << a.ticket->status.ToString();
+  }
+
   // Runs the io_context until `done` holds or 10 s pass; returns `done()`.
   bool RunUntil(const std::function<bool()>& done) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -462,15 +477,7 @@ TEST_F(LogManagerTest, WalObjectsAndSegmentsAreUploadedFromMemoryAtTheirAlignmen
   CreateTopic();
   constexpr int kFlushes = 7;
   for (int f = 0; f < kFlushes; ++f) {
-    std::vector<AppendResult> appends;
-    for (int32_t p = 0; p < topic_.partitions; ++p) {
-      const std::string tag = "f" + std::to_string(f) + "p" + std::to_string(p);
-      appends.push_back(logs_->Append(topic_.name, p, kafka::Records::FromString(Batch(8000, 1000, tag)), 1 << 20));
-      ASSERT_EQ(appends.back().error, ErrorCode::kNone);
-    }
-    ASSERT_TRUE(RunUntil([&] {
-      return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
-    }));
+    ASSERT_NO_FATAL_FAILURE(AppendToEveryPartition(8000, "f" + std::to_string(f) + "p"));
   }
   // Two segments of three flushes per partition; the seventh stays in the WAL.
   ASSERT_TRUE(RunUntil([&] {
@@ -490,21 +497,10 @@ TEST_F(LogManagerTest, AFlushOfManyPartitionsCommitsInSeveralTransactionsAndIsCo
   options_.flush_interval = std::chrono::milliseconds(50);
   Restart();
   CreateTopic();
-  auto append_to_all = [&](const std::string& prefix) {
-    std::vector<AppendResult> appends;
-    for (int32_t p = 0; p < topic_.partitions; ++p) {
-      appends.push_back(logs_->Append(topic_.name, p,
-                                      kafka::Records::FromString(Batch(1, 1000, prefix + std::to_string(p))), 1 << 20));
-    }
-    ASSERT_TRUE(RunUntil([&] {
-      return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
-    }));
-    for (const AppendResult& a : appends) ASSERT_TRUE(a.ticket->status.ok()) << a.ticket->status.ToString();
-  };
-  append_to_all("p");
+  ASSERT_NO_FATAL_FAILURE(AppendToEveryPartition(1, "p"));
   EXPECT_EQ(WalObjects().size(), 1u);
   EXPECT_EQ(logs_->counters().wal_commit_txns, 4u);  // 64 + 64 + 64 + 8 first commits
-  append_to_all("q");
+  ASSERT_NO_FATAL_FAILURE(AppendToEveryPartition(1, "q"));
   EXPECT_EQ(WalObjects().size(), 2u);
   EXPECT_EQ(logs_->counters().wal_commit_txns, 6u);  // 128 + 72
   EXPECT_EQ(WalObjectRecords().size(), 6u);
@@ -531,14 +527,7 @@ TEST_F(LogManagerTest, AnObjectIsCollectedOnlyOnceEveryTransactionOfItsFlushIsRe
   options_.compaction_interval = std::chrono::milliseconds(0);
   Restart();
   CreateTopic();
-  std::vector<AppendResult> appends;
-  for (int32_t p = 0; p < topic_.partitions; ++p) {
-    appends.push_back(
-        logs_->Append(topic_.name, p, kafka::Records::FromString(Batch(1, 1000, "p" + std::to_string(p))), 1 << 20));
-  }
-  ASSERT_TRUE(RunUntil([&] {
-    return std::all_of(appends.begin(), appends.end(), [](const AppendResult& a) { return a.ticket->done; });
-  }));
+  ASSERT_NO_FATAL_FAILURE(AppendToEveryPartition(1, "p"));
   std::vector<KeyValue> records;
   ASSERT_TRUE(metadata_->Range(keys::WalObjectsPrefix(), &records).ok());
   std::erase_if(records, [](const KeyValue& kv) { return keys::IsWalIndexMarkerKey(kv.key); });
