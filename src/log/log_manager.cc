@@ -32,10 +32,13 @@ using kafka::ErrorCode;
 namespace {
 // Index entry every this many messages, as the original KafScale.
 constexpr int32_t kIndexInterval = 100;
-// Flushes started and not yet committed: a slow PUT (S3's tail is several
-// flush intervals) must not delay the flushes after it, but when commits are
-// the slower stage, flushes should grow rather than queue for them.
-constexpr int kMaxFlushesInFlight = 3;
+// WAL uploads at once: a slow PUT (S3's tail is several flush intervals)
+// must not delay the flushes after it.
+constexpr int kMaxUploadsInFlight = 4;
+// Flushes of one partition started and not yet committed: they commit one
+// after another, so when commits are the slower stage its batches should
+// gather for the next flush rather than queue in small ones.
+constexpr size_t kMaxFlushesInFlightPerPartition = 3;
 // etcd's default limit on the compares, and on the ops, of one transaction.
 constexpr size_t kMaxTxnOps = 128;
 // How often the compactor looks for partitions due, at most.
@@ -64,8 +67,6 @@ int64_t NowMs() {
       .count();
 }
 
-// Holds while the partition lease is the one this broker's tenure took: a
-// lease that expired (even if this broker took it again since) fails it.
 // When the WAL object at `key` was uploaded (its name begins with the unix
 // ms); nullopt for a key that is not a WAL object's.
 std::optional<int64_t> WalObjectCreatedMs(const std::string& key) {
@@ -77,6 +78,28 @@ std::optional<int64_t> WalObjectCreatedMs(const std::string& key) {
   return created_ms;
 }
 
+// Whether every commit transaction of one flush recorded its part.
+class RecordPartTally {
+ public:
+  void Add(const keys::WalObjectRecordPartName& part) {
+    count_ = std::max(count_, part.count);
+    auto& [seen, needed] = parts_[part.index];
+    ++seen;
+    needed = std::max<size_t>(part.splits, 1);
+  }
+  bool Complete() const {
+    size_t complete = 0;
+    for (const auto& [index, seen_needed] : parts_) complete += seen_needed.first >= seen_needed.second ? 1 : 0;
+    return complete >= count_;
+  }
+
+ private:
+  size_t count_ = 0;
+  std::map<size_t, std::pair<size_t, size_t>> parts_;  // by index: records seen, records it needs
+};
+
+// Holds while the partition lease is the one this broker's tenure took: a
+// lease that expired (even if this broker took it again since) fails it.
 Compare LeaseHeld(const std::string& topic, int32_t partition, const cluster::OwnershipToken& token) {
   return Compare::CreateRevisionEquals(keys::PartitionLeaseKey(topic, partition), token.lease_revision);
 }
@@ -173,7 +196,11 @@ struct LogManager::Partition {
   bool awaiting_flush = false;  // in LogManager::awaiting_flush_
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
   bool handing_over = false;            // giving up ownership: appends refused until flushed
-  std::deque<uint64_t> flushes_in_flight;  // WAL flushes holding its batches: their lengths, oldest first
+  struct FlushInFlight {
+    uint64_t flush = 0;  // LogManager::flushes_started_ when it started
+    uint64_t bytes = 0;
+  };
+  std::deque<FlushInFlight> flushes_in_flight;  // WAL flushes holding its batches, oldest first
   SegmentPlan segment_plan;                // over the committed ranges and those in flight
   bool wal_start_storing = false;       // a flush in flight stores wal_start
   Status last_flush_error;              // why the last failed flush failed
@@ -194,6 +221,7 @@ struct LogManager::FlushPart {
   std::vector<AppendBuffer> buffers;  // the batches; cached as the WAL range once committed
   std::vector<PendingBatch> batches;
   std::shared_ptr<FlushTicket> ticket;
+  uint64_t bytes = 0;  // held against max_buffered_bytes until it is finished
   int64_t base = 0;
   int64_t next = 0;
   bool store_wal_start = false;  // first WAL commit: also record where WAL data starts
@@ -534,15 +562,24 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
 
 void LogManager::RequestFlush() {
   flush_requested_ = true;
-  if (flushes_in_flight_ >= kMaxFlushesInFlight) return;  // an upload or commit finishing starts it
+  if (uploads_in_flight_ >= kMaxUploadsInFlight) return;  // an upload finishing starts it
   ++flushes_in_flight_;
+  ++uploads_in_flight_;
   asio::co_spawn(executor_, [this]() { return FlushWal(); }, asio::detached);
 }
 
-asio::awaitable<void> LogManager::FlushWal() {
-  flush_requested_ = false;
+// One WAL object being flushed.
+struct LogManager::WalFlush {
+  uint64_t number = 0;
+  std::string name;        // of its records in the metadata store
+  std::string object_key;  // in the object store
+  int64_t created_ms = 0;
+  Status uploaded;
+  size_t record_count = 0;  // commit transactions planned; each writes one record part
+};
+
+std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t flush_number, uint64_t* bytes) {
   std::vector<FlushPart> parts;
-  uint64_t flushing_bytes = 0;
   // Only partitions that appended since their last flush, in (topic,
   // partition) order as the WAL object lays them out.
   std::vector<std::shared_ptr<Partition>> appended = std::move(awaiting_flush_);
@@ -553,7 +590,9 @@ asio::awaitable<void> LogManager::FlushWal() {
   for (std::shared_ptr<Partition>& p : appended) {
     p->awaiting_flush = false;
     if (p->pending.empty() || p->dropped) continue;
-    if (!p->owner) {  // its batches wait for ownership to come back or to be dropped
+    // Its batches wait for ownership to come back (or to be dropped), or for
+    // its earlier flushes to commit.
+    if (!p->owner || p->flushes_in_flight.size() >= kMaxFlushesInFlightPerPartition) {
       p->awaiting_flush = true;
       awaiting_flush_.push_back(p);
       continue;
@@ -562,7 +601,8 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.p = p;
     part.buffers = std::move(p->append_buffers);
     p->last_flushed_bytes = p->appended_bytes;
-    flushing_bytes += p->appended_bytes;
+    part.bytes = p->appended_bytes;
+    *bytes += p->appended_bytes;
     part.batches = std::move(p->pending);
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
@@ -570,25 +610,35 @@ asio::awaitable<void> LogManager::FlushWal() {
     part.store_wal_start = !p->wal_start_stored && !p->wal_start_storing;
     part.token = *p->owner;
     p->wal_start_storing = p->wal_start_storing || part.store_wal_start;
-    p->flushes_in_flight.push_back(p->appended_bytes);
+    p->flushes_in_flight.push_back({flush_number, p->appended_bytes});
     p->segment_plan.AddRange(p->appended_bytes, options_.compacted_segment_bytes);
     p->append_buffers.clear();
     p->appended_bytes = 0;
     p->pending.clear();
     parts.push_back(std::move(part));
   }
+  return parts;
+}
+
+asio::awaitable<void> LogManager::FlushWal() {
+  flush_requested_ = false;
+  WalFlush flush;
+  flush.number = flushes_started_;
+  uint64_t flushing_bytes = 0;
+  std::vector<FlushPart> parts = TakeFlushParts(flush.number, &flushing_bytes);
   if (parts.empty()) {
+    --uploads_in_flight_;
     --flushes_in_flight_;
     co_return;
   }
-  const uint64_t flush_number = flushes_started_++;
+  ++flushes_started_;
   unflushed_bytes_ -= flushing_bytes;
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
-  const int64_t created_ms = NowMs();
-  const std::string name =
-      fmt::format("{:013d}-{}-{:016x}-{:010d}", created_ms, options_.broker_id, wal_name_nonce_, wal_sequence_++);
-  const std::string object_key = WalObjectKey(options_.object_namespace, options_.broker_id, name);
+  flush.created_ms = NowMs();
+  flush.name = fmt::format("{:013d}-{}-{:016x}-{:010d}", flush.created_ms, options_.broker_id, wal_name_nonce_,
+                           wal_sequence_++);
+  flush.object_key = WalObjectKey(options_.object_namespace, options_.broker_id, flush.name);
 
   auto upload = [&]() {
     WalBuilder builder(options_.wal_range_alignment);
@@ -607,49 +657,48 @@ asio::awaitable<void> LogManager::FlushWal() {
                                               range.length};
     }
     const std::vector<std::string_view> pieces = encoded->Pieces();
-    return std::pair<Status, uint64_t>{objects_.PutIfAbsent(object_key, ObjectBody(pieces)), encoded->size()};
+    return std::pair<Status, uint64_t>{objects_.PutIfAbsent(flush.object_key, ObjectBody(pieces)), encoded->size()};
   };
   // The upload gathers the object from the partitions' buffers: no second copy.
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
+  flush.uploaded = uploaded;
+  if (uploaded.ok()) {
+    ++counters_.wal_objects_written;
+    counters_.wal_bytes_written += object_bytes;
+  }
+  --uploads_in_flight_;
   if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.flush_bytes))) {
     RequestFlush();
   }
 
-  // Commits go in flush order: a partition's offsets are committed only
-  // after the ones before them.
-  while (flushes_committed_ != flush_number) {
-    AsyncEvent turn(executor_);
-    commit_turn_.Add(&turn);
-    co_await turn.Wait(std::chrono::steady_clock::time_point::max());
+  // A partition's offsets commit only after the ones before them. Parts
+  // whose partition has no earlier flush in flight commit now; the others
+  // (one slow upload must not hold back every flush after it) commit together
+  // once those flushes finished.
+  auto commit_turn = [&](const FlushPart* part) { return part->p->flushes_in_flight.front().flush == flush.number; };
+  std::vector<FlushPart*> now;
+  std::vector<FlushPart*> later;
+  for (FlushPart& part : parts) (commit_turn(&part) ? now : later).push_back(&part);
+  const std::vector<std::vector<FlushPart*>> now_chunks = CommitChunks(now);
+  const std::vector<std::vector<FlushPart*>> later_chunks = CommitChunks(later);
+  // Fixed before any commit: garbage collection waits for every record part.
+  flush.record_count = now_chunks.size() + later_chunks.size();
+  co_await CommitFlushParts(flush, now_chunks, 0);
+  while (!std::all_of(later.begin(), later.end(), commit_turn)) {
+    AsyncEvent finished(executor_);
+    flush_part_finished_.Add(&finished);
+    co_await finished.Wait(std::chrono::steady_clock::time_point::max());
   }
+  co_await CommitFlushParts(flush, later_chunks, now_chunks.size());
+  --flushes_in_flight_;
+}
 
-  // Garbage collection takes an object whose records are not all there for
-  // complete once it is kOrphanAgeMs old: no commit may start that late.
-  Status committable = uploaded;
-  if (committable.ok() && NowMs() - created_ms > kOrphanAgeMs / 2) {
-    committable = Status::Timeout("write-ahead object " + object_key + " was uploaded too long ago to be committed");
-  }
-  std::vector<FlushPart*> to_commit;
-  for (FlushPart& part : parts) {
-    Partition& p = *part.p;
-    if (!committable.ok()) {
-      part.status = committable;
-    } else if (p.dropped) {
-      part.status = Status::NotFound("topic was deleted");
-    } else if (p.high_watermark != part.base) {
-      // An earlier flush of this partition failed: these offsets follow
-      // records that were never committed.
-      part.status = p.last_flush_error;
-    } else {
-      to_commit.push_back(&part);
-    }
-  }
-  // Chunks of partitions commit independently, so they go to etcd at once.
+std::vector<std::vector<LogManager::FlushPart*>> LogManager::CommitChunks(const std::vector<FlushPart*>& parts) {
   // A partition costs one compare (its lease), two on its first WAL commit
   // (and then one op: its WAL start); each transaction writes one record.
   std::vector<std::vector<FlushPart*>> chunks;
   size_t chunk_cost = kMaxTxnOps;
-  for (FlushPart* part : to_commit) {
+  for (FlushPart* part : parts) {
     const size_t cost = part->store_wal_start ? 2 : 1;
     if (chunk_cost + cost > kMaxTxnOps) {
       chunks.emplace_back();
@@ -658,80 +707,107 @@ asio::awaitable<void> LogManager::FlushWal() {
     chunks.back().push_back(part);
     chunk_cost += cost;
   }
+  return chunks;
+}
+
+asio::awaitable<void> LogManager::CommitFlushParts(const WalFlush& flush,
+                                                   const std::vector<std::vector<FlushPart*>>& chunks,
+                                                   size_t first_record) {
+  // Garbage collection takes an object whose records are not all there for
+  // complete once it is kOrphanAgeMs old: no commit may start that late.
+  Status committable = flush.uploaded;
+  if (committable.ok() && NowMs() - flush.created_ms > kOrphanAgeMs / 2) {
+    committable = Status::Timeout("write-ahead object " + flush.object_key +
+                                  " was uploaded too long ago to be committed");
+  }
+  // Chunks commit independently, so they go to etcd at once.
+  std::vector<std::vector<FlushPart*>> to_commit(chunks.size());
   std::vector<size_t> chunk_txns(chunks.size());
   std::vector<std::function<void()>> commits;
   for (size_t chunk = 0; chunk < chunks.size(); ++chunk) {
+    for (FlushPart* part : chunks[chunk]) {
+      const Partition& p = *part->p;
+      if (!committable.ok()) {
+        part->status = committable;
+      } else if (p.dropped) {
+        part->status = Status::NotFound("topic was deleted");
+      } else if (p.high_watermark != part->base) {
+        // An earlier flush of this partition failed: these offsets follow
+        // records that were never committed.
+        part->status = p.last_flush_error;
+      } else {
+        to_commit[chunk].push_back(part);
+      }
+    }
+    // A chunk with nothing left to commit writes no record part: its object
+    // is collected once it is kOrphanAgeMs old.
+    if (to_commit[chunk].empty()) continue;
     commits.push_back([&, chunk] {
-      chunk_txns[chunk] = CommitWal(
-          object_key, keys::WalObjectRecordKey(name, keys::WalObjectRecordPart(chunk, chunks.size())), chunks[chunk]);
+      const std::string part_name = keys::WalObjectRecordPart(first_record + chunk, flush.record_count);
+      chunk_txns[chunk] =
+          CommitWal(flush.object_key, keys::WalObjectRecordKey(flush.name, part_name), to_commit[chunk]);
     });
   }
   co_await RunAllBlocking(pool_, commits);
-  size_t txns = 0;
-  for (size_t n : chunk_txns) txns += n;
-  if (uploaded.ok()) {
-    ++counters_.wal_objects_written;
-    counters_.wal_bytes_written += object_bytes;
-    counters_.wal_commit_txns += txns;
+  for (size_t txns : chunk_txns) counters_.wal_commit_txns += txns;
+  for (const std::vector<FlushPart*>& chunk : chunks) {
+    for (FlushPart* part : chunk) FinishFlushPart(*part, flush.object_key);
   }
+  flush_part_finished_.NotifyAll();
+  if (flush_requested_ || unflushed_bytes_ >= options_.flush_bytes) RequestFlush();
+}
 
-  const auto now = std::chrono::steady_clock::now();
-  for (FlushPart& part : parts) {
-    Partition& p = *part.p;
-    p.flushes_in_flight.pop_front();
-    if (part.store_wal_start) p.wal_start_storing = false;
-    if (p.dropped) {
-      part.ticket->status = Status::NotFound("topic was deleted");
-    } else if (part.status.ok()) {
-      Extent extent = Extent::InWal(object_key, part.range, now);
-      auto loaded = std::make_shared<LoadedSegment>();
-      for (const PendingBatch& b : part.batches) {
-        loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
-      }
-      for (AppendBuffer& buffer : part.buffers) loaded->buffers.push_back(std::move(buffer.bytes));
-      extent.cache_charge = CacheCharge(*loaded);
-      p.wal_cache_charge += extent.cache_charge;
-      cache_.Insert(extent.CacheKey(), std::move(loaded), /*keep_for_compaction=*/true);
-      p.extents[part.base] = std::move(extent);
-      p.wal_bytes += part.range.length;
-      // Compacted while its ranges are still cached, rather than at the
-      // compactor's next pass.
-      if (p.wal_bytes >= options_.compacted_segment_bytes &&
-          p.wal_bytes - part.range.length < options_.compacted_segment_bytes) {
-        WakeCompactor();
-      }
-      p.wal_start_stored = true;
-      p.high_watermark = part.next;
-      part.ticket->status = Status::OK();
-      p.data_waiters.NotifyAll();
-    } else {
-      part.ticket->status = part.status;
-      // The first failure after the committed offset decides; parts that
-      // followed it in later flushes just fail with it.
-      if (p.high_watermark == part.base) {
-        spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p.topic, p.index, part.base,
-                      part.status.ToString());
-        p.last_flush_error = part.status;
-        // Nothing after the committed offset is durable: drop what was
-        // buffered meanwhile too, so offsets are reassigned without gaps. Its
-        // producers get the same error and retry.
-        DropPending(p, part.status);
-        // Fenced, or the commit may have applied after all (a timeout), so
-        // this broker's view of the partition may be stale: stop writing;
-        // ownership is taken again from what the store holds if this broker
-        // should have it. (A new commit at this base would record a second
-        // range over offsets already readable, holding other records.)
-        if (part.commit_sent && p.owner == part.token) StopOwning(p);
-      }
+void LogManager::FinishFlushPart(FlushPart& part, const std::string& object_key) {
+  Partition& p = *part.p;
+  p.flushes_in_flight.pop_front();
+  if (part.store_wal_start) p.wal_start_storing = false;
+  if (p.dropped) {
+    part.ticket->status = Status::NotFound("topic was deleted");
+  } else if (part.status.ok()) {
+    Extent extent = Extent::InWal(object_key, part.range, std::chrono::steady_clock::now());
+    auto loaded = std::make_shared<LoadedSegment>();
+    for (const PendingBatch& b : part.batches) {
+      loaded->batches.push_back(StoredBatch{b.base_offset, b.last_offset, b.max_timestamp, b.bytes});
     }
-    part.ticket->done = true;
-    part.ticket->notifier.NotifyAll();
+    for (AppendBuffer& buffer : part.buffers) loaded->buffers.push_back(std::move(buffer.bytes));
+    extent.cache_charge = CacheCharge(*loaded);
+    p.wal_cache_charge += extent.cache_charge;
+    cache_.Insert(extent.CacheKey(), std::move(loaded), /*keep_for_compaction=*/true);
+    p.extents[part.base] = std::move(extent);
+    p.wal_bytes += part.range.length;
+    // Compacted while its ranges are still cached, rather than at the
+    // compactor's next pass.
+    if (p.wal_bytes >= options_.compacted_segment_bytes &&
+        p.wal_bytes - part.range.length < options_.compacted_segment_bytes) {
+      WakeCompactor();
+    }
+    p.wal_start_stored = true;
+    p.high_watermark = part.next;
+    part.ticket->status = Status::OK();
+    p.data_waiters.NotifyAll();
+  } else {
+    part.ticket->status = part.status;
+    // The first failure after the committed offset decides; parts that
+    // followed it in later flushes just fail with it.
+    if (p.high_watermark == part.base) {
+      spdlog::error("flush failed topic={} partition={} base_offset={} error=\"{}\"", p.topic, p.index, part.base,
+                    part.status.ToString());
+      p.last_flush_error = part.status;
+      // Nothing after the committed offset is durable: drop what was
+      // buffered meanwhile too, so offsets are reassigned without gaps. Its
+      // producers get the same error and retry.
+      DropPending(p, part.status);
+      // Fenced, or the commit may have applied after all (a timeout), so
+      // this broker's view of the partition may be stale: stop writing;
+      // ownership is taken again from what the store holds if this broker
+      // should have it. (A new commit at this base would record a second
+      // range over offsets already readable, holding other records.)
+      if (part.commit_sent && p.owner == part.token) StopOwning(p);
+    }
   }
-  ReleaseBuffer(flushing_bytes);
-  ++flushes_committed_;
-  --flushes_in_flight_;
-  commit_turn_.NotifyAll();
-  if (flush_requested_) RequestFlush();
+  part.ticket->done = true;
+  part.ticket->notifier.NotifyAll();
+  ReleaseBuffer(part.bytes);
 }
 
 size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
@@ -762,7 +838,7 @@ size_t LogManager::CommitWal(const std::string& object_key, const std::string& r
       // One partition was fenced (or its view is stale); the others commit
       // on their own.
       for (size_t i = 0; i < parts.size(); ++i) {
-        txns += CommitWal(object_key, record_key + "." + std::to_string(i), {parts[i]});
+        txns += CommitWal(object_key, keys::WalObjectRecordSplitPart(record_key, i, parts.size()), {parts[i]});
       }
       return txns;
     }
@@ -1020,7 +1096,9 @@ void LogManager::PlanSegments(Partition& p) const {
   for (auto it = p.extents.lower_bound(p.wal_start); it != p.extents.end() && it->second.in_wal; ++it) {
     p.segment_plan.AddRange(it->second.length, options_.compacted_segment_bytes);
   }
-  for (uint64_t length : p.flushes_in_flight) p.segment_plan.AddRange(length, options_.compacted_segment_bytes);
+  for (const Partition::FlushInFlight& flush : p.flushes_in_flight) {
+    p.segment_plan.AddRange(flush.bytes, options_.compacted_segment_bytes);
+  }
 }
 
 void LogManager::AdvanceCommitted(Partition& p, int64_t next_offset) {
@@ -1545,13 +1623,13 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     if (!out.first.ok()) return out;
     // Records by object: a record key is the object's record prefix + part.
     std::map<std::string, std::vector<WalObjectRecord>> by_prefix;
-    std::map<std::string, size_t> parts_expected;  // by prefix: the flush's transaction count
+    std::map<std::string, RecordPartTally> parts;  // by prefix
     for (const KeyValue& kv : kvs) {
       if (keys::IsWalIndexMarkerKey(kv.key)) continue;
       const size_t part_start = kv.key.rfind('/') + 1;
       const std::string prefix = kv.key.substr(0, part_start);
-      if (std::optional<size_t> count = keys::WalObjectRecordPartCount(std::string_view(kv.key).substr(part_start))) {
-        parts_expected[prefix] = std::max(parts_expected[prefix], *count);
+      if (auto part = keys::ParseWalObjectRecordPart(std::string_view(kv.key).substr(part_start))) {
+        parts[prefix].Add(*part);
       }
       Result<WalObjectRecord> record = DecodeWalObjectRecord(kv.value);
       if (!record.ok()) {
@@ -1632,10 +1710,9 @@ asio::awaitable<void> LogManager::CollectWalGarbage() {
     for (const auto& [prefix, records] : by_prefix) {
       // A transaction of the object's flush still on its way would commit
       // ranges (and acknowledge their records) in a deleted object.
-      auto expected = parts_expected.find(prefix);
+      auto tally = parts.find(prefix);
       const std::optional<int64_t> created_ms = WalObjectCreatedMs(records.front().object_key);
-      if (expected != parts_expected.end() && records.size() < expected->second &&
-          (!created_ms || *created_ms > cutoff_ms)) {
+      if (tally != parts.end() && !tally->second.Complete() && (!created_ms || *created_ms > cutoff_ms)) {
         continue;
       }
       bool referenced = false;

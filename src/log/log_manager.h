@@ -220,6 +220,7 @@ class LogManager : public cluster::TopicDataListener,
  private:
   struct Partition;
   struct FlushPart;
+  struct WalFlush;
   using PartitionKey = std::pair<std::string, int32_t>;
 
   // Visits the records of durable batches that `wants_batch` accepts, in
@@ -252,14 +253,26 @@ class LogManager : public cluster::TopicDataListener,
   // Ends the watch; handlers it already posted do nothing.
   void StopWatchingWalRecords();
   boost::asio::awaitable<void> FlushLoop();
-  // Starts a WAL flush now, or as soon as an upload or commit is done when
-  // kMaxFlushesInFlight are in flight.
+  // Starts a WAL flush now, or as soon as an upload is done when
+  // kMaxUploadsInFlight are uploading.
   void RequestFlush();
   // Writes every owned partition's buffered batches as one WAL object and
   // commits them; answers their producers. Flushes are pipelined: a slow
-  // upload does not hold back the next flushes' uploads; commits happen in
-  // flush order.
+  // upload holds back neither the next flushes' uploads nor the commits of
+  // other partitions. A partition's own parts commit in flush order.
   boost::asio::awaitable<void> FlushWal();
+  // Moves what each owned partition buffered into the parts of flush
+  // `flush_number`, in (topic, partition) order; adds their bytes to `bytes`.
+  std::vector<FlushPart> TakeFlushParts(uint64_t flush_number, uint64_t* bytes);
+  // Groups `parts` into transactions of at most kMaxTxnOps operations.
+  static std::vector<std::vector<FlushPart*>> CommitChunks(const std::vector<FlushPart*>& parts);
+  // Commits each chunk (when `flush` uploaded, and its partitions have no
+  // earlier flush in flight: the caller waits for that) as the WAL object
+  // record part `first_record` + its index of `flush.record_count`, all at
+  // once, then finishes every part: caches and acknowledges what committed.
+  boost::asio::awaitable<void> CommitFlushParts(const WalFlush& flush,
+                                                const std::vector<std::vector<FlushPart*>>& chunks,
+                                                size_t first_record);
   // Commits `parts` (already uploaded in `object_key`; few enough for one
   // transaction) in one transaction that also writes their WAL object record
   // under `record_key`; a refused transaction is retried per partition so
@@ -268,6 +281,11 @@ class LogManager : public cluster::TopicDataListener,
   // several chunks of one flush at once.
   size_t CommitWal(const std::string& object_key, const std::string& record_key,
                    const std::vector<FlushPart*>& parts);
+  // Ends `part`'s flush for its partition: on success its range becomes an
+  // extent (cached) and the high watermark moves past it; on the first
+  // failure after the committed offset, what was buffered since is dropped.
+  // Answers its producers and wakes later flushes of the partition.
+  void FinishFlushPart(FlushPart& part, const std::string& object_key);
   // Flushes until nothing of `p` is buffered (while it has an owner) or
   // being flushed.
   boost::asio::awaitable<void> Drain(const std::shared_ptr<Partition>& p);
@@ -344,11 +362,11 @@ class LogManager : public cluster::TopicDataListener,
   bool compaction_wanted_ = false;  // a partition became due: the next pass starts at once
   bool collecting_garbage_ = false;  // CollectWalGarbage runs
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
-  int flushes_in_flight_ = 0;     // started and not yet committed
-  bool flush_requested_ = false;  // flush again once an upload or commit is done
-  uint64_t flushes_started_ = 0;  // numbers flushes in the order they took batches...
-  uint64_t flushes_committed_ = 0;  // ...which is the order they commit in
-  AsyncNotifier commit_turn_;       // a commit finished
+  int flushes_in_flight_ = 0;     // started and not yet finished
+  int uploads_in_flight_ = 0;     // started and not yet uploaded
+  bool flush_requested_ = false;  // flush again once an upload is done
+  uint64_t flushes_started_ = 0;  // numbers flushes in the order they took batches
+  AsyncNotifier flush_part_finished_;  // a partition's next flush may commit
   uint64_t wal_name_nonce_ = 0;  // random: WAL object names are unique per LogManager
   uint64_t wal_sequence_ = 0;
   std::unique_ptr<Watch> wal_records_watch_;

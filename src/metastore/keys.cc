@@ -109,20 +109,29 @@ std::string WalObjectRecordKey(std::string_view object_name, std::string_view pa
 
 std::string WalObjectRecordPart(size_t index, size_t count) { return fmt::format("{}of{}", index, count); }
 
-std::optional<size_t> WalObjectRecordPartCount(std::string_view part) {
-  const size_t of = part.find("of");
-  if (of == std::string_view::npos || of == 0) return std::nullopt;
-  size_t index = 0;
-  size_t count = 0;
-  const std::string_view index_text = part.substr(0, of);
-  const std::string_view count_text = part.substr(of + 2);
-  auto [index_end, index_error] = std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
-  auto [count_end, count_error] = std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
-  if (index_error != std::errc() || index_end != index_text.data() + index_text.size() || count_error != std::errc() ||
-      count_end != count_text.data() + count_text.size() || index >= count) {
-    return std::nullopt;
-  }
-  return count;
+std::string WalObjectRecordSplitPart(std::string_view part, size_t split, size_t splits) {
+  return fmt::format("{}.{}of{}", part, split, splits);
+}
+
+std::optional<WalObjectRecordPartName> ParseWalObjectRecordPart(std::string_view part) {
+  // "{index}of{count}": index < count.
+  auto index_of = [](std::string_view text) -> std::optional<std::pair<size_t, size_t>> {
+    const size_t of = text.find("of");
+    if (of == std::string_view::npos) return std::nullopt;
+    const std::optional<size_t> index = ParseCanonicalDecimal<size_t>(text.substr(0, of));
+    const std::optional<size_t> count = ParseCanonicalDecimal<size_t>(text.substr(of + 2));
+    if (!index || !count || *index >= *count) return std::nullopt;
+    return std::pair{*index, *count};
+  };
+  const size_t dot = part.find('.');
+  const auto whole = index_of(part.substr(0, dot));
+  if (!whole) return std::nullopt;
+  WalObjectRecordPartName name{.index = whole->first, .count = whole->second};
+  if (dot == std::string_view::npos) return name;
+  const auto split = index_of(part.substr(dot + 1));
+  if (!split) return std::nullopt;
+  name.splits = split->second;
+  return name;
 }
 
 std::string WalIndexMarkerKey(int32_t broker_id) {

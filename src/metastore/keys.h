@@ -43,12 +43,22 @@ std::string WalStartKey(std::string_view topic, int32_t partition);
 // WAL start or belongs to a topic that is gone.
 std::string WalObjectRecordKey(std::string_view object_name, std::string_view part);
 // The part of the record key of transaction `index` of the `count` a flush
-// commits: "{index}of{count}". An object is complete, and may be collected,
-// once all its parts are there: until then one may still be on its way.
+// commits: "{index}of{count}". A transaction the store refused (a partition
+// was fenced) is redone per partition, under split parts
+// "{index}of{count}.{split}of{splits}". An object is complete, and may be
+// collected, once every part, or every split of it, is there: until then one
+// may still be on its way.
 std::string WalObjectRecordPart(size_t index, size_t count);
-// The count of a part WalObjectRecordPart wrote; nullopt for any other part
-// (builds before it wrote "{index}" and are taken as complete).
-std::optional<size_t> WalObjectRecordPartCount(std::string_view part);
+std::string WalObjectRecordSplitPart(std::string_view part, size_t split, size_t splits);
+struct WalObjectRecordPartName {
+  size_t index = 0;
+  size_t count = 0;
+  size_t splits = 0;  // 0: not split
+  bool operator==(const WalObjectRecordPartName&) const = default;
+};
+// A part the two functions above wrote; nullopt for any other part (builds
+// before them wrote "{index}": taken as complete).
+std::optional<WalObjectRecordPartName> ParseWalObjectRecordPart(std::string_view part);
 // /kafscale/wal-objects/~marker/{broker}: written to learn when the watch of
 // WAL object records has delivered everything committed before; not a record
 // ('~' starts no object name).

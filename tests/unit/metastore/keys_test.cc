@@ -98,10 +98,15 @@ TEST(WalKeysTest, WalStartAndObjectRecordKeysAreToldApart) {
   EXPECT_NE(keys::NextOffsetKey("t", 10).rfind(keys::PartitionDataPrefix("t", 1), 0), 0u);
   EXPECT_EQ(keys::WalObjectRecordKey("obj", "0"), "/kafscale/wal-objects/obj/0");
   EXPECT_EQ(keys::WalObjectRecordPart(2, 4), "2of4");
-  EXPECT_EQ(keys::WalObjectRecordPartCount(keys::WalObjectRecordPart(2, 4)), 4u);
-  EXPECT_EQ(keys::WalObjectRecordPartCount("0of1"), 1u);
-  for (const char* other : {"0", "3", "of4", "4of4", "1of", "-1of4", "1of4x", "1 of4"}) {
-    EXPECT_EQ(keys::WalObjectRecordPartCount(other), std::nullopt) << other;
+  using Part = keys::WalObjectRecordPartName;
+  EXPECT_EQ(keys::ParseWalObjectRecordPart(keys::WalObjectRecordPart(2, 4)), (Part{.index = 2, .count = 4}));
+  EXPECT_EQ(keys::ParseWalObjectRecordPart("0of1"), (Part{.index = 0, .count = 1}));
+  EXPECT_EQ(keys::WalObjectRecordSplitPart("2of4", 1, 3), "2of4.1of3");
+  EXPECT_EQ(keys::ParseWalObjectRecordPart(keys::WalObjectRecordSplitPart("2of4", 1, 3)),
+            (Part{.index = 2, .count = 4, .splits = 3}));
+  for (const char* other : {"0", "3", "of4", "4of4", "1of", "-1of4", "1of4x", "1 of4", "01of4", "1of4.", "1of4.3of3",
+                            "1of4.0", "1of4.0of1.0of1"}) {
+    EXPECT_EQ(keys::ParseWalObjectRecordPart(other), std::nullopt) << other;
   }
   EXPECT_EQ(keys::WalIndexMarkerKey(7), "/kafscale/wal-objects/~marker/7");
   EXPECT_EQ(keys::WalIndexMarkerKey(7).rfind(keys::WalObjectsPrefix(), 0), 0u);  // seen by the records' watch
