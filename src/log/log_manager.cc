@@ -32,13 +32,10 @@ using kafka::ErrorCode;
 namespace {
 // Index entry every this many messages, as the original KafScale.
 constexpr int32_t kIndexInterval = 100;
-// WAL uploads at once: a slow PUT (S3's tail is several flush intervals)
-// must not delay the flushes after it.
-constexpr int kMaxUploadsInFlight = 4;
-// Flushes of one partition started and not yet committed: they commit one
-// after another, so when commits are the slower stage its batches should
-// gather for the next flush rather than queue in small ones.
-constexpr size_t kMaxFlushesInFlightPerPartition = 3;
+// Flushes started and not yet committed: a slow PUT (S3's tail is several
+// flush intervals) must not delay the flushes after it, but when commits are
+// the slower stage, flushes should grow rather than queue for them.
+constexpr int kMaxFlushesInFlight = 3;
 // etcd's default limit on the compares, and on the ops, of one transaction.
 constexpr size_t kMaxTxnOps = 128;
 // How often the compactor looks for partitions due, at most.
@@ -196,11 +193,7 @@ struct LogManager::Partition {
   bool awaiting_flush = false;  // in LogManager::awaiting_flush_
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
   bool handing_over = false;            // giving up ownership: appends refused until flushed
-  struct FlushInFlight {
-    uint64_t flush = 0;  // LogManager::flushes_started_ when it started
-    uint64_t bytes = 0;
-  };
-  std::deque<FlushInFlight> flushes_in_flight;  // WAL flushes holding its batches, oldest first
+  std::deque<uint64_t> flushes_in_flight;  // WAL flushes holding its batches: their lengths, oldest first
   SegmentPlan segment_plan;                // over the committed ranges and those in flight
   bool wal_start_storing = false;       // a flush in flight stores wal_start
   Status last_flush_error;              // why the last failed flush failed
@@ -562,23 +555,30 @@ asio::awaitable<Status> LogManager::WaitDurable(const std::shared_ptr<FlushTicke
 
 void LogManager::RequestFlush() {
   flush_requested_ = true;
-  if (uploads_in_flight_ >= kMaxUploadsInFlight) return;  // an upload finishing starts it
+  if (flushes_in_flight_ >= kMaxFlushesInFlight) return;  // an upload or commit finishing starts it
   ++flushes_in_flight_;
-  ++uploads_in_flight_;
   asio::co_spawn(executor_, [this]() { return FlushWal(); }, asio::detached);
 }
 
 // One WAL object being flushed.
 struct LogManager::WalFlush {
-  uint64_t number = 0;
+  uint64_t number = 0;     // flushes commit in this order
   std::string name;        // of its records in the metadata store
   std::string object_key;  // in the object store
   int64_t created_ms = 0;
+  std::vector<FlushPart> parts;
   Status uploaded;
-  size_t record_count = 0;  // commit transactions planned; each writes one record part
+  bool finished = false;  // committed (or failed) and answered, perhaps with an earlier flush
 };
 
-std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t flush_number, uint64_t* bytes) {
+// One WAL object record a commit transaction writes.
+struct LogManager::WalCommit {
+  std::string object_key;
+  std::string record_key;
+  std::vector<FlushPart*> parts;
+};
+
+std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t* bytes) {
   std::vector<FlushPart> parts;
   // Only partitions that appended since their last flush, in (topic,
   // partition) order as the WAL object lays them out.
@@ -590,9 +590,7 @@ std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t flush_num
   for (std::shared_ptr<Partition>& p : appended) {
     p->awaiting_flush = false;
     if (p->pending.empty() || p->dropped) continue;
-    // Its batches wait for ownership to come back (or to be dropped), or for
-    // its earlier flushes to commit.
-    if (!p->owner || p->flushes_in_flight.size() >= kMaxFlushesInFlightPerPartition) {
+    if (!p->owner) {  // its batches wait for ownership to come back or to be dropped
       p->awaiting_flush = true;
       awaiting_flush_.push_back(p);
       continue;
@@ -610,7 +608,7 @@ std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t flush_num
     part.store_wal_start = !p->wal_start_stored && !p->wal_start_storing;
     part.token = *p->owner;
     p->wal_start_storing = p->wal_start_storing || part.store_wal_start;
-    p->flushes_in_flight.push_back({flush_number, p->appended_bytes});
+    p->flushes_in_flight.push_back(p->appended_bytes);
     p->segment_plan.AddRange(p->appended_bytes, options_.compacted_segment_bytes);
     p->append_buffers.clear();
     p->appended_bytes = 0;
@@ -623,15 +621,13 @@ std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t flush_num
 asio::awaitable<void> LogManager::FlushWal() {
   flush_requested_ = false;
   WalFlush flush;
-  flush.number = flushes_started_;
   uint64_t flushing_bytes = 0;
-  std::vector<FlushPart> parts = TakeFlushParts(flush.number, &flushing_bytes);
-  if (parts.empty()) {
-    --uploads_in_flight_;
+  flush.parts = TakeFlushParts(&flushing_bytes);
+  if (flush.parts.empty()) {
     --flushes_in_flight_;
     co_return;
   }
-  ++flushes_started_;
+  flush.number = flushes_started_++;
   unflushed_bytes_ -= flushing_bytes;
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
@@ -640,6 +636,7 @@ asio::awaitable<void> LogManager::FlushWal() {
                            wal_sequence_++);
   flush.object_key = WalObjectKey(options_.object_namespace, options_.broker_id, flush.name);
 
+  std::vector<FlushPart>& parts = flush.parts;
   auto upload = [&]() {
     WalBuilder builder(options_.wal_range_alignment);
     Status status;
@@ -666,31 +663,95 @@ asio::awaitable<void> LogManager::FlushWal() {
     ++counters_.wal_objects_written;
     counters_.wal_bytes_written += object_bytes;
   }
-  --uploads_in_flight_;
   if (flush_requested_ || (unflushed_bytes_ > 0 && (stopping_ || unflushed_bytes_ >= options_.flush_bytes))) {
     RequestFlush();
   }
 
-  // A partition's offsets commit only after the ones before them. Parts
-  // whose partition has no earlier flush in flight commit now; the others
-  // (one slow upload must not hold back every flush after it) commit together
-  // once those flushes finished.
-  auto commit_turn = [&](const FlushPart* part) { return part->p->flushes_in_flight.front().flush == flush.number; };
-  std::vector<FlushPart*> now;
-  std::vector<FlushPart*> later;
-  for (FlushPart& part : parts) (commit_turn(&part) ? now : later).push_back(&part);
-  const std::vector<std::vector<FlushPart*>> now_chunks = CommitChunks(now);
-  const std::vector<std::vector<FlushPart*>> later_chunks = CommitChunks(later);
-  // Fixed before any commit: garbage collection waits for every record part.
-  flush.record_count = now_chunks.size() + later_chunks.size();
-  co_await CommitFlushParts(flush, now_chunks, 0);
-  while (!std::all_of(later.begin(), later.end(), commit_turn)) {
-    AsyncEvent finished(executor_);
-    flush_part_finished_.Add(&finished);
-    co_await finished.Wait(std::chrono::steady_clock::time_point::max());
+  // Commits go in flush order: a partition's offsets are committed only
+  // after the ones before them. When it is this flush's turn, the flushes
+  // uploaded meanwhile commit in the same transaction: when etcd is the slower
+  // stage, commits then grow rather than queue.
+  uploaded_flushes_[flush.number] = &flush;
+  while (!flush.finished && flushes_committed_ != flush.number) {
+    AsyncEvent turn(executor_);
+    commit_turn_.Add(&turn);
+    co_await turn.Wait(std::chrono::steady_clock::time_point::max());
   }
-  co_await CommitFlushParts(flush, later_chunks, now_chunks.size());
+  if (!flush.finished) {
+    const std::vector<WalFlush*> together = FlushesToCommitWith(flush);
+    if (together.size() == 1 || !co_await CommitTogether(together)) {
+      for (WalFlush* each : together) co_await CommitFlush(*each);
+    }
+    for (WalFlush* each : together) {
+      each->finished = true;
+      uploaded_flushes_.erase(each->number);
+    }
+    flushes_committed_ += together.size();
+    commit_turn_.NotifyAll();
+  }
   --flushes_in_flight_;
+  if (flush_requested_) RequestFlush();
+}
+
+std::vector<LogManager::WalFlush*> LogManager::FlushesToCommitWith(WalFlush& first) const {
+  std::vector<WalFlush*> together{&first};
+  size_t compares = 0;
+  size_t ops = 0;
+  auto fits = [&](const WalFlush& flush) {
+    if (!flush.uploaded.ok()) return false;
+    size_t more_compares = 0;
+    size_t more_ops = 1;  // its record
+    for (const FlushPart& part : flush.parts) {
+      more_compares += part.store_wal_start ? 2 : 1;
+      more_ops += part.store_wal_start ? 1 : 0;
+    }
+    if (compares + more_compares > kMaxTxnOps || ops + more_ops > kMaxTxnOps) return false;
+    compares += more_compares;
+    ops += more_ops;
+    return true;
+  };
+  if (!fits(first)) return together;
+  for (auto next = uploaded_flushes_.find(first.number + 1);
+       next != uploaded_flushes_.end() && next->first == together.back()->number + 1 && fits(*next->second); ++next) {
+    together.push_back(next->second);
+  }
+  return together;
+}
+
+Status LogManager::CommitRefusal(const WalFlush& flush, const FlushPart& part, int64_t expected_base,
+                                 const Status& earlier_failure) {
+  if (!flush.uploaded.ok()) return flush.uploaded;
+  // Garbage collection takes an object whose records are not all there for
+  // complete once it is kOrphanAgeMs old: no commit may start that late.
+  if (NowMs() - flush.created_ms > kOrphanAgeMs / 2) {
+    return Status::Timeout("write-ahead object " + flush.object_key + " was uploaded too long ago to be committed");
+  }
+  if (part.p->dropped) return Status::NotFound("topic was deleted");
+  // An earlier flush of this partition failed: these offsets follow records
+  // that were never committed.
+  if (part.base != expected_base) return earlier_failure;
+  return Status::OK();
+}
+
+asio::awaitable<void> LogManager::CommitFlush(WalFlush& flush) {
+  std::vector<FlushPart*> to_commit;
+  for (FlushPart& part : flush.parts) {
+    part.status = CommitRefusal(flush, part, part.p->high_watermark, part.p->last_flush_error);
+    if (part.status.ok()) to_commit.push_back(&part);
+  }
+  // Chunks of partitions commit independently, so they go to etcd at once.
+  const std::vector<std::vector<FlushPart*>> chunks = CommitChunks(to_commit);
+  std::vector<size_t> chunk_txns(chunks.size());
+  std::vector<std::function<void()>> commits;
+  for (size_t chunk = 0; chunk < chunks.size(); ++chunk) {
+    commits.push_back([&, chunk] {
+      const std::string part_name = keys::WalObjectRecordPart(chunk, chunks.size());
+      chunk_txns[chunk] = CommitWal(flush.object_key, keys::WalObjectRecordKey(flush.name, part_name), chunks[chunk]);
+    });
+  }
+  co_await RunAllBlocking(pool_, commits);
+  for (size_t txns : chunk_txns) counters_.wal_commit_txns += txns;
+  for (FlushPart& part : flush.parts) FinishFlushPart(part, flush.object_key);
 }
 
 std::vector<std::vector<LogManager::FlushPart*>> LogManager::CommitChunks(const std::vector<FlushPart*>& parts) {
@@ -710,51 +771,55 @@ std::vector<std::vector<LogManager::FlushPart*>> LogManager::CommitChunks(const 
   return chunks;
 }
 
-asio::awaitable<void> LogManager::CommitFlushParts(const WalFlush& flush,
-                                                   const std::vector<std::vector<FlushPart*>>& chunks,
-                                                   size_t first_record) {
-  // Garbage collection takes an object whose records are not all there for
-  // complete once it is kOrphanAgeMs old: no commit may start that late.
-  Status committable = flush.uploaded;
-  if (committable.ok() && NowMs() - flush.created_ms > kOrphanAgeMs / 2) {
-    committable = Status::Timeout("write-ahead object " + flush.object_key +
-                                  " was uploaded too long ago to be committed");
-  }
-  // Chunks commit independently, so they go to etcd at once.
-  std::vector<std::vector<FlushPart*>> to_commit(chunks.size());
-  std::vector<size_t> chunk_txns(chunks.size());
-  std::vector<std::function<void()>> commits;
-  for (size_t chunk = 0; chunk < chunks.size(); ++chunk) {
-    for (FlushPart* part : chunks[chunk]) {
-      const Partition& p = *part->p;
-      if (!committable.ok()) {
-        part->status = committable;
-      } else if (p.dropped) {
-        part->status = Status::NotFound("topic was deleted");
-      } else if (p.high_watermark != part->base) {
-        // An earlier flush of this partition failed: these offsets follow
-        // records that were never committed.
-        part->status = p.last_flush_error;
-      } else {
-        to_commit[chunk].push_back(part);
+asio::awaitable<bool> LogManager::CommitTogether(const std::vector<WalFlush*>& flushes) {
+  // Where each partition's next part must start, and why it cannot when an
+  // earlier part of it here failed.
+  struct Next {
+    int64_t base;
+    Status failure;
+  };
+  std::map<const Partition*, Next> next;
+  std::vector<WalCommit> records;
+  for (WalFlush* flush : flushes) {
+    WalCommit record{flush->object_key, keys::WalObjectRecordKey(flush->name, keys::WalObjectRecordPart(0, 1)), {}};
+    for (FlushPart& part : flush->parts) {
+      Next& expected = next.try_emplace(part.p.get(), Next{part.p->high_watermark, part.p->last_flush_error})
+                           .first->second;
+      part.status = CommitRefusal(*flush, part, expected.base, expected.failure);
+      if (part.status.ok()) {
+        record.parts.push_back(&part);
+        expected.base = part.next;
+      } else if (part.base == expected.base) {
+        expected.failure = part.status;
       }
     }
-    // A chunk with nothing left to commit writes no record part: its object
-    // is collected once it is kOrphanAgeMs old.
-    if (to_commit[chunk].empty()) continue;
-    commits.push_back([&, chunk] {
-      const std::string part_name = keys::WalObjectRecordPart(first_record + chunk, flush.record_count);
-      chunk_txns[chunk] =
-          CommitWal(flush.object_key, keys::WalObjectRecordKey(flush.name, part_name), to_commit[chunk]);
-    });
+    if (!record.parts.empty()) records.push_back(std::move(record));
   }
-  co_await RunAllBlocking(pool_, commits);
-  for (size_t txns : chunk_txns) counters_.wal_commit_txns += txns;
-  for (const std::vector<FlushPart*>& chunk : chunks) {
-    for (FlushPart* part : chunk) FinishFlushPart(*part, flush.object_key);
+  bool refused = false;
+  Status status;
+  if (!records.empty()) {
+    auto commit = [&] { return CommitWalRecords(records, &refused); };
+    status = co_await RunBlocking(pool_, commit);
+    ++counters_.wal_commit_txns;
   }
-  flush_part_finished_.NotifyAll();
-  if (flush_requested_ || unflushed_bytes_ >= options_.flush_bytes) RequestFlush();
+  if (refused) {
+    // A partition was fenced: each flush commits on its own, where one
+    // partition fails alone.
+    for (WalFlush* flush : flushes) {
+      for (FlushPart& part : flush->parts) {
+        part.status = Status::OK();
+        part.commit_sent = false;
+      }
+    }
+    co_return false;
+  }
+  for (WalCommit& record : records) {
+    for (FlushPart* part : record.parts) part->status = status;
+  }
+  for (WalFlush* flush : flushes) {
+    for (FlushPart& part : flush->parts) FinishFlushPart(part, flush->object_key);
+  }
+  co_return true;
 }
 
 void LogManager::FinishFlushPart(FlushPart& part, const std::string& object_key) {
@@ -810,30 +875,42 @@ void LogManager::FinishFlushPart(FlushPart& part, const std::string& object_key)
   ReleaseBuffer(part.bytes);
 }
 
-size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
-                             const std::vector<FlushPart*>& parts) {
+Status LogManager::CommitWalRecords(const std::vector<WalCommit>& records, bool* refused) {
   std::vector<Compare> compares;
   std::vector<TxnOp> ops;
-  WalObjectRecord record{object_key, {}};
-  for (const FlushPart* part : parts) {
-    const std::string& topic = part->p->topic;
-    const int32_t index = part->p->index;
-    // The lease fences the commit: only this broker's tenure appends, and it
-    // read the partition's state after taking the lease.
-    compares.push_back(LeaseHeld(topic, index, *part->token));
-    if (part->store_wal_start) {
-      const std::string start_key = keys::WalStartKey(topic, index);
-      compares.push_back(Compare::Absent(start_key));
-      ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part->base)));
+  std::set<std::pair<const Partition*, int64_t>> leases;  // compared once per transaction
+  for (const WalCommit& commit : records) {
+    WalObjectRecord record{commit.object_key, {}};
+    for (FlushPart* part : commit.parts) {
+      const std::string& topic = part->p->topic;
+      const int32_t index = part->p->index;
+      // The lease fences the commit: only this broker's tenure appends, and
+      // it read the partition's state after taking the lease.
+      if (leases.emplace(part->p.get(), part->token->lease_revision).second) {
+        compares.push_back(LeaseHeld(topic, index, *part->token));
+      }
+      if (part->store_wal_start) {
+        const std::string start_key = keys::WalStartKey(topic, index);
+        compares.push_back(Compare::Absent(start_key));
+        ops.push_back(TxnOp::Put(start_key, FormatNextOffset(part->base)));
+      }
+      record.ranges.push_back(part->range);
+      part->commit_sent = true;
     }
-    record.ranges.push_back(part->range);
+    ops.push_back(TxnOp::Put(commit.record_key, EncodeWalObjectRecord(record)));
   }
-  ops.push_back(TxnOp::Put(record_key, EncodeWalObjectRecord(record)));
-  for (FlushPart* part : parts) part->commit_sent = true;
   TxnResult txn;
   Status status = metadata_.Txn(compares, ops, {}, &txn);
+  *refused = status.ok() && !txn.succeeded;
+  return status;
+}
+
+size_t LogManager::CommitWal(const std::string& object_key, const std::string& record_key,
+                             const std::vector<FlushPart*>& parts) {
+  bool refused = false;
+  Status status = CommitWalRecords({WalCommit{object_key, record_key, parts}}, &refused);
   size_t txns = 1;
-  if (status.ok() && !txn.succeeded) {
+  if (refused) {
     if (parts.size() > 1) {
       // One partition was fenced (or its view is stale); the others commit
       // on their own.
@@ -1096,9 +1173,7 @@ void LogManager::PlanSegments(Partition& p) const {
   for (auto it = p.extents.lower_bound(p.wal_start); it != p.extents.end() && it->second.in_wal; ++it) {
     p.segment_plan.AddRange(it->second.length, options_.compacted_segment_bytes);
   }
-  for (const Partition::FlushInFlight& flush : p.flushes_in_flight) {
-    p.segment_plan.AddRange(flush.bytes, options_.compacted_segment_bytes);
-  }
+  for (uint64_t length : p.flushes_in_flight) p.segment_plan.AddRange(length, options_.compacted_segment_bytes);
 }
 
 void LogManager::AdvanceCommitted(Partition& p, int64_t next_offset) {

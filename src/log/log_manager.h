@@ -221,6 +221,7 @@ class LogManager : public cluster::TopicDataListener,
   struct Partition;
   struct FlushPart;
   struct WalFlush;
+  struct WalCommit;
   using PartitionKey = std::pair<std::string, int32_t>;
 
   // Visits the records of durable batches that `wants_batch` accepts, in
@@ -253,26 +254,40 @@ class LogManager : public cluster::TopicDataListener,
   // Ends the watch; handlers it already posted do nothing.
   void StopWatchingWalRecords();
   boost::asio::awaitable<void> FlushLoop();
-  // Starts a WAL flush now, or as soon as an upload is done when
-  // kMaxUploadsInFlight are uploading.
+  // Starts a WAL flush now, or as soon as an upload or commit is done when
+  // kMaxFlushesInFlight are in flight.
   void RequestFlush();
   // Writes every owned partition's buffered batches as one WAL object and
   // commits them; answers their producers. Flushes are pipelined: a slow
-  // upload holds back neither the next flushes' uploads nor the commits of
-  // other partitions. A partition's own parts commit in flush order.
+  // upload does not hold back the next flushes' uploads; commits happen in
+  // flush order, those of flushes uploaded by then in one transaction.
   boost::asio::awaitable<void> FlushWal();
-  // Moves what each owned partition buffered into the parts of flush
-  // `flush_number`, in (topic, partition) order; adds their bytes to `bytes`.
-  std::vector<FlushPart> TakeFlushParts(uint64_t flush_number, uint64_t* bytes);
+  // Moves what each owned partition buffered into the parts of a flush, in
+  // (topic, partition) order; adds their bytes to `bytes`.
+  std::vector<FlushPart> TakeFlushParts(uint64_t* bytes);
+  // `first` and the flushes after it that are uploaded and fit in one
+  // transaction with it (each in one: a flush of more partitions commits
+  // alone).
+  std::vector<WalFlush*> FlushesToCommitWith(WalFlush& first) const;
+  // Why `part` of `flush` cannot commit (OK: it can) when its partition's
+  // next part must start at `expected_base`, else failing for
+  // `earlier_failure`.
+  static Status CommitRefusal(const WalFlush& flush, const FlushPart& part, int64_t expected_base,
+                              const Status& earlier_failure);
+  // Commits `flush` in transactions of at most kMaxTxnOps operations, all at
+  // once, then finishes every part.
+  boost::asio::awaitable<void> CommitFlush(WalFlush& flush);
   // Groups `parts` into transactions of at most kMaxTxnOps operations.
   static std::vector<std::vector<FlushPart*>> CommitChunks(const std::vector<FlushPart*>& parts);
-  // Commits each chunk (when `flush` uploaded, and its partitions have no
-  // earlier flush in flight: the caller waits for that) as the WAL object
-  // record part `first_record` + its index of `flush.record_count`, all at
-  // once, then finishes every part: caches and acknowledges what committed.
-  boost::asio::awaitable<void> CommitFlushParts(const WalFlush& flush,
-                                                const std::vector<std::vector<FlushPart*>>& chunks,
-                                                size_t first_record);
+  // Commits `flushes` (in order; each fits in one transaction, all together
+  // too) in one transaction and finishes every part. False, with nothing
+  // finished or committed, when the transaction was refused (a partition
+  // fenced): then each should commit on its own.
+  boost::asio::awaitable<bool> CommitTogether(const std::vector<WalFlush*>& flushes);
+  // Writes `records` (their parts' ranges, and a partition's WAL start on its
+  // first commit) in one transaction guarded by every part's partition lease.
+  // Blocking. `refused`: a compare failed and nothing was written.
+  Status CommitWalRecords(const std::vector<WalCommit>& records, bool* refused);
   // Commits `parts` (already uploaded in `object_key`; few enough for one
   // transaction) in one transaction that also writes their WAL object record
   // under `record_key`; a refused transaction is retried per partition so
@@ -362,11 +377,12 @@ class LogManager : public cluster::TopicDataListener,
   bool compaction_wanted_ = false;  // a partition became due: the next pass starts at once
   bool collecting_garbage_ = false;  // CollectWalGarbage runs
   std::atomic<bool> stop_collecting_ = false;  // read by garbage collection on the I/O pool
-  int flushes_in_flight_ = 0;     // started and not yet finished
-  int uploads_in_flight_ = 0;     // started and not yet uploaded
-  bool flush_requested_ = false;  // flush again once an upload is done
-  uint64_t flushes_started_ = 0;  // numbers flushes in the order they took batches
-  AsyncNotifier flush_part_finished_;  // a partition's next flush may commit
+  int flushes_in_flight_ = 0;     // started and not yet committed
+  bool flush_requested_ = false;  // flush again once an upload or commit is done
+  uint64_t flushes_started_ = 0;  // numbers flushes in the order they took batches...
+  uint64_t flushes_committed_ = 0;  // ...which is the order they commit in
+  std::map<uint64_t, WalFlush*> uploaded_flushes_;  // by number: waiting for their turn to commit
+  AsyncNotifier commit_turn_;       // a commit finished
   uint64_t wal_name_nonce_ = 0;  // random: WAL object names are unique per LogManager
   uint64_t wal_sequence_ = 0;
   std::unique_ptr<Watch> wal_records_watch_;

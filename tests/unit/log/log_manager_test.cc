@@ -753,49 +753,72 @@ TEST_F(LogManagerTest, ACommitThatMayHaveAppliedMakesTheOwnerReadThePartitionAga
   EXPECT_EQ(ReadValues(*logs_, 0, 0), committed);
 }
 
-TEST_F(LogManagerTest, ASlowUploadHoldsBackOnlyTheLaterFlushesOfItsPartitions) {
-  options_.flush_interval = std::chrono::hours(1);
-  options_.flush_bytes = 1;  // every append is flushed on its own
-  options_.compacted_segment_bytes = 1;
-  options_.compaction_interval = std::chrono::milliseconds(0);
-  Restart();
-  CreateTopic();
-  auto append = [&](int32_t partition, const std::string& prefix) {
+// Fixture for flushes uploaded while an earlier one is slow: every append is
+// flushed on its own.
+class FlushOrderTest : public LogManagerTest {
+ protected:
+  void SetUp() override {
+    LogManagerTest::SetUp();
+    options_.flush_interval = std::chrono::hours(1);
+    options_.flush_bytes = 1;
+    options_.compacted_segment_bytes = 1;
+    Restart();
+    CreateTopic();
+  }
+
+  // Appends one record and waits until its flush uploads (or starts
+  // uploading, when uploads are slow).
+  AppendResult AppendAndUpload(int32_t partition, const std::string& prefix) {
+    const size_t puts_before = faulty_.CallCount(ObjectStoreOp::kPut);
     AppendResult result =
         logs_->Append(topic_.name, partition, kafka::Records::FromString(Batch(1, 1000, prefix)), 1 << 20);
     EXPECT_EQ(result.error, ErrorCode::kNone);
+    EXPECT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) > puts_before; }));
     return result;
-  };
-  const size_t puts_before = faulty_.CallCount(ObjectStoreOp::kPut);
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(2500));
-  AppendResult slow = append(0, "slow");
-  ASSERT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) > puts_before; }));
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
-  // The next flush uploads at once, without waiting for the slow upload, and
-  // commits partition 1 at once...
-  AppendResult fast = append(0, "fast");
-  AppendResult other = append(1, "other");
-  ASSERT_TRUE(RunUntil([&] { return other.ticket->done; }));
-  EXPECT_TRUE(other.ticket->status.ok()) << other.ticket->status.ToString();
-  // ...but partition 0 only after the flush before it.
-  EXPECT_FALSE(slow.ticket->done);
-  EXPECT_FALSE(fast.ticket->done);
-  // Its object is not collected while that commit is on its way, even once
-  // what it committed so far is compacted.
-  ASSERT_TRUE(WaitCompacted(1));
-  io_.restart();
-  io_.run_for(std::chrono::milliseconds(1200));  // garbage is collected every second
-  ASSERT_FALSE(slow.ticket->done) << "the test needs the slow upload to outlast a collection";
-  EXPECT_EQ(WalObjects().size(), 1u);
+  }
+};
 
-  ASSERT_TRUE(RunUntil([&] { return slow.ticket->done && fast.ticket->done; }));
-  for (const AppendResult* a : {&slow, &fast}) EXPECT_TRUE(a->ticket->status.ok()) << a->ticket->status.ToString();
+TEST_F(FlushOrderTest, FlushesUploadedDuringASlowUploadCommitAfterItInOneTransaction) {
+  const uint64_t txns_before = logs_->counters().wal_commit_txns;
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(300));
+  AppendResult slow = AppendAndUpload(0, "slow");
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
+  // The next flushes upload at once, without waiting for the slow upload...
+  AppendResult other = AppendAndUpload(1, "other");
+  AppendResult fast = AppendAndUpload(0, "fast");
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(50));
+  // ...but commit only after the flush before them, all three at once.
+  EXPECT_FALSE(slow.ticket->done);
+  EXPECT_FALSE(other.ticket->done);
+  EXPECT_FALSE(fast.ticket->done);
+  ASSERT_TRUE(RunUntil([&] { return slow.ticket->done && fast.ticket->done && other.ticket->done; }));
+  for (const AppendResult* a : {&slow, &fast, &other}) EXPECT_TRUE(a->ticket->status.ok()) << a->ticket->status.ToString();
+  EXPECT_EQ(logs_->counters().wal_commit_txns - txns_before, 1u);
+  EXPECT_EQ(WalObjectRecords().size(), 3u);  // one per object
   EXPECT_EQ(slow.base_offset, 0);
   EXPECT_EQ(fast.base_offset, 1);
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"slow-v0", "fast-v0"}));
   Restart();
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"slow-v0", "fast-v0"}));
   EXPECT_EQ(ReadValues(*logs_, 1, 0), (std::vector<std::string>{"other-v0"}));
+}
+
+TEST_F(FlushOrderTest, AFencedPartitionInFlushesCommittingTogetherFailsAlone) {
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(300));
+  AppendResult slow = AppendAndUpload(0, "slow");
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
+  AppendResult other = AppendAndUpload(1, "other");
+  AppendResult fast = AppendAndUpload(0, "fast");
+  ASSERT_TRUE(TakeLease(1).ok());  // partition 1's lease expired and another broker took it
+  ASSERT_TRUE(RunUntil([&] { return slow.ticket->done && fast.ticket->done && other.ticket->done; }));
+  EXPECT_TRUE(slow.ticket->status.ok()) << slow.ticket->status.ToString();
+  EXPECT_TRUE(fast.ticket->status.ok()) << fast.ticket->status.ToString();
+  EXPECT_TRUE(other.ticket->status.IsConflict()) << other.ticket->status.ToString();
+  EXPECT_FALSE(logs_->Owner(topic_.name, 1).has_value());
+  Restart();
+  EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"slow-v0", "fast-v0"}));
+  EXPECT_EQ(logs_->Latest(topic_.name, 1).offset, 0);
 }
 
 TEST_F(LogManagerTest, RestartRecoversCommittedDataAndContinuesOffsets) {
