@@ -7,7 +7,10 @@
 #       bytes, acks ACKS (all), linger LINGER_MS (5), DURATION_S (30) s, to a new topic of
 #       each of PARTITION_COUNTS ("1 100 1000") partitions: produce latency against
 #       flush interval + 2 x S3 PUT p99 + 5 ms, WAL PUTs/s against 1000 / flush interval,
-#       compaction PUTs, etcd transactions/s, broker CPU-s per GB
+#       compaction PUTs, etcd transactions/s and their p99, broker CPU-s per GB, how busy the
+#       machine's CPUs were, and the same client's p99 for the same load on librdkafka's
+#       in-memory mock cluster (MOCK_S, 10 s, after each run): what the client and this
+#       machine add before any broker
 #   (2) cold catch-up: BACKLOG_MB (1000, MB = 10^6 value bytes) of RECORD_SIZE records into
 #       a new BACKLOG_PARTITIONS (8) partition topic, wait until compaction deleted every
 #       write-ahead object (broker with KAFSCALE_COMPACTION_INTERVAL_MS=COMPACTION_INTERVAL_MS,
@@ -57,6 +60,7 @@ RSS_PARTITIONS=${RSS_PARTITIONS:-8}
 CACHE_BYTES=${CACHE_BYTES:-268435456}
 MAX_BUFFER_BYTES=${MAX_BUFFER_BYTES:-134217728}
 SAMPLE_S=${SAMPLE_S:-10}
+MOCK_S=${MOCK_S:-10}
 CHUNK_S=${CHUNK_S:-10}
 OSD_BYTES=${OSD_BYTES:-6442450944}
 
@@ -187,6 +191,22 @@ def column_max(csv_path, column):
     except OSError:
         return None
 
+def host_cpu_busy_pct(path):
+    """Busy share of all CPUs between the two /proc/stat "cpu" lines in path."""
+    try:
+        before, after = ([int(v) for v in line.split()[1:]] for line in path.read_text().splitlines()[:2])
+    except (OSError, ValueError):
+        return None
+    delta = [a - b for a, b in zip(after, before)]
+    idle = delta[3] + delta[4]  # idle, iowait
+    return 100.0 * (sum(delta) - idle) / sum(delta) if sum(delta) else None
+
+def mock_p99_ms(path):
+    try:
+        return json.loads(path.read_text())["runs"][0]["produce"]["latency"]["p99_ms"]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
 def produce_summary(run_json, before, after, partitions, flush_ms, rate):
     r = json.loads(pathlib.Path(run_json).read_text())["runs"][0]["produce"]
     gauges = pathlib.Path(run_json).with_suffix(".gauges.csv")
@@ -229,6 +249,10 @@ def produce_summary(run_json, before, after, partitions, flush_ms, rate):
         # Sampled every second; the broker reads at most 64 requests per connection at once.
         "max_requests_in_flight": column_max(gauges, 1),
         "max_buffered_bytes": column_max(gauges, 2),
+        "etcd_txn_p99_ms_bucket_bound": ms(d.quantile("kafscale_metadata_store_request_duration_seconds", 0.99,
+                                                      op="txn")),
+        "host_cpu_busy_pct": host_cpu_busy_pct(pathlib.Path(run_json).with_suffix(".cpu")),
+        "mock_p99_ms": mock_p99_ms(pathlib.Path(run_json).with_suffix(".mock.json")),
     }
     print(json.dumps(summary, indent=1))
 
@@ -333,15 +357,17 @@ def tables(out):
                          fmt(s["target_ms"]), meets,
                          f"{s['wal_puts_per_s']:,.1f} ({s['wal_put_ceiling_per_s']:,.0f})",
                          f"{s['compaction_puts']:,.0f}", f"{s['etcd_txns_per_s']:,.1f}",
-                         fmt(s["cpu_s_per_gb"], "{:,.2f}"), fmt(s["create_s"])])
+                         fmt(s.get("etcd_txn_p99_ms_bucket_bound")), fmt(s["cpu_s_per_gb"], "{:,.2f}"),
+                         fmt(s.get("host_cpu_busy_pct"), "{:,.0f}"), fmt(s.get("mock_p99_ms")), fmt(s["create_s"])])
         markdown_table(
             f"(1) flush interval {s1[0]['flush_interval_ms']:g} ms, {s1[0]['rate']:,.0f} records/s offered, "
             "one broker, radosgw + etcd",
             ["partitions", "records/s", "produce p50 ms", "p99 ms", "p99.9 ms",
              "broker Produce p99 ms (server side, bucket bound)", "max requests in flight",
              "S3 PUT p99 ms (put_if_absent, bucket bound)", "target ms (flush + 2 x PUT p99 + 5)",
-             "p99 meets target", "WAL PUTs/s (ceiling)", "compaction PUTs", "etcd txns/s", "broker CPU-s per GB",
-             "topic creation s (until every partition has a leader)"],
+             "p99 meets target", "WAL PUTs/s (ceiling)", "compaction PUTs", "etcd txns/s",
+             "etcd txn p99 ms (bucket bound)", "broker CPU-s per GB", "machine CPU busy %",
+             "same client on the in-memory mock: p99 ms", "topic creation s (until every partition has a leader)"],
             rows)
     p2 = out / "s3-catchup.summary.json"
     if p2.exists():
@@ -579,10 +605,15 @@ scenario_produce() {
     snap "$base.before.prom"
     poll_gauges "$base.gauges.csv" &
     sampler_pid=$!
+    head -n 1 /proc/stat >"$base.cpu"
     run_bench "$base.json" --topic "$topic" --partitions "$partitions" --rate "$RATE" --duration-s "$DURATION_S"
+    head -n 1 /proc/stat >>"$base.cpu"
     snap "$base.after.prom"
     stop_pid "$sampler_pid" 5 || true
     sampler_pid=""
+    "$bench" --mock 1 --partitions "$partitions" --record-size "$RECORD_SIZE" --acks "$ACKS" --linger-ms "$LINGER_MS" \
+      --rate "$RATE" --duration-s "$MOCK_S" --json >"$base.mock.json" 2>"$base.mock.stderr" ||
+      log "kafscale-bench on the mock cluster failed: $(tail -n 3 "$base.mock.stderr" | tr '\n' ' ')"
     helper produce-summary "$base.json" "$base.before.prom" "$base.after.prom" "$partitions" "$FLUSH_INTERVAL_MS" \
       "$RATE" >"$base.summary.json"
     helper delete-topics "$bootstrap" "$topic"
