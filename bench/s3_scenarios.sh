@@ -246,7 +246,7 @@ def produce_summary(run_json, before, after, partitions, flush_ms, rate):
                                      if k[0] == "kafscale_metadata_store_errors_total"),
         "cpu_s": d("process_cpu_seconds_total"),
         "cpu_s_per_gb": d("process_cpu_seconds_total") / gb if gb else None,
-        # Sampled every second; the broker reads at most 64 requests per connection at once.
+        # Sampled every second, over all connections.
         "max_requests_in_flight": column_max(gauges, 1),
         "max_buffered_bytes": column_max(gauges, 2),
         "etcd_txn_p99_ms_bucket_bound": ms(d.quantile("kafscale_metadata_store_request_duration_seconds", 0.99,
