@@ -729,7 +729,12 @@ Status LogManager::CommitRefusal(const WalFlush& flush, const FlushPart& part, i
   if (part.p->dropped) return Status::NotFound("topic was deleted");
   // An earlier flush of this partition failed: these offsets follow records
   // that were never committed.
-  if (part.base != expected_base) return earlier_failure;
+  if (part.base != expected_base) {
+    return earlier_failure.ok() ? Status::Conflict("offsets of " + part.p->topic + "-" +
+                                                   std::to_string(part.p->index) + " from " +
+                                                   std::to_string(part.base) + " do not follow the committed ones")
+                                : earlier_failure;
+  }
   return Status::OK();
 }
 

@@ -299,7 +299,7 @@ class LogManager : public cluster::TopicDataListener,
   // Ends `part`'s flush for its partition: on success its range becomes an
   // extent (cached) and the high watermark moves past it; on the first
   // failure after the committed offset, what was buffered since is dropped.
-  // Answers its producers and wakes later flushes of the partition.
+  // Answers its producers.
   void FinishFlushPart(FlushPart& part, const std::string& object_key);
   // Flushes until nothing of `p` is buffered (while it has an owner) or
   // being flushed.

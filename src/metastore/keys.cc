@@ -128,9 +128,9 @@ std::optional<WalObjectRecordPartName> ParseWalObjectRecordPart(std::string_view
   if (!whole) return std::nullopt;
   WalObjectRecordPartName name{.index = whole->first, .count = whole->second};
   if (dot == std::string_view::npos) return name;
+  // Builds before split parts counted theirs wrote "{index}of{count}.{n}".
   const auto split = index_of(part.substr(dot + 1));
-  if (!split) return std::nullopt;
-  name.splits = split->second;
+  name.splits = split ? split->second : kUnknownSplits;
   return name;
 }
 

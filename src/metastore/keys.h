@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,10 @@ std::string WalObjectRecordKey(std::string_view object_name, std::string_view pa
 // may still be on its way.
 std::string WalObjectRecordPart(size_t index, size_t count);
 std::string WalObjectRecordSplitPart(std::string_view part, size_t split, size_t splits);
+// A split part whose split count is not known: "{index}of{count}.{anything}"
+// (builds before split parts counted theirs wrote "{index}of{count}.{n}").
+// Such an index never counts as complete.
+inline constexpr size_t kUnknownSplits = std::numeric_limits<size_t>::max();
 struct WalObjectRecordPartName {
   size_t index = 0;
   size_t count = 0;

@@ -780,7 +780,8 @@ class FlushOrderTest : public LogManagerTest {
 
 TEST_F(FlushOrderTest, FlushesUploadedDuringASlowUploadCommitAfterItInOneTransaction) {
   const uint64_t txns_before = logs_->counters().wal_commit_txns;
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(300));
+  // Long enough for the two uploads after it on a busy machine.
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(1000));
   AppendResult slow = AppendAndUpload(0, "slow");
   faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
   // The next flushes upload at once, without waiting for the slow upload...
@@ -805,7 +806,8 @@ TEST_F(FlushOrderTest, FlushesUploadedDuringASlowUploadCommitAfterItInOneTransac
 }
 
 TEST_F(FlushOrderTest, AFencedPartitionInFlushesCommittingTogetherFailsAlone) {
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(300));
+  const uint64_t txns_before = logs_->counters().wal_commit_txns;
+  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(1000));
   AppendResult slow = AppendAndUpload(0, "slow");
   faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
   AppendResult other = AppendAndUpload(1, "other");
@@ -816,6 +818,9 @@ TEST_F(FlushOrderTest, AFencedPartitionInFlushesCommittingTogetherFailsAlone) {
   EXPECT_TRUE(fast.ticket->status.ok()) << fast.ticket->status.ToString();
   EXPECT_TRUE(other.ticket->status.IsConflict()) << other.ticket->status.ToString();
   EXPECT_FALSE(logs_->Owner(topic_.name, 1).has_value());
+  // The three flushes' transaction was refused; then each committed alone.
+  EXPECT_EQ(logs_->counters().wal_commit_txns - txns_before, 4u);
+  EXPECT_EQ(WalObjectRecords().size(), 2u);
   Restart();
   EXPECT_EQ(ReadValues(*logs_, 0, 0), (std::vector<std::string>{"slow-v0", "fast-v0"}));
   EXPECT_EQ(logs_->Latest(topic_.name, 1).offset, 0);

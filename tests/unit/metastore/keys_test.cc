@@ -104,8 +104,11 @@ TEST(WalKeysTest, WalStartAndObjectRecordKeysAreToldApart) {
   EXPECT_EQ(keys::WalObjectRecordSplitPart("2of4", 1, 3), "2of4.1of3");
   EXPECT_EQ(keys::ParseWalObjectRecordPart(keys::WalObjectRecordSplitPart("2of4", 1, 3)),
             (Part{.index = 2, .count = 4, .splits = 3}));
-  for (const char* other : {"0", "3", "of4", "4of4", "1of", "-1of4", "1of4x", "1 of4", "01of4", "1of4.", "1of4.3of3",
-                            "1of4.0", "1of4.0of1.0of1"}) {
+  for (const char* legacy : {"2of4.1", "2of4.", "2of4.3of3", "2of4.0of1.0of1"}) {
+    EXPECT_EQ(keys::ParseWalObjectRecordPart(legacy), (Part{.index = 2, .count = 4, .splits = keys::kUnknownSplits}))
+        << legacy;
+  }
+  for (const char* other : {"0", "3", "of4", "4of4", "1of", "-1of4", "1of4x", "1 of4", "01of4", "4of4.0of1"}) {
     EXPECT_EQ(keys::ParseWalObjectRecordPart(other), std::nullopt) << other;
   }
   EXPECT_EQ(keys::WalIndexMarkerKey(7), "/kafscale/wal-objects/~marker/7");
