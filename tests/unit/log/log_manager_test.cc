@@ -776,17 +776,29 @@ class FlushOrderTest : public LogManagerTest {
     EXPECT_TRUE(RunUntil([&] { return faulty_.CallCount(ObjectStoreOp::kPut) > puts_before; }));
     return result;
   }
+
+  // Three flushes: partition 0 with a slow upload (long enough for the two
+  // after it on a busy machine), then partition 1, then partition 0 again.
+  struct ThreeFlushes {
+    AppendResult slow;
+    AppendResult other;
+    AppendResult fast;
+  };
+  ThreeFlushes UploadTwoFlushesBehindASlowOne() {
+    ThreeFlushes flushes;
+    faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(1000));
+    flushes.slow = AppendAndUpload(0, "slow");
+    faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
+    flushes.other = AppendAndUpload(1, "other");
+    flushes.fast = AppendAndUpload(0, "fast");
+    return flushes;
+  }
 };
 
 TEST_F(FlushOrderTest, FlushesUploadedDuringASlowUploadCommitAfterItInOneTransaction) {
   const uint64_t txns_before = logs_->counters().wal_commit_txns;
-  // Long enough for the two uploads after it on a busy machine.
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(1000));
-  AppendResult slow = AppendAndUpload(0, "slow");
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
   // The next flushes upload at once, without waiting for the slow upload...
-  AppendResult other = AppendAndUpload(1, "other");
-  AppendResult fast = AppendAndUpload(0, "fast");
+  auto [slow, other, fast] = UploadTwoFlushesBehindASlowOne();
   io_.restart();
   io_.run_for(std::chrono::milliseconds(50));
   // ...but commit only after the flush before them, all three at once.
@@ -807,11 +819,7 @@ TEST_F(FlushOrderTest, FlushesUploadedDuringASlowUploadCommitAfterItInOneTransac
 
 TEST_F(FlushOrderTest, AFencedPartitionInFlushesCommittingTogetherFailsAlone) {
   const uint64_t txns_before = logs_->counters().wal_commit_txns;
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(1000));
-  AppendResult slow = AppendAndUpload(0, "slow");
-  faulty_.SetLatency(ObjectStoreOp::kPut, std::chrono::milliseconds(0));
-  AppendResult other = AppendAndUpload(1, "other");
-  AppendResult fast = AppendAndUpload(0, "fast");
+  auto [slow, other, fast] = UploadTwoFlushesBehindASlowOne();
   ASSERT_TRUE(TakeLease(1).ok());  // partition 1's lease expired and another broker took it
   ASSERT_TRUE(RunUntil([&] { return slow.ticket->done && fast.ticket->done && other.ticket->done; }));
   EXPECT_TRUE(slow.ticket->status.ok()) << slow.ticket->status.ToString();
