@@ -218,6 +218,10 @@ struct LogManager::FlushPart {
   int64_t base = 0;
   int64_t next = 0;
   bool store_wal_start = false;  // first WAL commit: also record where WAL data starts
+  // What it costs a commit transaction: one compare (its lease), two on its
+  // first WAL commit (and then one op: its WAL start).
+  size_t compares() const { return store_wal_start ? 2 : 1; }
+  size_t ops() const { return store_wal_start ? 1 : 0; }
   std::optional<cluster::OwnershipToken> token;
   WalObjectRecord::Range range;  // as committed
   Status status;
@@ -578,7 +582,7 @@ struct LogManager::WalCommit {
   std::vector<FlushPart*> parts;
 };
 
-std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t* bytes) {
+std::vector<LogManager::FlushPart> LogManager::TakeFlushParts() {
   std::vector<FlushPart> parts;
   // Only partitions that appended since their last flush, in (topic,
   // partition) order as the WAL object lays them out.
@@ -600,7 +604,6 @@ std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t* bytes) {
     part.buffers = std::move(p->append_buffers);
     p->last_flushed_bytes = p->appended_bytes;
     part.bytes = p->appended_bytes;
-    *bytes += p->appended_bytes;
     part.batches = std::move(p->pending);
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
@@ -621,14 +624,13 @@ std::vector<LogManager::FlushPart> LogManager::TakeFlushParts(uint64_t* bytes) {
 asio::awaitable<void> LogManager::FlushWal() {
   flush_requested_ = false;
   WalFlush flush;
-  uint64_t flushing_bytes = 0;
-  flush.parts = TakeFlushParts(&flushing_bytes);
+  flush.parts = TakeFlushParts();
   if (flush.parts.empty()) {
     --flushes_in_flight_;
     co_return;
   }
   flush.number = flushes_started_++;
-  unflushed_bytes_ -= flushing_bytes;
+  for (const FlushPart& part : flush.parts) unflushed_bytes_ -= part.bytes;
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
   flush.created_ms = NowMs();
@@ -702,8 +704,8 @@ std::vector<LogManager::WalFlush*> LogManager::FlushesToCommitWith(WalFlush& fir
     size_t more_compares = 0;
     size_t more_ops = 1;  // its record
     for (const FlushPart& part : flush.parts) {
-      more_compares += part.store_wal_start ? 2 : 1;
-      more_ops += part.store_wal_start ? 1 : 0;
+      more_compares += part.compares();
+      more_ops += part.ops();
     }
     if (compares + more_compares > kMaxTxnOps || ops + more_ops > kMaxTxnOps) return false;
     compares += more_compares;
@@ -760,12 +762,11 @@ asio::awaitable<void> LogManager::CommitFlush(WalFlush& flush) {
 }
 
 std::vector<std::vector<LogManager::FlushPart*>> LogManager::CommitChunks(const std::vector<FlushPart*>& parts) {
-  // A partition costs one compare (its lease), two on its first WAL commit
-  // (and then one op: its WAL start); each transaction writes one record.
+  // Compares bound a chunk (each writes one record: ops stay below them).
   std::vector<std::vector<FlushPart*>> chunks;
   size_t chunk_cost = kMaxTxnOps;
   for (FlushPart* part : parts) {
-    const size_t cost = part->store_wal_start ? 2 : 1;
+    const size_t cost = part->compares();
     if (chunk_cost + cost > kMaxTxnOps) {
       chunks.emplace_back();
       chunk_cost = 0;

@@ -263,8 +263,8 @@ class LogManager : public cluster::TopicDataListener,
   // flush order, those of flushes uploaded by then in one transaction.
   boost::asio::awaitable<void> FlushWal();
   // Moves what each owned partition buffered into the parts of a flush, in
-  // (topic, partition) order; adds their bytes to `bytes`.
-  std::vector<FlushPart> TakeFlushParts(uint64_t* bytes);
+  // (topic, partition) order.
+  std::vector<FlushPart> TakeFlushParts();
   // `first` and the flushes after it that are uploaded and fit in one
   // transaction with it (each in one: a flush of more partitions commits
   // alone).

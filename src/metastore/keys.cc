@@ -1,6 +1,5 @@
 #include "metastore/keys.h"
 
-#include <charconv>
 #include <ctime>
 #include <limits>
 #include <utility>
