@@ -251,6 +251,11 @@ def produce_summary(run_json, before, after, partitions, flush_ms, rate):
         "max_buffered_bytes": column_max(gauges, 2),
         "etcd_txn_p99_ms_bucket_bound": ms(d.quantile("kafscale_metadata_store_request_duration_seconds", 0.99,
                                                       op="txn")),
+        # Where a flush's time goes (bucket bounds, ms): see kafscale_wal_flush_stage_ms.
+        "flush_stage_p50_ms": {stage: d.quantile("kafscale_wal_flush_stage_ms", 0.5, stage=stage)
+                               for stage in ("buffered", "upload", "turn", "commit")},
+        "flush_stage_p99_ms": {stage: d.quantile("kafscale_wal_flush_stage_ms", 0.99, stage=stage)
+                               for stage in ("buffered", "upload", "turn", "commit")},
         "host_cpu_busy_pct": host_cpu_busy_pct(pathlib.Path(run_json).with_suffix(".cpu")),
         "mock_p99_ms": mock_p99_ms(pathlib.Path(run_json).with_suffix(".mock.json")),
     }

@@ -104,6 +104,17 @@ void CollectResources(const BrokerState& state, std::vector<FamilySnapshot>& out
     out.push_back(SingleSampleFamily(name, help_and_value.first, MetricType::kCounter,
                                      static_cast<double>(help_and_value.second)));
   }
+  const log::FlushStageHistograms& stages = state.logs.flush_stage_ms();
+  FamilySnapshot flush_stages{"kafscale_wal_flush_stage_ms",
+                              "Milliseconds each write-ahead flush spent per stage: buffered (oldest append to the "
+                              "flush taking it), upload, turn (waiting for earlier flushes to commit), commit.",
+                              MetricType::kHistogram,
+                              {}};
+  for (const auto& [stage, histogram] : {std::pair{"buffered", &stages.buffered}, std::pair{"upload", &stages.upload},
+                                         std::pair{"turn", &stages.turn}, std::pair{"commit", &stages.commit}}) {
+    AppendHistogramSamples(flush_stages, {{"stage", stage}}, histogram->Snapshot());
+  }
+  out.push_back(std::move(flush_stages));
   out.push_back(SingleSampleFamily("kafscale_connections", "Open Kafka client connections.", MetricType::kGauge,
                                    static_cast<double>(state.server.connection_count())));
   out.push_back(SingleSampleFamily("kafscale_connections_accepted_total", "Kafka client connections accepted.",

@@ -64,6 +64,10 @@ int64_t NowMs() {
       .count();
 }
 
+double MillisecondsBetween(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
 // When the WAL object at `key` was uploaded (its name begins with the unix
 // ms); nullopt for a key that is not a WAL object's.
 std::optional<int64_t> WalObjectCreatedMs(const std::string& key) {
@@ -189,6 +193,7 @@ struct LogManager::Partition {
   size_t appended_bytes = 0;      // in append_buffers
   size_t last_flushed_bytes = 0;  // the next flush's first buffer is sized like the last flush
   std::vector<PendingBatch> pending;
+  std::chrono::steady_clock::time_point pending_since;  // when the oldest of `pending` was appended
   std::shared_ptr<FlushTicket> pending_ticket;
   bool awaiting_flush = false;  // in LogManager::awaiting_flush_
   std::optional<cluster::OwnershipToken> owner;  // set while this broker may append and commit
@@ -213,6 +218,7 @@ struct LogManager::FlushPart {
   std::shared_ptr<Partition> p;
   std::vector<AppendBuffer> buffers;  // the batches; cached as the WAL range once committed
   std::vector<PendingBatch> batches;
+  std::chrono::steady_clock::time_point appended_since;  // its oldest batch
   std::shared_ptr<FlushTicket> ticket;
   uint64_t bytes = 0;  // held against max_buffered_bytes until it is finished
   int64_t base = 0;
@@ -227,6 +233,12 @@ struct LogManager::FlushPart {
   Status status;
   bool commit_sent = false;  // its transaction went out: a failure may still have applied it
 };
+
+FlushStageHistograms::FlushStageHistograms()
+    : buffered(metrics::RoundStepBuckets(-1, 4)),
+      upload(metrics::RoundStepBuckets(-1, 4)),
+      turn(metrics::RoundStepBuckets(-1, 4)),
+      commit(metrics::RoundStepBuckets(-1, 4)) {}
 
 LogManager::LogManager(asio::any_io_executor executor, asio::thread_pool& pool, ObjectStore& objects,
                        MetadataStore& metadata, LogOptions options)
@@ -517,6 +529,7 @@ AppendResult LogManager::Append(const std::string& topic, int32_t partition, con
   }
   result.base_offset = p->next_offset;
   const size_t appended_before = p->appended_bytes;
+  if (p->pending.empty()) p->pending_since = std::chrono::steady_clock::now();
   std::string& buffer =
       AppendBufferWithRoom(*p, batches.back().position + batches.back().size - batches.front().position);
   for (const ValidatedBatch& batch : batches) {
@@ -570,6 +583,7 @@ struct LogManager::WalFlush {
   std::string name;        // of its records in the metadata store
   std::string object_key;  // in the object store
   int64_t created_ms = 0;
+  std::chrono::steady_clock::time_point uploaded_at;
   std::vector<FlushPart> parts;
   Status uploaded;
   bool finished = false;  // committed (or failed) and answered, perhaps with an earlier flush
@@ -605,6 +619,7 @@ std::vector<LogManager::FlushPart> LogManager::TakeFlushParts() {
     p->last_flushed_bytes = p->appended_bytes;
     part.bytes = p->appended_bytes;
     part.batches = std::move(p->pending);
+    part.appended_since = p->pending_since;
     part.ticket = std::move(p->pending_ticket);
     part.base = part.batches.front().base_offset;
     part.next = part.batches.back().last_offset + 1;
@@ -630,7 +645,13 @@ asio::awaitable<void> LogManager::FlushWal() {
     co_return;
   }
   flush.number = flushes_started_++;
-  for (const FlushPart& part : flush.parts) unflushed_bytes_ -= part.bytes;
+  const auto started = std::chrono::steady_clock::now();
+  auto oldest_append = started;
+  for (const FlushPart& part : flush.parts) {
+    unflushed_bytes_ -= part.bytes;
+    oldest_append = std::min(oldest_append, part.appended_since);
+  }
+  flush_stage_ms_.buffered.Observe(MillisecondsBetween(oldest_append, started));
   // Creation time first: the garbage collector tells an old orphan (uploaded,
   // never committed) from an upload whose commit may still be in flight.
   flush.created_ms = NowMs();
@@ -661,6 +682,8 @@ asio::awaitable<void> LogManager::FlushWal() {
   // The upload gathers the object from the partitions' buffers: no second copy.
   auto [uploaded, object_bytes] = co_await RunBlocking(pool_, upload);
   flush.uploaded = uploaded;
+  flush.uploaded_at = std::chrono::steady_clock::now();
+  flush_stage_ms_.upload.Observe(MillisecondsBetween(started, flush.uploaded_at));
   if (uploaded.ok()) {
     ++counters_.wal_objects_written;
     counters_.wal_bytes_written += object_bytes;
@@ -681,12 +704,18 @@ asio::awaitable<void> LogManager::FlushWal() {
   }
   if (!flush.finished) {
     const std::vector<WalFlush*> together = FlushesToCommitWith(flush);
+    const auto commit_started = std::chrono::steady_clock::now();
+    for (WalFlush* each : together) {
+      flush_stage_ms_.turn.Observe(MillisecondsBetween(each->uploaded_at, commit_started));
+    }
     if (together.size() == 1 || !co_await CommitTogether(together)) {
       for (WalFlush* each : together) co_await CommitFlush(*each);
     }
+    const double commit_ms = MillisecondsBetween(commit_started, std::chrono::steady_clock::now());
     for (WalFlush* each : together) {
       each->finished = true;
       uploaded_flushes_.erase(each->number);
+      flush_stage_ms_.commit.Observe(commit_ms);
     }
     flushes_committed_ += together.size();
     commit_turn_.NotifyAll();

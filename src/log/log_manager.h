@@ -40,6 +40,7 @@
 #include "common/noncopyable.h"
 #include "log/segment_cache.h"
 #include "metastore/metadata_store.h"
+#include "metrics/registry.h"
 #include "objectstore/object_store.h"
 #include "protocol/error_codes.h"
 #include "protocol/wire.h"
@@ -113,6 +114,16 @@ struct LogCounters {
   uint64_t segments_compacted = 0;  // each one .kfs + one .index PUT
   uint64_t compacted_bytes = 0;
   uint64_t wal_objects_deleted = 0;
+};
+
+// Where a flush's time goes, in milliseconds: one observation per flush and
+// stage. Their sum is about what a produce waits for its acknowledgement.
+struct FlushStageHistograms : NonCopyable {
+  FlushStageHistograms();
+  metrics::Histogram buffered;  // from the oldest append it carries to the flush taking it
+  metrics::Histogram upload;    // encoding and uploading its object
+  metrics::Histogram turn;      // waiting for earlier flushes to commit
+  metrics::Histogram commit;    // its metadata transaction(s), up to answering the produces
 };
 
 class LogManager : public cluster::TopicDataListener,
@@ -205,6 +216,7 @@ class LogManager : public cluster::TopicDataListener,
 
   const SegmentCache& cache() const { return cache_; }
   const LogCounters& counters() const { return counters_; }
+  const FlushStageHistograms& flush_stage_ms() const { return flush_stage_ms_; }
   // What metrics report about one partition.
   struct PartitionStats {
     const std::string& topic;
@@ -408,6 +420,7 @@ class LogManager : public cluster::TopicDataListener,
   uint64_t unflushed_bytes_ = 0;       // appended, not yet in a flush
   AsyncNotifier buffer_space_;
   LogCounters counters_;
+  FlushStageHistograms flush_stage_ms_;
 };
 
 }  // namespace kafscale::log

@@ -130,6 +130,11 @@ def test_counters_equal_what_was_sent_and_read(broker, topic_factory):
     assert delta("kafscale_produce_latency_ms_count") == delta("kafscale_requests_total", api="Produce")
     assert delta("kafscale_object_store_bytes_total", op="put_if_absent") >= stored_bytes
     assert delta("kafscale_connections_accepted_total") >= 2
+    # Every flush is timed once per stage.
+    flushes = delta("kafscale_wal_objects_written_total")
+    assert flushes >= 1
+    for stage in ("buffered", "upload", "turn", "commit"):
+        assert delta("kafscale_wal_flush_stage_ms_count", stage=stage) == flushes
 
     per_partition = {p: sum(1 for partition, _ in acks if partition == p) for p in range(PARTITIONS)}
     for partition, count in per_partition.items():
