@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD_PACKAGES=(build-essential cmake ninja-build ccache pkg-config librdkafka-dev
   libboost1.81-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libssl-dev libcurl4-openssl-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
-  libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev)
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libgtest-dev libgmock-dev libbenchmark-dev)
 TEST_PACKAGES=(kcat python3-pytest python3-confluent-kafka python3-kafka
   python3-lz4 python3-snappy python3-zstandard python3-prometheus-client nodejs npm
   curl radosgw ceph-mon ceph-osd etcd-server etcd-client)

@@ -4,13 +4,14 @@
 #include <utility>
 
 #include "metastore/etcd/client.h"
-#include "metastore/etcd/json_codec.h"
+#include "metastore/etcd/proto_codec.h"
 #include "metastore/etcd/watch_stream.h"
 
 namespace kafscale {
 
 using etcd::RetryPolicy;
-using nlohmann::json;
+using etcd::Stubs;
+using grpc::ClientContext;
 
 namespace {
 
@@ -106,8 +107,10 @@ Result<std::unique_ptr<EtcdMetadataStore>> EtcdMetadataStore::Open(const Options
   auto client = std::make_shared<etcd::EtcdClient>(std::move(client_options));
 
   // Status needs no auth; with credentials, the token proves them.
-  json response;
-  Status status = client->Call("/v3/maintenance/status", json::object(), RetryPolicy::kIdempotent, &response);
+  etcdserverpb::StatusResponse response;
+  Status status = client->Call(RetryPolicy::kIdempotent, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.maintenance->Status(&context, etcdserverpb::StatusRequest(), &response);
+  });
   std::string token;
   if (status.ok()) status = client->Token(&token);
   if (!status.ok()) return status;
@@ -121,32 +124,30 @@ EtcdMetadataStore::~EtcdMetadataStore() { watch_threads_->WaitForZero(); }
 
 Status EtcdMetadataStore::Get(const std::string& key, KeyValue* out) {
   if (key.empty()) return Status::InvalidArgument("key is not provided");
-  json response;
-  Status status = client_->Call("/v3/kv/range", etcd::RangeRequest(key), RetryPolicy::kIdempotent, &response);
+  etcdserverpb::RangeRequest request;
+  request.set_key(key);
+  etcdserverpb::RangeResponse response;
+  Status status = client_->Call(RetryPolicy::kIdempotent, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.kv->Range(&context, request, &response);
+  });
   if (!status.ok()) return status;
-  std::vector<KeyValue> kvs;
-  bool more = false;
-  int64_t revision = 0;
-  status = etcd::DecodeRangeResponse(response, &kvs, &more, &revision);
-  if (!status.ok()) return status;
-  if (kvs.empty()) return Status::NotFound("key not found: " + key);
-  *out = std::move(kvs.front());
+  if (response.kvs().empty()) return Status::NotFound("key not found: " + key);
+  *out = etcd::DecodeKeyValue(response.kvs(0));
   return Status::OK();
 }
 
 Status EtcdMetadataStore::RangePage(const std::string& prefix, const std::string& start_key, int64_t revision,
                                     std::vector<KeyValue>* out, int64_t* read_revision, std::string* next_key) {
-  json response;
-  Status status = client_->Call("/v3/kv/range",
-                                etcd::PrefixRangeRequest(prefix, start_key, kRangePageSize, revision),
-                                RetryPolicy::kIdempotent, &response);
+  const etcdserverpb::RangeRequest request = etcd::PrefixRangeRequest(prefix, start_key, kRangePageSize, revision);
+  etcdserverpb::RangeResponse response;
+  Status status = client_->Call(RetryPolicy::kIdempotent, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.kv->Range(&context, request, &response);
+  });
   if (!status.ok()) return status;
-  std::vector<KeyValue> kvs;
-  bool more = false;
-  status = etcd::DecodeRangeResponse(response, &kvs, &more, read_revision);
-  if (!status.ok()) return status;
+  std::vector<KeyValue> kvs = etcd::DecodeKeyValues(response);
+  *read_revision = response.header().revision();
   next_key->clear();
-  if (more && !kvs.empty()) *next_key = kvs.back().key + std::string(1, '\0');
+  if (response.more() && !kvs.empty()) *next_key = kvs.back().key + std::string(1, '\0');
   out->insert(out->end(), std::make_move_iterator(kvs.begin()), std::make_move_iterator(kvs.end()));
   return Status::OK();
 }
@@ -176,14 +177,24 @@ Status EtcdMetadataStore::Range(const std::string& prefix, std::vector<KeyValue>
 
 Status EtcdMetadataStore::Put(const std::string& key, const std::string& value, LeaseId lease) {
   if (key.empty()) return Status::InvalidArgument("key is not provided");
-  json response;
-  return client_->Call("/v3/kv/put", etcd::PutRequest(key, value, lease), RetryPolicy::kUnsentOnly, &response);
+  etcdserverpb::PutRequest request;
+  request.set_key(key);
+  request.set_value(value);
+  request.set_lease(lease);
+  etcdserverpb::PutResponse response;
+  return client_->Call(RetryPolicy::kUnsentOnly, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.kv->Put(&context, request, &response);
+  });
 }
 
 Status EtcdMetadataStore::Delete(const std::string& key) {
   if (key.empty()) return Status::InvalidArgument("key is not provided");
-  json response;
-  return client_->Call("/v3/kv/deleterange", etcd::DeleteRequest(key), RetryPolicy::kUnsentOnly, &response);
+  etcdserverpb::DeleteRangeRequest request;
+  request.set_key(key);
+  etcdserverpb::DeleteRangeResponse response;
+  return client_->Call(RetryPolicy::kUnsentOnly, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.kv->DeleteRange(&context, request, &response);
+  });
 }
 
 Status EtcdMetadataStore::Txn(const std::vector<Compare>& compares, const std::vector<TxnOp>& success,
@@ -198,8 +209,10 @@ Status EtcdMetadataStore::Txn(const std::vector<Compare>& compares, const std::v
   }
   const RetryPolicy retry =
       IsReadOnly(success) && IsReadOnly(failure) ? RetryPolicy::kIdempotent : RetryPolicy::kUnsentOnly;
-  json response;
-  Status status = client_->Call("/v3/kv/txn", etcd::TxnRequest(compares, success, failure), retry, &response);
+  const etcdserverpb::TxnRequest request = etcd::TxnRequest(compares, success, failure);
+  etcdserverpb::TxnResponse response;
+  Status status = client_->Call(
+      retry, [&](Stubs& stubs, ClientContext& context) { return stubs.kv->Txn(&context, request, &response); });
   if (!status.ok()) return status;
   TxnResult outcome;
   status = etcd::DecodeTxnResponse(response, success, failure, &outcome);
@@ -213,37 +226,45 @@ Status EtcdMetadataStore::GrantLease(int64_t ttl_seconds, LeaseId* id) {
   if (ttl_seconds <= 0 || ttl_seconds > kMaxLeaseTtlSeconds) {
     return Status::InvalidArgument("lease TTL must be in [1, 9000000000] seconds");
   }
-  json response;
-  Status status =
-      client_->Call("/v3/lease/grant", etcd::LeaseGrantRequest(ttl_seconds), RetryPolicy::kUnsentOnly, &response);
+  etcdserverpb::LeaseGrantRequest request;
+  request.set_ttl(ttl_seconds);
+  etcdserverpb::LeaseGrantResponse response;
+  Status status = client_->Call(RetryPolicy::kUnsentOnly, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.lease->LeaseGrant(&context, request, &response);
+  });
   if (!status.ok()) return status;
-  LeaseId granted = 0;
-  if (!etcd::ReadInt64Field(response, "ID", &granted) || granted == 0) {
-    return Status::IOError("etcd: lease grant answered without an ID: " + response.dump());
-  }
-  *id = granted;
+  if (response.id() == 0) return Status::IOError("etcd: lease grant answered without an ID: " + response.error());
+  *id = response.id();
   return Status::OK();
 }
 
 Status EtcdMetadataStore::KeepAlive(LeaseId id) {
-  json response;
-  Status status = client_->Call("/v3/lease/keepalive", etcd::LeaseIdRequest(id), RetryPolicy::kIdempotent, &response);
+  etcdserverpb::LeaseKeepAliveRequest request;
+  request.set_id(id);
+  etcdserverpb::LeaseKeepAliveResponse response;
+  // A streaming call used for one exchange.
+  Status status = client_->Call(RetryPolicy::kIdempotent, [&](Stubs& stubs, ClientContext& context) {
+    auto stream = stubs.lease->LeaseKeepAlive(&context);
+    stream->Write(request);
+    stream->WritesDone();
+    const bool answered = stream->Read(&response);
+    grpc::Status finished = stream->Finish();
+    if (finished.ok() && !answered) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "keepalive stream ended");
+    return finished;
+  });
   if (!status.ok()) return status;
-  // A streaming call: the answer is {"result": LeaseKeepAliveResponse}.
-  auto result = response.find("result");
-  if (result == response.end() || !result->is_object()) {
-    return Status::IOError("etcd: keepalive answered without a result: " + response.dump());
-  }
-  int64_t ttl = 0;
-  if (!etcd::ReadInt64Field(*result, "TTL", &ttl)) return Status::IOError("etcd: keepalive TTL is not a number");
-  // etcd answers an unknown or expired lease with TTL 0 (omitted).
-  if (ttl <= 0) return Status::NotFound("lease not found: " + std::to_string(id));
+  // etcd answers an unknown or expired lease with TTL 0.
+  if (response.ttl() <= 0) return Status::NotFound("lease not found: " + std::to_string(id));
   return Status::OK();
 }
 
 Status EtcdMetadataStore::RevokeLease(LeaseId id) {
-  json response;
-  return client_->Call("/v3/lease/revoke", etcd::LeaseIdRequest(id), RetryPolicy::kUnsentOnly, &response);
+  etcdserverpb::LeaseRevokeRequest request;
+  request.set_id(id);
+  etcdserverpb::LeaseRevokeResponse response;
+  return client_->Call(RetryPolicy::kUnsentOnly, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.lease->LeaseRevoke(&context, request, &response);
+  });
 }
 
 Status EtcdMetadataStore::WatchPrefix(const std::string& prefix, int64_t start_revision, WatchCallback callback,
@@ -253,20 +274,16 @@ Status EtcdMetadataStore::WatchPrefix(const std::string& prefix, int64_t start_r
   // One read settles where the watch starts: at a given revision it fails
   // if etcd has compacted that revision (a future one is fine); for "from
   // now" it names the current revision.
-  json request = etcd::PrefixRangeRequest(prefix, "", 1, start_revision);
-  request["count_only"] = true;
-  json response;
-  Status status = client_->Call("/v3/kv/range", request, RetryPolicy::kIdempotent, &response);
+  etcdserverpb::RangeRequest request = etcd::PrefixRangeRequest(prefix, "", 1, start_revision);
+  request.set_count_only(true);
+  etcdserverpb::RangeResponse response;
+  Status status = client_->Call(RetryPolicy::kIdempotent, [&](Stubs& stubs, ClientContext& context) {
+    return stubs.kv->Range(&context, request, &response);
+  });
   if (!status.ok() && !(start_revision > 0 && status.message().find("future revision") != std::string::npos)) {
     return status;  // NotFound with "compacted" for a compacted start
   }
-  int64_t first_revision = start_revision;
-  if (first_revision == 0) {
-    int64_t current = 0;
-    status = etcd::DecodeHeaderRevision(response, &current);
-    if (!status.ok()) return status;
-    first_revision = current + 1;
-  }
+  const int64_t first_revision = start_revision == 0 ? response.header().revision() + 1 : start_revision;
   auto stream = std::make_shared<etcd::WatchStream>(client_, prefix, first_revision, std::move(callback));
   *handle = std::make_unique<WatchHandle>(std::move(stream), watch_threads_);
   return Status::OK();

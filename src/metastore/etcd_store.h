@@ -1,5 +1,6 @@
 // EtcdMetadataStore: the MetadataStore of a distributed deployment, backed
-// by an etcd 3.4+ cluster through its v3 JSON gateway (HTTP/1.1 + libcurl).
+// by an etcd 3.4+ cluster through its v3 gRPC API (watches: through its JSON
+// gateway, see etcd/watch_stream.h).
 //
 // Calls block for at most request_timeout per endpoint tried. A call that
 // cannot reach a member (connection refused, timeout, 5xx) moves on to the

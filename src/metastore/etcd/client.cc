@@ -1,126 +1,156 @@
 #include "metastore/etcd/client.h"
 
+#include <algorithm>
 #include <utility>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "metastore/etcd/json_codec.h"
 
 namespace kafscale::etcd {
 
-using nlohmann::json;
+namespace {
 
-struct EtcdClient::Attempt {
-  CURLcode transport = CURLE_OK;
-  std::string transport_error;
-  bool sent = false;  // some request bytes left for the server
-  long http_status = 0;
-  std::string body;
-};
+// A restarted member is found within a second rather than after gRPC's
+// default backoff (up to two minutes).
+constexpr int kMaxReconnectBackoffMs = 1000;
+constexpr int kMinReconnectBackoffMs = 100;
+// How long one connectivity watch lasts before it is renewed; bounds how
+// long destroying a client waits for its watcher.
+constexpr auto kConnectionWatchPeriod = std::chrono::milliseconds(20);
+// How long a call waits for an endpoint that failed before to connect.
+constexpr auto kFailedEndpointRecheck = std::chrono::milliseconds(200);
+
+std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
+  constexpr std::string_view kHttps = "https://";
+  const bool tls = endpoint.compare(0, kHttps.size(), kHttps) == 0;
+  const std::string target = endpoint.substr(endpoint.find("://") + 3);
+  grpc::ChannelArguments arguments;
+  // A range page may be larger than gRPC's default 4 MiB limit.
+  arguments.SetMaxReceiveMessageSize(-1);
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
+  // Channels to the same endpoint from several clients stay separate
+  // connections, as curl's were.
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto credentials = tls ? grpc::SslCredentials(grpc::SslCredentialsOptions()) : grpc::InsecureChannelCredentials();
+  return grpc::CreateCustomChannel(target, credentials, arguments);
+}
+
+// Connects `channel` if it is not connected, within `dial_timeout`. False
+// when the endpoint cannot be reached: at once when a fresh attempt fails
+// (refused), after a short recheck when it had failed before, else at the
+// deadline.
+bool Connect(grpc::Channel& channel, std::chrono::milliseconds dial_timeout) {
+  auto deadline = std::chrono::system_clock::now() + dial_timeout;
+  grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
+  if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+    // It failed before: it would wait out its backoff, and it keeps
+    // reporting the failure while it tries again. One fresh attempt, now,
+    // gets a short while to succeed.
+    grpc::experimental::ChannelResetConnectionBackoff(&channel);
+    deadline = std::min(deadline, std::chrono::system_clock::now() + kFailedEndpointRecheck);
+  }
+  bool attempted = false;
+  while (state != GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_SHUTDOWN || (state == GRPC_CHANNEL_TRANSIENT_FAILURE && attempted)) return false;
+    if (state == GRPC_CHANNEL_CONNECTING) attempted = true;
+    if (!channel.WaitForStateChange(state, deadline)) return false;
+    state = channel.GetState(/*try_to_connect=*/true);
+  }
+  return true;
+}
+
+}  // namespace
 
 EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)), endpoints_(options_.endpoints) {
-  EnsureCurlInitialized();
+  for (const std::string& endpoint : options_.endpoints) {
+    Endpoint opened;
+    opened.channel = OpenChannel(endpoint);
+    opened.stubs.kv = etcdserverpb::KV::NewStub(opened.channel);
+    opened.stubs.lease = etcdserverpb::Lease::NewStub(opened.channel);
+    opened.stubs.maintenance = etcdserverpb::Maintenance::NewStub(opened.channel);
+    opened.stubs.auth = etcdserverpb::Auth::NewStub(opened.channel);
+    channels_.push_back(std::move(opened));
+  }
+  for (size_t index = 0; index < channels_.size(); ++index) {
+    grpc::Channel& channel = *channels_[index].channel;
+    channel.NotifyOnStateChange(channel.GetState(/*try_to_connect=*/false),
+                                std::chrono::system_clock::now() + kConnectionWatchPeriod, &connection_events_,
+                                reinterpret_cast<void*>(index));
+  }
+  watcher_ = std::thread([this] { WatchConnections(); });
 }
 
-EtcdClient::~EtcdClient() = default;
-
-CurlEasy EtcdClient::AcquireHandle() {
+EtcdClient::~EtcdClient() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    if (!idle_handles_.empty()) {
-      CurlEasy handle = std::move(idle_handles_.back());
-      idle_handles_.pop_back();
-      return handle;
-    }
+    std::lock_guard<std::mutex> lock(watcher_mu_);
+    stopping_ = true;
+    connection_events_.Shutdown();
   }
-  return CurlEasy(curl_easy_init());
+  watcher_.join();
 }
 
-void EtcdClient::ReleaseHandle(CurlEasy handle) {
-  std::lock_guard<std::mutex> lock(pool_mu_);
-  idle_handles_.push_back(std::move(handle));
+void EtcdClient::WatchConnections() {
+  void* tag = nullptr;
+  bool changed = false;
+  // Next ends once the queue is shut down and every pending watch is over.
+  while (connection_events_.Next(&tag, &changed)) {
+    std::lock_guard<std::mutex> lock(watcher_mu_);
+    if (stopping_) continue;
+    grpc::Channel& channel = *channels_[reinterpret_cast<size_t>(tag)].channel;
+    channel.NotifyOnStateChange(channel.GetState(/*try_to_connect=*/false),
+                                std::chrono::system_clock::now() + kConnectionWatchPeriod, &connection_events_, tag);
+  }
 }
 
-void EtcdClient::Post(const std::string& url, const std::string& body, const std::string& token,
-                      Attempt* attempt) {
-  CurlEasy handle = AcquireHandle();
-  if (handle == nullptr) {
-    attempt->transport = CURLE_OUT_OF_MEMORY;
-    attempt->transport_error = "curl_easy_init failed";
-    return;
-  }
-  CURL* curl = handle.get();
-  // Reset keeps the handle's open connections but drops the last call's options.
-  curl_easy_reset(curl);
-  CurlHeaders headers;
-  AddRequestHeaders(token, &headers);
-  char error_buffer[CURL_ERROR_SIZE] = {};
-  SetPostOptions(curl, url, body, headers, error_buffer, options_.dial_timeout);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToString);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &attempt->body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-  attempt->transport = curl_easy_perform(curl);
-  if (attempt->transport != CURLE_OK) {
-    attempt->transport_error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(attempt->transport);
-  }
-  long request_bytes = 0;
-  curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &request_bytes);
-  attempt->sent = request_bytes > 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &attempt->http_status);
-  // The error buffer and header list die with this frame.
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  ReleaseHandle(std::move(handle));
-}
-
-Status EtcdClient::CallWithFailover(std::string_view path, const std::string& body, const std::string& token,
-                                    RetryPolicy retry, json* response, bool* invalid_token) {
+Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry, const Invoke& invoke,
+                                    bool* invalid_token) {
   *invalid_token = false;
   Status last = Status::Unavailable("etcd: no endpoint tried");
   for (size_t index : endpoints_.AttemptOrder()) {
     const std::string& endpoint = endpoints_.at(index);
-    Attempt attempt;
-    Post(endpoint + std::string(path), body, token, &attempt);
-    if (attempt.transport != CURLE_OK) {
+    Endpoint& target = channels_[index];
+    // Connecting first tells a request that never left (any call may move
+    // on) from one that may have reached etcd.
+    if (!Connect(*target.channel, options_.dial_timeout)) {
       endpoints_.ReportFailure(index);
-      const std::string message = "etcd " + endpoint + ": " + attempt.transport_error;
-      last = attempt.transport == CURLE_OPERATION_TIMEDOUT ? Status::Timeout(message)
-                                                           : Status::Unavailable(message);
-      if (attempt.sent && retry == RetryPolicy::kUnsentOnly) return last;
+      last = Status::Unavailable("etcd " + endpoint + ": cannot connect");
       continue;
     }
-    if (attempt.http_status != 200) {
-      const EtcdError error = ErrorFromHttpAnswer(attempt.http_status, attempt.body);
-      if (attempt.http_status >= 500 || error.grpc_code == kGrpcUnavailable) {
-        endpoints_.ReportFailure(index);
-        last = StatusFromError(error);
-        if (retry == RetryPolicy::kUnsentOnly) return last;
-        continue;
-      }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
+    if (!token.empty()) context.AddMetadata("token", token);
+    const grpc::Status answer = invoke(target.stubs, context);
+    if (answer.ok()) {
       endpoints_.ReportSuccess(index);
-      *invalid_token = IsInvalidToken(error);
-      return StatusFromError(error);
+      return Status::OK();
+    }
+    const EtcdError error{static_cast<int>(answer.error_code()), answer.error_message()};
+    if (error.grpc_code == kGrpcUnavailable || error.grpc_code == kGrpcDeadlineExceeded) {
+      endpoints_.ReportFailure(index);
+      last = error.grpc_code == kGrpcDeadlineExceeded ? Status::Timeout("etcd " + endpoint + ": " + error.message)
+                                                      : StatusFromError(error);
+      if (retry == RetryPolicy::kUnsentOnly) return last;
+      continue;
     }
     endpoints_.ReportSuccess(index);
-    *response = json::parse(attempt.body, nullptr, /*allow_exceptions=*/false);
-    if (!response->is_object()) {
-      return Status::IOError("etcd " + endpoint + ": answer is not a JSON object: " + attempt.body.substr(0, 200));
-    }
-    // Streaming calls (lease keepalive) answer 200 with {"error": {...}}.
-    EtcdError error;
-    if (FindError(*response, &error)) {
-      *invalid_token = IsInvalidToken(error);
-      return StatusFromError(error);
-    }
-    return Status::OK();
+    *invalid_token = IsInvalidToken(error);
+    return StatusFromError(error);
   }
   return last;
 }
 
-Status EtcdClient::Call(std::string_view path, const json& request, RetryPolicy retry, json* response) {
-  const std::string body = request.dump();
+Status EtcdClient::Call(RetryPolicy retry, const Invoke& invoke) {
   for (int attempt = 0;; ++attempt) {
     std::string token;
     Status status = Token(&token);
     if (!status.ok()) return status;
     bool invalid_token = false;
-    status = CallWithFailover(path, body, token, retry, response, &invalid_token);
+    status = CallWithFailover(token, retry, invoke, &invalid_token);
     // An expired token (or one another member issued) is normal; a fresh
     // one refused again is not.
     if (!invalid_token || token.empty() || attempt > 0) return status;
@@ -135,17 +165,20 @@ Status EtcdClient::Token(std::string* token) {
   }
   std::lock_guard<std::mutex> lock(token_mu_);
   if (token_.empty()) {
-    json response;
+    etcdserverpb::AuthenticateRequest request;
+    request.set_name(options_.username);
+    request.set_password(options_.password);
+    etcdserverpb::AuthenticateResponse response;
     bool invalid_token = false;
-    Status status = CallWithFailover("/v3/auth/authenticate",
-                                     AuthenticateRequest(options_.username, options_.password).dump(), "",
-                                     RetryPolicy::kIdempotent, &response, &invalid_token);
+    Status status = CallWithFailover(
+        "", RetryPolicy::kIdempotent,
+        [&](Stubs& stubs, grpc::ClientContext& context) {
+          return stubs.auth->Authenticate(&context, request, &response);
+        },
+        &invalid_token);
     if (!status.ok()) return status;
-    auto field = response.find("token");
-    if (field == response.end() || !field->is_string() || field->get_ref<const std::string&>().empty()) {
-      return Status::IOError("etcd: authenticate answered without a token");
-    }
-    token_ = field->get<std::string>();
+    if (response.token().empty()) return Status::IOError("etcd: authenticate answered without a token");
+    token_ = response.token();
   }
   *token = token_;
   return Status::OK();

@@ -1,33 +1,38 @@
-// EtcdClient: unary calls to etcd's v3 JSON gateway over libcurl, with
-// endpoint failover and token authentication. Shared (shared_ptr) by the
-// store and its watch streams.
+// EtcdClient: unary calls to etcd's v3 gRPC API with endpoint failover and
+// token authentication. Shared (shared_ptr) by the store and its watch
+// streams (which speak the JSON gateway and take endpoints and tokens from
+// here).
 //
-// Thread-safe: calls run concurrently, each on a curl handle taken from a
-// pool (handles keep their connections open between calls).
+// Thread-safe: calls run concurrently over one channel per endpoint (HTTP/2
+// multiplexes them on one connection).
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
+#include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/support/status.h>
 
 #include "common/noncopyable.h"
 #include "common/status.h"
-#include "metastore/etcd/curl_handles.h"
 #include "metastore/etcd/endpoints.h"
-#include "metastore/etcd/json_codec.h"
+#include "metastore/etcd/proto/etcd_rpc.grpc.pb.h"
 
 namespace kafscale::etcd {
 
 struct ClientOptions {
-  std::vector<std::string> endpoints;  // "http://host:port", no trailing '/'
+  std::vector<std::string> endpoints;  // "http://host:port" or "https://host:port", no trailing '/'
   std::string username;                // empty: no authentication
   std::string password;
   std::chrono::milliseconds request_timeout{5000};  // whole call to one endpoint
-  std::chrono::milliseconds dial_timeout{2000};     // TCP connect to one endpoint
+  std::chrono::milliseconds dial_timeout{2000};     // connecting to one endpoint
 };
 
 // Which failures a call may retry on the next endpoint.
@@ -39,20 +44,28 @@ enum class RetryPolicy {
   kUnsentOnly,
 };
 
+// The services of one endpoint.
+struct Stubs {
+  std::unique_ptr<etcdserverpb::KV::Stub> kv;
+  std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+  std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
+  std::unique_ptr<etcdserverpb::Auth::Stub> auth;
+};
+
+// Makes one call on `stubs` with `context` (deadline and token already set).
+using Invoke = std::function<grpc::Status(Stubs& stubs, grpc::ClientContext& context)>;
+
 class EtcdClient : NonCopyable {
  public:
   // `options.endpoints` must not be empty (the store validates options).
   explicit EtcdClient(ClientOptions options);
   ~EtcdClient();
 
-  // POSTs `request` to `path` ("/v3/kv/range"...) and parses the JSON
-  // answer into *response. Tries the endpoints as EndpointSet orders them
-  // within `retry`; with credentials, sends the token and, once per call,
-  // re-authenticates when etcd calls it invalid. Errors: StatusFromError's
-  // mapping of etcd's answer; Unavailable/Timeout when no endpoint
-  // answered; IOError for an answer that is not the expected JSON.
-  Status Call(std::string_view path, const nlohmann::json& request, RetryPolicy retry,
-              nlohmann::json* response);
+  // Runs `invoke` on the endpoints in EndpointSet order within `retry`;
+  // with credentials, sends the token and, once per call, re-authenticates
+  // when etcd calls it invalid. Errors: StatusFromError's mapping of etcd's
+  // answer; Unavailable/Timeout when no endpoint answered.
+  Status Call(RetryPolicy retry, const Invoke& invoke);
 
   // The token to send ("" without credentials), authenticating first if
   // none is held. PermissionDenied for a wrong user name or password.
@@ -64,20 +77,27 @@ class EtcdClient : NonCopyable {
   const ClientOptions& options() const { return options_; }
 
  private:
-  struct Attempt;
+  struct Endpoint {
+    std::shared_ptr<grpc::Channel> channel;
+    Stubs stubs;
+  };
   // One call over the endpoints with a fixed token. *invalid_token is set
   // when etcd refused the token.
-  Status CallWithFailover(std::string_view path, const std::string& body, const std::string& token,
-                          RetryPolicy retry, nlohmann::json* response, bool* invalid_token);
-  void Post(const std::string& url, const std::string& body, const std::string& token, Attempt* attempt);
-  CurlEasy AcquireHandle();
-  void ReleaseHandle(CurlEasy handle);
+  Status CallWithFailover(const std::string& token, RetryPolicy retry, const Invoke& invoke, bool* invalid_token);
+  // Runs on watcher_: follows every channel's connectivity, so a connection
+  // etcd closed while idle (a restart) is noticed before the next call,
+  // which then connects anew instead of writing into the dead one (where a
+  // write could not tell whether etcd got it).
+  void WatchConnections();
 
   const ClientOptions options_;
   EndpointSet endpoints_;
+  std::vector<Endpoint> channels_;  // one per endpoint, in options_.endpoints order
 
-  std::mutex pool_mu_;
-  std::vector<CurlEasy> idle_handles_;
+  grpc::CompletionQueue connection_events_;
+  std::mutex watcher_mu_;  // orders re-arming a watch against shutting the queue down
+  bool stopping_ = false;
+  std::thread watcher_;
 
   // Held while authenticating, so concurrent callers wait for one token
   // instead of each asking etcd for their own.

@@ -1,5 +1,7 @@
 #include "metastore/etcd/json_codec.h"
 
+#include "metastore/etcd/key_range.h"
+
 #include <array>
 #include <charconv>
 #include <limits>
@@ -26,76 +28,8 @@ constexpr std::array<int8_t, 256> kBase64Values = MakeBase64Values();
 
 bool Contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
-// etcd's name of a key range start: "\0" stands for "from the first key".
-std::string RangeStart(std::string_view prefix) {
-  return prefix.empty() ? std::string(1, '\0') : std::string(prefix);
-}
-
 json PrefixRange(std::string_view prefix) {
-  return json{{"key", Base64Encode(RangeStart(prefix))}, {"range_end", Base64Encode(PrefixRangeEnd(prefix))}};
-}
-
-// [begin, end) as etcd's key and range_end. etcd reads an empty range_end
-// as "just the key" and "\0" as "every key from begin"; our API makes the
-// first an error and the second (end <= begin) an empty range. So an empty
-// end is sent with an empty key, which etcd rejects as InvalidArgument ("key
-// is not provided"), and end <= begin is sent as the empty range [begin,
-// begin), which deletes nothing and overlaps no put.
-json DeleteRange(std::string_view begin, std::string_view end) {
-  if (end.empty()) return json{{"key", ""}, {"range_end", ""}};
-  return json{{"key", Base64Encode(begin)}, {"range_end", Base64Encode(end <= begin ? begin : end)}};
-}
-
-const char* CompareTarget(Compare::Target target) {
-  switch (target) {
-    case Compare::Target::kValue: return "VALUE";
-    case Compare::Target::kVersion: return "VERSION";
-    case Compare::Target::kCreateRevision: return "CREATE";
-    case Compare::Target::kModRevision: return "MOD";
-  }
-  return "VERSION";
-}
-
-const char* CompareResult(Compare::Op op) {
-  switch (op) {
-    case Compare::Op::kEqual: return "EQUAL";
-    case Compare::Op::kNotEqual: return "NOT_EQUAL";
-    case Compare::Op::kGreater: return "GREATER";
-    case Compare::Op::kLess: return "LESS";
-  }
-  return "EQUAL";
-}
-
-json EncodeCompare(const Compare& compare) {
-  json encoded{{"key", Base64Encode(compare.key)},
-               {"target", CompareTarget(compare.target)},
-               {"result", CompareResult(compare.op)}};
-  const std::string number = std::to_string(compare.number);
-  switch (compare.target) {
-    case Compare::Target::kValue: encoded["value"] = Base64Encode(compare.value); break;
-    case Compare::Target::kVersion: encoded["version"] = number; break;
-    case Compare::Target::kCreateRevision: encoded["create_revision"] = number; break;
-    case Compare::Target::kModRevision: encoded["mod_revision"] = number; break;
-  }
-  return encoded;
-}
-
-json EncodeOp(const TxnOp& op) {
-  switch (op.type) {
-    case TxnOp::Type::kPut: return json{{"request_put", PutRequest(op.key, op.value, op.lease)}};
-    case TxnOp::Type::kDelete: return json{{"request_delete_range", DeleteRequest(op.key)}};
-    case TxnOp::Type::kDeletePrefix: return json{{"request_delete_range", PrefixRange(op.key)}};
-    case TxnOp::Type::kDeleteRange: return json{{"request_delete_range", DeleteRange(op.key, op.range_end)}};
-    case TxnOp::Type::kGet: return json{{"request_range", RangeRequest(op.key)}};
-    case TxnOp::Type::kGetPrefix: return json{{"request_range", PrefixRange(op.key)}};
-  }
-  return json::object();
-}
-
-json EncodeOps(const std::vector<TxnOp>& ops) {
-  json encoded = json::array();
-  for (const TxnOp& op : ops) encoded.push_back(EncodeOp(op));
-  return encoded;
+  return json{{"key", Base64Encode(PrefixRangeStart(prefix))}, {"range_end", Base64Encode(PrefixRangeEnd(prefix))}};
 }
 
 Status Malformed(std::string_view what) {
@@ -142,21 +76,6 @@ Status ReadArrayField(const json& object, std::string_view name, const json** ar
   if (field == nullptr) return Status::OK();
   if (!field->is_array()) return Malformed(std::string(name) + " is not a list");
   *array = field;
-  return Status::OK();
-}
-
-Status DecodeKeyValues(const json& range_response, std::vector<KeyValue>* kvs) {
-  const json* list = nullptr;
-  Status status = ReadArrayField(range_response, "kvs", &list);
-  if (!status.ok()) return status;
-  kvs->clear();
-  kvs->reserve(list->size());
-  for (const json& item : *list) {
-    KeyValue kv;
-    status = DecodeKeyValue(item, &kv);
-    if (!status.ok()) return status;
-    kvs->push_back(std::move(kv));
-  }
   return Status::OK();
 }
 
@@ -223,54 +142,6 @@ Status Base64Decode(std::string_view text, std::string* bytes) {
   return Status::OK();
 }
 
-std::string PrefixRangeEnd(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty()) {
-    const auto last = static_cast<unsigned char>(end.back());
-    if (last < 0xff) {
-      end.back() = static_cast<char>(last + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');
-}
-
-json RangeRequest(std::string_view key) { return json{{"key", Base64Encode(key)}}; }
-
-json PrefixRangeRequest(std::string_view prefix, std::string_view start_key, int64_t limit,
-                        int64_t revision) {
-  json request = PrefixRange(prefix);
-  if (!start_key.empty()) request["key"] = Base64Encode(start_key);
-  if (limit > 0) request["limit"] = std::to_string(limit);
-  if (revision > 0) request["revision"] = std::to_string(revision);
-  return request;
-}
-
-json PutRequest(std::string_view key, std::string_view value, LeaseId lease) {
-  json request{{"key", Base64Encode(key)}, {"value", Base64Encode(value)}};
-  if (lease != 0) request["lease"] = std::to_string(lease);
-  return request;
-}
-
-json DeleteRequest(std::string_view key) { return json{{"key", Base64Encode(key)}}; }
-
-json TxnRequest(const std::vector<Compare>& compares, const std::vector<TxnOp>& success,
-                const std::vector<TxnOp>& failure) {
-  json encoded_compares = json::array();
-  for (const Compare& compare : compares) encoded_compares.push_back(EncodeCompare(compare));
-  return json{{"compare", std::move(encoded_compares)}, {"success", EncodeOps(success)},
-              {"failure", EncodeOps(failure)}};
-}
-
-json LeaseGrantRequest(int64_t ttl_seconds) { return json{{"TTL", std::to_string(ttl_seconds)}}; }
-
-json LeaseIdRequest(LeaseId id) { return json{{"ID", std::to_string(id)}}; }
-
-json AuthenticateRequest(std::string_view name, std::string_view password) {
-  return json{{"name", name}, {"password", password}};
-}
-
 json WatchCreateRequest(std::string_view prefix, int64_t start_revision) {
   json create = PrefixRange(prefix);
   create["start_revision"] = std::to_string(start_revision);
@@ -316,40 +187,6 @@ Status DecodeHeaderRevision(const json& response, int64_t* revision) {
   const json* header = OptionalField(response, "header");
   if (header == nullptr) return Status::OK();
   return ReadNumber(*header, "revision", revision);
-}
-
-Status DecodeRangeResponse(const json& response, std::vector<KeyValue>* kvs, bool* more,
-                           int64_t* revision) {
-  if (!response.is_object()) return Malformed("range response is not an object");
-  Status status = DecodeKeyValues(response, kvs);
-  if (status.ok()) status = ReadBoolField(response, "more", more);
-  if (status.ok()) status = DecodeHeaderRevision(response, revision);
-  return status;
-}
-
-Status DecodeTxnResponse(const json& response, const std::vector<TxnOp>& success,
-                         const std::vector<TxnOp>& failure, TxnResult* result) {
-  if (!response.is_object()) return Malformed("txn response is not an object");
-  Status status = ReadBoolField(response, "succeeded", &result->succeeded);
-  if (status.ok()) status = DecodeHeaderRevision(response, &result->revision);
-  const json* responses = nullptr;
-  if (status.ok()) status = ReadArrayField(response, "responses", &responses);
-  if (!status.ok()) return status;
-  const std::vector<TxnOp>& ops = result->succeeded ? success : failure;
-  if (responses->size() != ops.size()) {
-    return Malformed("txn answered " + std::to_string(responses->size()) + " ops, expected " +
-                     std::to_string(ops.size()));
-  }
-  result->results.assign(ops.size(), {});
-  for (size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].type != TxnOp::Type::kGet && ops[i].type != TxnOp::Type::kGetPrefix) continue;
-    const json* range = OptionalField((*responses)[i], "response_range");
-    // An empty RangeResponse may be omitted entirely, leaving {}.
-    if (range == nullptr) continue;
-    status = DecodeKeyValues(*range, &result->results[i]);
-    if (!status.ok()) return status;
-  }
-  return Status::OK();
 }
 
 bool FindError(const json& response, EtcdError* error) {

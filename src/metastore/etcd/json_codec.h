@@ -1,5 +1,5 @@
-// JSON encoding of etcd v3 requests and decoding of its responses, as the
-// gRPC-JSON gateway of etcd 3.4 speaks them (POST /v3/...):
+// The watch stream's JSON (POST /v3/watch on etcd 3.4's gRPC-JSON gateway)
+// and how etcd's errors map to the store's Status, for gRPC calls too:
 //  - keys and values are base64 (standard alphabet, padded);
 //  - 64-bit integers are JSON strings (numbers are accepted too);
 //  - fields holding their default value (0, false, "", empty list) are
@@ -27,26 +27,6 @@ std::string Base64Encode(std::string_view bytes);
 // InvalidArgument if `text` is not padded standard base64.
 Status Base64Decode(std::string_view text, std::string* bytes);
 
-// The range_end that makes [prefix, range_end) cover exactly the keys that
-// start with `prefix`: the prefix with its last byte below 0xff incremented
-// and what follows dropped; "\0" (every key from `prefix` on) when there is
-// no such byte, which for the empty prefix means the whole key space (etcd
-// reads key "\0" with range_end "\0" as "all keys").
-std::string PrefixRangeEnd(std::string_view prefix);
-
-// Request bodies. Keys are raw bytes; encoding is done here.
-nlohmann::json RangeRequest(std::string_view key);
-// Keys starting with `prefix`, at most `limit` of them (0: no limit) from
-// `start_key` on (empty: from the prefix), read at `revision` (0: latest).
-nlohmann::json PrefixRangeRequest(std::string_view prefix, std::string_view start_key, int64_t limit,
-                                  int64_t revision);
-nlohmann::json PutRequest(std::string_view key, std::string_view value, LeaseId lease);
-nlohmann::json DeleteRequest(std::string_view key);
-nlohmann::json TxnRequest(const std::vector<Compare>& compares, const std::vector<TxnOp>& success,
-                          const std::vector<TxnOp>& failure);
-nlohmann::json LeaseGrantRequest(int64_t ttl_seconds);
-nlohmann::json LeaseIdRequest(LeaseId id);  // for keepalive and revoke
-nlohmann::json AuthenticateRequest(std::string_view name, std::string_view password);
 // Creates a watch of every key starting with `prefix` from `start_revision`
 // (> 0), with periodic progress notifications so an idle watch learns how
 // far it is in sync.
@@ -59,14 +39,6 @@ bool ReadInt64Field(const nlohmann::json& object, std::string_view name, int64_t
 
 // Decodes one mvccpb.KeyValue object.
 Status DecodeKeyValue(const nlohmann::json& object, KeyValue* kv);
-// Decodes the "kvs" list of a RangeResponse, the "more" flag and the header
-// revision.
-Status DecodeRangeResponse(const nlohmann::json& response, std::vector<KeyValue>* kvs, bool* more,
-                           int64_t* revision);
-// Decodes a TxnResponse. `ops` is the branch that ran (chosen by the
-// response's "succeeded"), so kGet/kGetPrefix results land at their index.
-Status DecodeTxnResponse(const nlohmann::json& response, const std::vector<TxnOp>& success,
-                         const std::vector<TxnOp>& failure, TxnResult* result);
 // The header revision of any response (0 if absent).
 Status DecodeHeaderRevision(const nlohmann::json& response, int64_t* revision);
 

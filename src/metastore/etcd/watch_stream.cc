@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "metastore/etcd/json_codec.h"
+
 namespace kafscale::etcd {
 
 using nlohmann::json;
@@ -44,7 +46,7 @@ WatchStream::WatchStream(std::shared_ptr<EtcdClient> client, std::string prefix,
     : client_(std::move(client)),
       prefix_(std::move(prefix)),
       callback_(std::move(callback)),
-      multi_(curl_multi_init()),
+      multi_((EnsureCurlInitialized(), curl_multi_init())),
       resume_revision_(start_revision) {}
 
 WatchStream::~WatchStream() { curl_multi_cleanup(multi_); }

@@ -30,6 +30,7 @@
 #include "common/noncopyable.h"
 #include "common/status.h"
 #include "metastore/etcd/client.h"
+#include "metastore/etcd/curl_handles.h"
 #include "metastore/etcd/json_stream.h"
 #include "metastore/metadata_store.h"
 

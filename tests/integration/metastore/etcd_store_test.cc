@@ -57,10 +57,35 @@ void Compact(const std::string& endpoint, int64_t revision) {
   etcd::ClientOptions options;
   options.endpoints = {endpoint};
   etcd::EtcdClient client(options);
-  nlohmann::json response;
-  Status status = client.Call("/v3/kv/compaction", {{"revision", std::to_string(revision)}, {"physical", true}},
-                              etcd::RetryPolicy::kUnsentOnly, &response);
+  etcdserverpb::CompactionRequest request;
+  request.set_revision(revision);
+  request.set_physical(true);
+  etcdserverpb::CompactionResponse response;
+  Status status = client.Call(etcd::RetryPolicy::kUnsentOnly, [&](etcd::Stubs& stubs, grpc::ClientContext& context) {
+    return stubs.kv->Compact(&context, request, &response);
+  });
   ASSERT_TRUE(status.ok()) << status.ToString();
+}
+
+// Reads `key` through `client` (a Range call).
+Status ReadKey(etcd::EtcdClient& client, const std::string& key) {
+  etcdserverpb::RangeRequest request;
+  request.set_key(key);
+  etcdserverpb::RangeResponse response;
+  return client.Call(etcd::RetryPolicy::kIdempotent, [&](etcd::Stubs& stubs, grpc::ClientContext& context) {
+    return stubs.kv->Range(&context, request, &response);
+  });
+}
+
+// Writes `key` through `client` (a Put call).
+Status WriteKey(etcd::EtcdClient& client, const std::string& key) {
+  etcdserverpb::PutRequest request;
+  request.set_key(key);
+  request.set_value("v");
+  etcdserverpb::PutResponse response;
+  return client.Call(etcd::RetryPolicy::kUnsentOnly, [&](etcd::Stubs& stubs, grpc::ClientContext& context) {
+    return stubs.kv->Put(&context, request, &response);
+  });
 }
 
 // Checks every event was delivered once, in revision order.
@@ -394,10 +419,9 @@ TEST(EtcdStoreTest, UnavailableMemberIsSkippedForReadsButNotResentWrites) {
   etcd::ClientOptions options;
   options.endpoints = {unhealthy.endpoint(), healthy.endpoint()};
   const std::string key = UniquePrefix() + "k";
-  nlohmann::json response;
 
   etcd::EtcdClient reader(options);
-  Status read = reader.Call("/v3/kv/range", etcd::RangeRequest(key), etcd::RetryPolicy::kIdempotent, &response);
+  Status read = ReadKey(reader, key);
   EXPECT_TRUE(read.ok()) << "a read moves on to the healthy member: " << read.ToString();
   EXPECT_GE(unhealthy.requests(), 1);
 
@@ -405,7 +429,7 @@ TEST(EtcdStoreTest, UnavailableMemberIsSkippedForReadsButNotResentWrites) {
   // not sent again elsewhere; the caller sees a retriable error.
   const int before = unhealthy.requests();
   etcd::EtcdClient writer(options);
-  Status write = writer.Call("/v3/kv/put", etcd::PutRequest(key, "v", 0), etcd::RetryPolicy::kUnsentOnly, &response);
+  Status write = WriteKey(writer, key);
   EXPECT_EQ(write.code(), Status::Code::kUnavailable) << write.ToString();
   EXPECT_GT(unhealthy.requests(), before);
   auto store = MustOpen(healthy.options());
@@ -413,7 +437,7 @@ TEST(EtcdStoreTest, UnavailableMemberIsSkippedForReadsButNotResentWrites) {
   KeyValue kv;
   EXPECT_TRUE(store->Get(key, &kv).IsNotFound());
   // The failure moved the preference: the next write goes to the healthy member.
-  write = writer.Call("/v3/kv/put", etcd::PutRequest(key, "v", 0), etcd::RetryPolicy::kUnsentOnly, &response);
+  write = WriteKey(writer, key);
   EXPECT_TRUE(write.ok()) << write.ToString();
   ASSERT_TRUE(store->Delete(key).ok());
 }
@@ -477,7 +501,8 @@ TEST(EtcdStoreTest, UserAndPasswordAuthentication) {
   // authenticate again by themselves.
   ASSERT_TRUE(etcd.Stop());
   ASSERT_TRUE(etcd.Start());
-  ASSERT_TRUE(store->Put("/a/k", "2").ok());
+  Status put = store->Put("/a/k", "2");
+  ASSERT_TRUE(put.ok()) << put.ToString();
   KeyValue kv;
   ASSERT_TRUE(store->Get("/a/k", &kv).ok());
   EXPECT_EQ(kv.value, "2");

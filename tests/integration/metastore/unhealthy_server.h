@@ -1,14 +1,16 @@
-// An HTTP server on loopback that answers every request with 503 and an
-// etcd-style "no leader" error, as a member that has lost its quorum does;
-// it counts the requests it got.
+// A gRPC server on loopback that answers every KV call with UNAVAILABLE
+// "etcdserver: no leader", as an etcd member that has lost its quorum does;
+// it counts the calls it got.
 #pragma once
 
 #include <atomic>
-#include <cstdint>
+#include <memory>
 #include <string>
-#include <thread>
+
+#include <grpcpp/server.h>
 
 #include "common/noncopyable.h"
+#include "metastore/etcd/proto/etcd_rpc.grpc.pb.h"
 
 namespace kafscale::etcd_test {
 
@@ -18,16 +20,22 @@ class UnhealthyServer : NonCopyable {
   ~UnhealthyServer();
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int requests() const { return requests_.load(); }
+  int requests() const { return service_.requests.load(); }
 
  private:
-  void Run();
+  struct NoLeader final : etcdserverpb::KV::Service {
+    grpc::Status Range(grpc::ServerContext*, const etcdserverpb::RangeRequest*, etcdserverpb::RangeResponse*) override;
+    grpc::Status Put(grpc::ServerContext*, const etcdserverpb::PutRequest*, etcdserverpb::PutResponse*) override;
+    grpc::Status DeleteRange(grpc::ServerContext*, const etcdserverpb::DeleteRangeRequest*,
+                             etcdserverpb::DeleteRangeResponse*) override;
+    grpc::Status Txn(grpc::ServerContext*, const etcdserverpb::TxnRequest*, etcdserverpb::TxnResponse*) override;
+    grpc::Status Answer();
+    std::atomic<int> requests{0};
+  };
 
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> requests_{0};
-  std::thread thread_;
+  NoLeader service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
 };
 
 }  // namespace kafscale::etcd_test

@@ -43,60 +43,14 @@ TEST(EtcdBase64Test, MalformedInputIsRejected) {
   }
 }
 
-TEST(EtcdRangeEndTest, PrefixEndIncrementsTheLastByteBelow0xff) {
-  EXPECT_EQ(PrefixRangeEnd("/a/"), "/a0");
-  EXPECT_EQ(PrefixRangeEnd("ab"), "ac");
-  EXPECT_EQ(PrefixRangeEnd(std::string("a\xff", 2)), "b");
-  EXPECT_EQ(PrefixRangeEnd(std::string("\xff\xff", 2)), std::string(1, '\0'));
-  EXPECT_EQ(PrefixRangeEnd(""), std::string(1, '\0'));
-}
-
-TEST(EtcdRequestTest, RangesAndWritesAreBase64WithStringIntegers) {
-  EXPECT_EQ(RangeRequest("/k"), json::parse(R"({"key":"L2s="})"));
-  EXPECT_EQ(PrefixRangeRequest("/p/", "", 0, 0), json::parse(R"({"key":"L3Av","range_end":"L3Aw"})"));
-  EXPECT_EQ(PrefixRangeRequest("/p/", "/p/x", 10, 42),
-            json::parse(R"({"key":"L3AveA==","range_end":"L3Aw","limit":"10","revision":"42"})"));
-  // The whole key space: key "\0", range_end "\0".
-  EXPECT_EQ(PrefixRangeRequest("", "", 0, 0), json::parse(R"({"key":"AA==","range_end":"AA=="})"));
-  EXPECT_EQ(PutRequest("/k", "v", 0), json::parse(R"({"key":"L2s=","value":"dg=="})"));
-  EXPECT_EQ(PutRequest("/k", "", 7205759403792793601),
-            json::parse(R"({"key":"L2s=","value":"","lease":"7205759403792793601"})"));
-  EXPECT_EQ(DeleteRequest("/k"), json::parse(R"({"key":"L2s="})"));
-  EXPECT_EQ(LeaseGrantRequest(10), json::parse(R"({"TTL":"10"})"));
-  EXPECT_EQ(LeaseIdRequest(-5), json::parse(R"({"ID":"-5"})"));
-  EXPECT_EQ(AuthenticateRequest("u", "p"), json::parse(R"({"name":"u","password":"p"})"));
+TEST(EtcdRequestTest, WatchCreateIsBase64WithStringIntegers) {
   EXPECT_EQ(WatchCreateRequest("/w", 9),
             json::parse(R"({"create_request":{"key":"L3c=","range_end":"L3g=","start_revision":"9",
                            "progress_notify":true}})"));
-}
-
-TEST(EtcdRequestTest, TxnEncodesEveryCompareTargetAndOp) {
-  Compare create;
-  create.key = "c";
-  create.target = Compare::Target::kCreateRevision;
-  create.op = Compare::Op::kGreater;
-  create.number = 3;
-  Compare value = Compare::ValueEquals("v", "x");
-  value.op = Compare::Op::kNotEqual;
-  Compare version = Compare::VersionEquals("n", 0);
-  version.op = Compare::Op::kLess;
-  const json request = TxnRequest({value, version, create, Compare::ModRevisionEquals("m", 12)},
-                                  {TxnOp::Put("a", "1", 5), TxnOp::Delete("b"), TxnOp::DeletePrefix("p/")},
-                                  {TxnOp::Get("g"), TxnOp::GetPrefix("p/")});
-  EXPECT_EQ(request, json::parse(R"({
-    "compare": [
-      {"key":"dg==","target":"VALUE","result":"NOT_EQUAL","value":"eA=="},
-      {"key":"bg==","target":"VERSION","result":"LESS","version":"0"},
-      {"key":"Yw==","target":"CREATE","result":"GREATER","create_revision":"3"},
-      {"key":"bQ==","target":"MOD","result":"EQUAL","mod_revision":"12"}],
-    "success": [
-      {"request_put":{"key":"YQ==","value":"MQ==","lease":"5"}},
-      {"request_delete_range":{"key":"Yg=="}},
-      {"request_delete_range":{"key":"cC8=","range_end":"cDA="}}],
-    "failure": [
-      {"request_range":{"key":"Zw=="}},
-      {"request_range":{"key":"cC8=","range_end":"cDA="}}]})"));
-  EXPECT_EQ(TxnRequest({}, {}, {}), json::parse(R"({"compare":[],"success":[],"failure":[]})"));
+  // The whole key space: key "\0", range_end "\0".
+  EXPECT_EQ(WatchCreateRequest("", 1),
+            json::parse(R"({"create_request":{"key":"AA==","range_end":"AA==","start_revision":"1",
+                           "progress_notify":true}})"));
 }
 
 TEST(EtcdResponseTest, Int64FieldsAcceptStringsNumbersAndAbsence) {
@@ -116,41 +70,25 @@ TEST(EtcdResponseTest, Int64FieldsAcceptStringsNumbersAndAbsence) {
   for (const char* bad : {"bad", "empty", "f", "big"}) EXPECT_FALSE(ReadInt64Field(object, bad, &value)) << bad;
 }
 
-TEST(EtcdResponseTest, RangeResponseWithOmittedDefaults) {
+TEST(EtcdResponseTest, KeyValuesWithOmittedDefaults) {
   // As etcd 3.4 answers: no "value" for an empty value, no "lease" when
-  // there is none, no "more" when false.
-  const json response = json::parse(R"({
-    "header":{"cluster_id":"5827497340533407416","revision":"7","raft_term":"2"},
-    "kvs":[{"key":"YQ==","create_revision":"2","mod_revision":"5","version":"3","value":"AP8K"},
-           {"key":"Yg==","create_revision":"6","mod_revision":"6","version":"1","lease":"694d7f2c"}],
-    "count":"2"})");
-  std::vector<KeyValue> kvs;
-  bool more = true;
-  int64_t revision = 0;
-  // "694d7f2c" is not decimal: a malformed lease is reported, not guessed.
-  EXPECT_FALSE(DecodeRangeResponse(response, &kvs, &more, &revision).ok());
-
-  json fixed = response;
-  fixed["kvs"][1]["lease"] = "7587862072907302700";
-  ASSERT_TRUE(DecodeRangeResponse(fixed, &kvs, &more, &revision).ok());
-  EXPECT_FALSE(more);
-  EXPECT_EQ(revision, 7);
-  ASSERT_EQ(kvs.size(), 2u);
-  EXPECT_EQ(kvs[0].key, "a");
-  EXPECT_EQ(kvs[0].value, std::string("\0\xff\n", 3));
-  EXPECT_EQ(kvs[0].create_revision, 2);
-  EXPECT_EQ(kvs[0].mod_revision, 5);
-  EXPECT_EQ(kvs[0].version, 3);
-  EXPECT_EQ(kvs[0].lease, 0);
-  EXPECT_EQ(kvs[1].value, "");
-  EXPECT_EQ(kvs[1].lease, 7587862072907302700);
-
-  ASSERT_TRUE(DecodeRangeResponse(json::parse(R"({"header":{"revision":"9"},"more":true})"), &kvs, &more,
-                                  &revision)
+  // there is none.
+  KeyValue kv;
+  ASSERT_TRUE(DecodeKeyValue(json::parse(R"({"key":"YQ==","create_revision":"2","mod_revision":"5",
+                                             "version":"3","value":"AP8K"})"),
+                             &kv)
                   .ok());
-  EXPECT_TRUE(kvs.empty());
-  EXPECT_TRUE(more);
-  EXPECT_EQ(revision, 9);
+  EXPECT_EQ(kv.key, "a");
+  EXPECT_EQ(kv.value, std::string("\0\xff\n", 3));
+  EXPECT_EQ(kv.create_revision, 2);
+  EXPECT_EQ(kv.mod_revision, 5);
+  EXPECT_EQ(kv.version, 3);
+  EXPECT_EQ(kv.lease, 0);
+  ASSERT_TRUE(DecodeKeyValue(json::parse(R"({"key":"Yg==","version":"1","lease":"7587862072907302700"})"), &kv).ok());
+  EXPECT_EQ(kv.value, "");
+  EXPECT_EQ(kv.lease, 7587862072907302700);
+  // "694d7f2c" is not decimal: a malformed lease is reported, not guessed.
+  EXPECT_FALSE(DecodeKeyValue(json::parse(R"({"key":"Yg==","lease":"694d7f2c"})"), &kv).ok());
 }
 
 TEST(EtcdResponseTest, MalformedKeyValuesAreErrors) {
@@ -158,53 +96,6 @@ TEST(EtcdResponseTest, MalformedKeyValuesAreErrors) {
   EXPECT_FALSE(DecodeKeyValue(json::parse(R"({"key":"not base64!"})"), &kv).ok());
   EXPECT_FALSE(DecodeKeyValue(json::parse(R"({"key":"YQ==","version":true})"), &kv).ok());
   EXPECT_FALSE(DecodeKeyValue(json::parse(R"(["YQ=="])"), &kv).ok());
-  std::vector<KeyValue> kvs;
-  bool more = false;
-  int64_t revision = 0;
-  EXPECT_FALSE(DecodeRangeResponse(json::parse(R"({"kvs":{}})"), &kvs, &more, &revision).ok());
-}
-
-TEST(EtcdResponseTest, TxnResultsFollowTheBranchThatRan) {
-  const std::vector<TxnOp> success = {TxnOp::Put("a", "1"), TxnOp::Get("a"), TxnOp::GetPrefix("p/"),
-                                      TxnOp::Get("none")};
-  const std::vector<TxnOp> failure = {TxnOp::Get("a")};
-  const json succeeded = json::parse(R"({
-    "header":{"revision":"11"},"succeeded":true,
-    "responses":[{"response_put":{"header":{"revision":"11"}}},
-                 {"response_range":{"header":{"revision":"11"},"kvs":[{"key":"YQ==","value":"MQ==",
-                   "create_revision":"11","mod_revision":"11","version":"1"}],"count":"1"}},
-                 {"response_range":{"header":{"revision":"11"},"kvs":[
-                   {"key":"cC8x","create_revision":"3","mod_revision":"3","version":"1"},
-                   {"key":"cC8y","create_revision":"4","mod_revision":"4","version":"1"}],"count":"2"}},
-                 {"response_range":{"header":{"revision":"11"}}}]})");
-  TxnResult result;
-  ASSERT_TRUE(DecodeTxnResponse(succeeded, success, failure, &result).ok());
-  EXPECT_TRUE(result.succeeded);
-  EXPECT_EQ(result.revision, 11);
-  ASSERT_EQ(result.results.size(), 4u);
-  EXPECT_TRUE(result.results[0].empty());
-  ASSERT_EQ(result.results[1].size(), 1u);
-  EXPECT_EQ(result.results[1][0].value, "1");
-  ASSERT_EQ(result.results[2].size(), 2u);
-  EXPECT_EQ(result.results[2][1].key, "p/2");
-  EXPECT_TRUE(result.results[3].empty());
-
-  // "succeeded": false is omitted; the failure branch's results come back.
-  const json failed = json::parse(R"({"header":{"revision":"12"},"responses":[
-    {"response_range":{"header":{"revision":"12"},"kvs":[{"key":"YQ==","value":"Mg==","version":"2"}]}}]})");
-  ASSERT_TRUE(DecodeTxnResponse(failed, success, failure, &result).ok());
-  EXPECT_FALSE(result.succeeded);
-  ASSERT_EQ(result.results.size(), 1u);
-  ASSERT_EQ(result.results[0].size(), 1u);
-  EXPECT_EQ(result.results[0][0].value, "2");
-
-  // A compare-only txn with nothing to run answers without "responses".
-  ASSERT_TRUE(DecodeTxnResponse(json::parse(R"({"header":{"revision":"5"}})"), {}, {}, &result).ok());
-  EXPECT_TRUE(result.results.empty());
-  EXPECT_EQ(result.revision, 5);
-
-  EXPECT_FALSE(DecodeTxnResponse(json::parse(R"({"succeeded":true,"responses":[]})"), success, failure, &result).ok())
-      << "a response count that does not match the branch is malformed";
 }
 
 TEST(EtcdErrorTest, UnaryAndStreamErrorsAreFound) {
