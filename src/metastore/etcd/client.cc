@@ -7,7 +7,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "metastore/etcd/json_codec.h"
+#include "metastore/etcd/errors.h"
 
 namespace kafscale::etcd {
 
@@ -17,6 +17,8 @@ namespace {
 // default backoff (up to two minutes).
 constexpr int kMaxReconnectBackoffMs = 1000;
 constexpr int kMinReconnectBackoffMs = 100;
+constexpr int kKeepAliveTimeMs = 10'000;
+constexpr int kKeepAliveTimeoutMs = 5'000;
 // How long one connectivity watch lasts before it is renewed; bounds how
 // long destroying a client waits for its watcher.
 constexpr auto kConnectionWatchPeriod = std::chrono::milliseconds(20);
@@ -36,6 +38,12 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
   // Channels to the same endpoint from several clients stay separate
   // connections, as curl's were.
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Pings notice a server that vanished without closing the connection (an
+  // idle watch would otherwise wait forever); etcd refuses pings more often
+  // than every 5 s.
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepAliveTimeMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepAliveTimeoutMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   auto credentials = tls ? grpc::SslCredentials(grpc::SslCredentialsOptions()) : grpc::InsecureChannelCredentials();
   return grpc::CreateCustomChannel(target, credentials, arguments);
 }
@@ -44,7 +52,7 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
 // when the endpoint cannot be reached: at once when a fresh attempt fails
 // (refused), after a short recheck when it had failed before, else at the
 // deadline.
-bool Connect(grpc::Channel& channel, std::chrono::milliseconds dial_timeout) {
+bool ConnectChannel(grpc::Channel& channel, std::chrono::milliseconds dial_timeout) {
   auto deadline = std::chrono::system_clock::now() + dial_timeout;
   grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
   if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
@@ -71,6 +79,7 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)), en
     Endpoint opened;
     opened.channel = OpenChannel(endpoint);
     opened.stubs.kv = etcdserverpb::KV::NewStub(opened.channel);
+    opened.stubs.watch = etcdserverpb::Watch::NewStub(opened.channel);
     opened.stubs.lease = etcdserverpb::Lease::NewStub(opened.channel);
     opened.stubs.maintenance = etcdserverpb::Maintenance::NewStub(opened.channel);
     opened.stubs.auth = etcdserverpb::Auth::NewStub(opened.channel);
@@ -107,6 +116,8 @@ void EtcdClient::WatchConnections() {
   }
 }
 
+bool EtcdClient::Connect(size_t index) { return ConnectChannel(*channels_[index].channel, options_.dial_timeout); }
+
 Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry, const Invoke& invoke,
                                     bool* invalid_token) {
   *invalid_token = false;
@@ -116,7 +127,7 @@ Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry,
     Endpoint& target = channels_[index];
     // Connecting first tells a request that never left (any call may move
     // on) from one that may have reached etcd.
-    if (!Connect(*target.channel, options_.dial_timeout)) {
+    if (!Connect(index)) {
       endpoints_.ReportFailure(index);
       last = Status::Unavailable("etcd " + endpoint + ": cannot connect");
       continue;
@@ -129,7 +140,7 @@ Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry,
       endpoints_.ReportSuccess(index);
       return Status::OK();
     }
-    const EtcdError error{static_cast<int>(answer.error_code()), answer.error_message()};
+    const EtcdError error = ErrorFromGrpc(answer);
     if (error.grpc_code == kGrpcUnavailable || error.grpc_code == kGrpcDeadlineExceeded) {
       endpoints_.ReportFailure(index);
       last = error.grpc_code == kGrpcDeadlineExceeded ? Status::Timeout("etcd " + endpoint + ": " + error.message)

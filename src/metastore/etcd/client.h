@@ -1,10 +1,8 @@
-// EtcdClient: unary calls to etcd's v3 gRPC API with endpoint failover and
-// token authentication. Shared (shared_ptr) by the store and its watch
-// streams (which speak the JSON gateway and take endpoints and tokens from
-// here).
+// EtcdClient: calls to etcd's v3 gRPC API with endpoint failover and token
+// authentication. Shared (shared_ptr) by the store and its watch streams.
 //
 // Thread-safe: calls run concurrently over one channel per endpoint (HTTP/2
-// multiplexes them on one connection).
+// multiplexes them, and the watch streams, on one connection).
 #pragma once
 
 #include <chrono>
@@ -47,6 +45,7 @@ enum class RetryPolicy {
 // The services of one endpoint.
 struct Stubs {
   std::unique_ptr<etcdserverpb::KV::Stub> kv;
+  std::unique_ptr<etcdserverpb::Watch::Stub> watch;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease;
   std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
   std::unique_ptr<etcdserverpb::Auth::Stub> auth;
@@ -72,6 +71,12 @@ class EtcdClient : NonCopyable {
   Status Token(std::string* token);
   // Forgets `token` if it is still the one held, because etcd refused it.
   void InvalidateToken(const std::string& token);
+
+  // Connects to endpoint `index` unless connected, within the dial timeout
+  // (less for an endpoint that failed before). False if it cannot be reached.
+  bool Connect(size_t index);
+  // The services of endpoint `index`, for streaming calls.
+  Stubs& StubsOf(size_t index) { return channels_[index].stubs; }
 
   EndpointSet& endpoints() { return endpoints_; }
   const ClientOptions& options() const { return options_; }

@@ -101,6 +101,15 @@ etcdserverpb::TxnRequest TxnRequest(const std::vector<Compare>& compares, const 
   return request;
 }
 
+etcdserverpb::WatchRequest WatchCreateRequest(std::string_view prefix, int64_t start_revision) {
+  etcdserverpb::WatchRequest request;
+  etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
+  SetPrefixRange(prefix, create->mutable_key(), create->mutable_range_end());
+  create->set_start_revision(start_revision);
+  create->set_progress_notify(true);
+  return request;
+}
+
 KeyValue DecodeKeyValue(const etcdserverpb::KeyValue& kv) {
   return KeyValue{kv.key(), kv.value(), kv.create_revision(), kv.mod_revision(), kv.version(), kv.lease()};
 }
@@ -127,6 +136,22 @@ Status DecodeTxnResponse(const etcdserverpb::TxnResponse& response, const std::v
     result->results[i] = DecodeKeyValues(response.responses(static_cast<int>(i)).response_range());
   }
   return Status::OK();
+}
+
+WatchMessage DecodeWatchResponse(const etcdserverpb::WatchResponse& response) {
+  WatchMessage message;
+  message.header_revision = response.header().revision();
+  message.created = response.created();
+  message.canceled = response.canceled();
+  message.compact_revision = response.compact_revision();
+  message.cancel_reason = response.cancel_reason();
+  message.events.reserve(response.events_size());
+  for (const etcdserverpb::Event& event : response.events()) {
+    message.events.push_back(WatchEvent{
+        event.type() == etcdserverpb::Event::DELETE ? WatchEvent::Type::kDelete : WatchEvent::Type::kPut,
+        DecodeKeyValue(event.kv())});
+  }
+  return message;
 }
 
 }  // namespace kafscale::etcd

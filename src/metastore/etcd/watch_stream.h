@@ -1,8 +1,7 @@
-// WatchStream: one etcd watch (POST /v3/watch, a streaming answer) run on
-// its own thread with a dedicated curl handle.
+// WatchStream: one etcd watch (a Watch gRPC stream) run on its own thread.
 //
 // Delivery: events go to the callback in revision order, each revision at
-// most once. When the connection drops or the endpoint fails, the stream
+// most once. When the stream breaks or the endpoint fails, the stream
 // reconnects (to the next endpoint, with backoff up to 2 s) and resumes at
 // the revision after the last one it has seen in full: the last delivered
 // event's, or a later one named by a progress notification (etcd sends
@@ -12,10 +11,10 @@
 // (never a gap); WatchPrefix checks the start revision, so this happens
 // only for a compaction while disconnected.
 //
-// Stopping: RequestStop wakes the thread from any wait (curl_multi_wakeup),
-// so it ends within one curl step, not after a long poll. Authenticating a
-// reconnect is the one wait it does not interrupt (bounded by the client's
-// request timeout).
+// Stopping: RequestStop cancels the stream in flight and wakes any backoff
+// sleep, so the thread ends at once. Connecting and authenticating a
+// reconnect are the waits it does not interrupt (bounded by the client's
+// dial and request timeouts).
 #pragma once
 
 #include <atomic>
@@ -25,13 +24,9 @@
 #include <mutex>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/noncopyable.h"
 #include "common/status.h"
 #include "metastore/etcd/client.h"
-#include "metastore/etcd/curl_handles.h"
-#include "metastore/etcd/json_stream.h"
 #include "metastore/metadata_store.h"
 
 namespace kafscale::etcd {
@@ -72,22 +67,22 @@ class WatchStream : NonCopyable {
   // One connection from connect to close. kConnected if etcd accepted the
   // watch before the connection ended (the backoff restarts).
   Outcome RunConnection(size_t endpoint_index);
-  // Handles one stream object. Sets *why when the connection must be
+  // Handles one stream message. Sets *why when the connection must be
   // dropped, and *ended too when the watch cannot go on.
-  void HandleObject(const std::string& text, size_t endpoint_index, const std::string& token,
-                    bool* created, bool* ended, std::string* why);
+  void HandleMessage(const etcdserverpb::WatchResponse& response, size_t endpoint_index, const std::string& token,
+                     bool* created, bool* ended, std::string* why);
   void Deliver(std::vector<WatchEvent> events);
   // Sleeps up to `duration`, returning early when stopping.
   void Sleep(std::chrono::milliseconds duration);
-  static size_t OnData(char* data, size_t size, size_t count, void* stream);
 
   const std::shared_ptr<EtcdClient> client_;
   const std::string prefix_;
   const WatchCallback callback_;
 
-  CURLM* multi_ = nullptr;
   std::atomic<bool> stop_{false};
-  JsonObjectStream parser_;
+  std::mutex mu_;                        // guards the two below
+  std::condition_variable stop_cv_;      // wakes Sleep
+  grpc::ClientContext* stream_context_ = nullptr;  // of the stream in flight, to cancel it
   int64_t connection_start_revision_ = 0;     // the revision the current connection asked for
   int64_t resume_revision_ = 0;               // where a reconnect starts
   bool in_trouble_ = false;  // a connection failed and none has worked since

@@ -142,5 +142,70 @@ TEST(EtcdProtoResponseTest, TxnResultsFollowTheBranchThatRan) {
       << "a response count that does not match the branch is an error";
 }
 
+TEST(EtcdProtoRequestTest, WatchCreateCoversThePrefixWithProgressNotifications) {
+  etcdserverpb::WatchRequest request = WatchCreateRequest("/w", 9);
+  ASSERT_TRUE(request.has_create_request());
+  EXPECT_EQ(request.create_request().key(), "/w");
+  EXPECT_EQ(request.create_request().range_end(), "/x");
+  EXPECT_EQ(request.create_request().start_revision(), 9);
+  EXPECT_TRUE(request.create_request().progress_notify());
+  request = WatchCreateRequest("", 1);
+  EXPECT_EQ(request.create_request().key(), std::string(1, '\0'));
+  EXPECT_EQ(request.create_request().range_end(), std::string(1, '\0'));
+}
+
+TEST(EtcdWatchMessageTest, CreatedEventsProgressAndCancel) {
+  etcdserverpb::WatchResponse response;
+  response.mutable_header()->set_revision(5);
+  response.set_created(true);
+  WatchMessage message = DecodeWatchResponse(response);
+  EXPECT_TRUE(message.created);
+  EXPECT_FALSE(message.IsProgressNotify());
+
+  response.Clear();
+  response.mutable_header()->set_revision(7);
+  etcdserverpb::Event* put = response.add_events();
+  put->mutable_kv()->set_key("a");
+  put->mutable_kv()->set_value("1");
+  put->mutable_kv()->set_create_revision(6);
+  put->mutable_kv()->set_mod_revision(6);
+  put->mutable_kv()->set_version(1);
+  etcdserverpb::Event* deleted = response.add_events();
+  deleted->set_type(etcdserverpb::Event::DELETE);
+  deleted->mutable_kv()->set_key("b");
+  deleted->mutable_kv()->set_mod_revision(7);
+  message = DecodeWatchResponse(response);
+  ASSERT_EQ(message.events.size(), 2u);
+  EXPECT_EQ(message.events[0].type, WatchEvent::Type::kPut);
+  EXPECT_EQ(message.events[0].kv.value, "1");
+  EXPECT_EQ(message.events[0].kv.create_revision, 6);
+  EXPECT_EQ(message.events[1].type, WatchEvent::Type::kDelete);
+  EXPECT_EQ(message.events[1].kv.key, "b");
+  EXPECT_EQ(message.events[1].kv.mod_revision, 7);
+  EXPECT_EQ(message.events[1].kv.version, 0);
+  EXPECT_FALSE(message.IsProgressNotify());
+
+  response.Clear();
+  response.mutable_header()->set_revision(40);
+  message = DecodeWatchResponse(response);
+  EXPECT_TRUE(message.IsProgressNotify());
+  EXPECT_EQ(message.header_revision, 40);
+
+  response.set_canceled(true);
+  response.set_compact_revision(5);
+  message = DecodeWatchResponse(response);
+  EXPECT_TRUE(message.canceled);
+  EXPECT_FALSE(message.IsProgressNotify());
+  EXPECT_EQ(message.compact_revision, 5);
+
+  response.Clear();
+  response.set_created(true);
+  response.set_canceled(true);
+  response.set_cancel_reason("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token");
+  message = DecodeWatchResponse(response);
+  EXPECT_TRUE(message.canceled);
+  EXPECT_NE(message.cancel_reason.find("Unauthenticated"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kafscale::etcd
