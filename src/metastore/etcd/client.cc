@@ -35,8 +35,8 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
-  // Channels to the same endpoint from several clients stay separate
-  // connections, as curl's were.
+  // Each client keeps its own connections: one client's failing connection
+  // does not take down another's (a test's second store, a CLI call).
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // Pings notice a server that vanished without closing the connection (an
   // idle watch would otherwise wait forever); etcd refuses pings more often
