@@ -1,19 +1,19 @@
 // EtcdMetadataStore: the MetadataStore of a distributed deployment, backed
-// by an etcd 3.4+ cluster through its v3 gRPC API (watches: through its JSON
-// gateway, see etcd/watch_stream.h).
+// by an etcd 3.4+ cluster through its v3 gRPC API.
 //
-// Calls block for at most request_timeout per endpoint tried. A call that
-// cannot reach a member (connection refused, timeout, 5xx) moves on to the
-// next endpoint; the last one that answered is tried first next time. A
-// write that may have reached etcd is not resent (it may have been
-// applied): the caller gets Unavailable/Timeout and may retry. With a user
-// name the store authenticates, sends the token with each call and
-// re-authenticates when etcd reports it invalid or expired; a wrong user
-// name or password is PermissionDenied.
+// Calls block for at most dial_timeout + request_timeout per endpoint
+// tried. A call that cannot reach a member (no connection, a timeout, an
+// unavailable member) moves on to the next endpoint; the last one that
+// answered is tried first next time. A write that may have reached etcd is
+// not resent (it may have been applied): the caller gets
+// Unavailable/Timeout and may retry. With a user name the store
+// authenticates, sends the token with each call and re-authenticates when
+// etcd reports it invalid or expired; a wrong user name or password is
+// PermissionDenied.
 //
-// Each watch runs on its own thread with its own connection; see
-// etcd/watch_stream.h for how it resumes after reconnects and what it does
-// when etcd has compacted the revisions it needs.
+// Each watch runs on its own thread, as a stream on its endpoint's
+// connection; see etcd/watch_stream.h for how it resumes after reconnects
+// and what it does when etcd has compacted the revisions it needs.
 //
 // Thread-safe: any number of threads may call any method concurrently.
 #pragma once

@@ -16,25 +16,31 @@ namespace {
 // A restarted member is found within a second rather than after gRPC's
 // default backoff (up to two minutes).
 constexpr int kMaxReconnectBackoffMs = 1000;
-constexpr int kMinReconnectBackoffMs = 100;
+constexpr int kInitialReconnectBackoffMs = 100;
 constexpr int kKeepAliveTimeMs = 10'000;
 constexpr int kKeepAliveTimeoutMs = 5'000;
 // How long one connectivity watch lasts before it is renewed; bounds how
 // long destroying a client waits for its watcher.
 constexpr auto kConnectionWatchPeriod = std::chrono::milliseconds(20);
+// How often a wait for a connection checks whether its caller gave up.
+constexpr auto kConnectWaitSlice = std::chrono::milliseconds(50);
 // How long a call waits for an endpoint that failed before to connect.
 constexpr auto kFailedEndpointRecheck = std::chrono::milliseconds(200);
 
-std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
+std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint, std::chrono::milliseconds dial_timeout) {
   constexpr std::string_view kHttps = "https://";
   const bool tls = endpoint.compare(0, kHttps.size(), kHttps) == 0;
   const std::string target = endpoint.substr(endpoint.find("://") + 3);
   grpc::ChannelArguments arguments;
   // A range page may be larger than gRPC's default 4 MiB limit.
   arguments.SetMaxReceiveMessageSize(-1);
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinReconnectBackoffMs);
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialReconnectBackoffMs);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
+  // gRPC takes this as the time one connection attempt (TCP, TLS, HTTP/2
+  // settings) may last.
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(dial_timeout.count()));
+  // etcd is reached directly, whatever proxy the environment names.
+  arguments.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
   // Each client keeps its own connections: one client's failing connection
   // does not take down another's (a test's second store, a CLI call).
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -44,6 +50,9 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepAliveTimeMs);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepAliveTimeoutMs);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // An idle watch sends nothing after its request; without this gRPC stops
+  // pinging after two pings.
+  arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   auto credentials = tls ? grpc::SslCredentials(grpc::SslCredentialsOptions()) : grpc::InsecureChannelCredentials();
   return grpc::CreateCustomChannel(target, credentials, arguments);
 }
@@ -52,7 +61,8 @@ std::shared_ptr<grpc::Channel> OpenChannel(const std::string& endpoint) {
 // when the endpoint cannot be reached: at once when a fresh attempt fails
 // (refused), after a short recheck when it had failed before, else at the
 // deadline.
-bool ConnectChannel(grpc::Channel& channel, std::chrono::milliseconds dial_timeout) {
+bool ConnectChannel(grpc::Channel& channel, std::chrono::milliseconds dial_timeout,
+                    const std::function<bool()>& give_up) {
   auto deadline = std::chrono::system_clock::now() + dial_timeout;
   grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
   if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
@@ -66,7 +76,10 @@ bool ConnectChannel(grpc::Channel& channel, std::chrono::milliseconds dial_timeo
   while (state != GRPC_CHANNEL_READY) {
     if (state == GRPC_CHANNEL_SHUTDOWN || (state == GRPC_CHANNEL_TRANSIENT_FAILURE && attempted)) return false;
     if (state == GRPC_CHANNEL_CONNECTING) attempted = true;
-    if (!channel.WaitForStateChange(state, deadline)) return false;
+    const auto slice_end = std::min(deadline, std::chrono::system_clock::now() + kConnectWaitSlice);
+    if (!channel.WaitForStateChange(state, slice_end)) {
+      if (slice_end == deadline || (give_up && give_up())) return false;
+    }
     state = channel.GetState(/*try_to_connect=*/true);
   }
   return true;
@@ -77,7 +90,7 @@ bool ConnectChannel(grpc::Channel& channel, std::chrono::milliseconds dial_timeo
 EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)), endpoints_(options_.endpoints) {
   for (const std::string& endpoint : options_.endpoints) {
     Endpoint opened;
-    opened.channel = OpenChannel(endpoint);
+    opened.channel = OpenChannel(endpoint, options_.dial_timeout);
     opened.stubs.kv = etcdserverpb::KV::NewStub(opened.channel);
     opened.stubs.watch = etcdserverpb::Watch::NewStub(opened.channel);
     opened.stubs.lease = etcdserverpb::Lease::NewStub(opened.channel);
@@ -116,7 +129,9 @@ void EtcdClient::WatchConnections() {
   }
 }
 
-bool EtcdClient::Connect(size_t index) { return ConnectChannel(*channels_[index].channel, options_.dial_timeout); }
+bool EtcdClient::Connect(size_t index, const std::function<bool()>& give_up) {
+  return ConnectChannel(*channels_[index].channel, options_.dial_timeout, give_up);
+}
 
 Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry, const Invoke& invoke,
                                     bool* invalid_token) {

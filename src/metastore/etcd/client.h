@@ -73,13 +73,13 @@ class EtcdClient : NonCopyable {
   void InvalidateToken(const std::string& token);
 
   // Connects to endpoint `index` unless connected, within the dial timeout
-  // (less for an endpoint that failed before). False if it cannot be reached.
-  bool Connect(size_t index);
+  // (less for an endpoint that failed before). False if it cannot be
+  // reached, or once `give_up` (checked every 50 ms) returns true.
+  bool Connect(size_t index, const std::function<bool()>& give_up = {});
   // The services of endpoint `index`, for streaming calls.
   Stubs& StubsOf(size_t index) { return channels_[index].stubs; }
 
   EndpointSet& endpoints() { return endpoints_; }
-  const ClientOptions& options() const { return options_; }
 
  private:
   struct Endpoint {

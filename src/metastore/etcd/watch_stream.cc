@@ -79,7 +79,7 @@ WatchStream::Outcome WatchStream::RunConnection(size_t endpoint_index) {
   bool created = false;
   bool ended = false;
   std::string why;  // set when a stream message ends the connection
-  if (!client_->Connect(endpoint_index)) {
+  if (!client_->Connect(endpoint_index, [this] { return stopping(); })) {
     why = "cannot connect";
   } else {
     grpc::ClientContext context;

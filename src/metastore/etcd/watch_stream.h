@@ -11,10 +11,10 @@
 // (never a gap); WatchPrefix checks the start revision, so this happens
 // only for a compaction while disconnected.
 //
-// Stopping: RequestStop cancels the stream in flight and wakes any backoff
-// sleep, so the thread ends at once. Connecting and authenticating a
-// reconnect are the waits it does not interrupt (bounded by the client's
-// dial and request timeouts).
+// Stopping: RequestStop cancels the stream in flight, wakes any backoff
+// sleep and ends a wait for a connection within 50 ms. Authenticating a
+// reconnect is the one wait it does not interrupt (bounded by the client's
+// request timeout).
 #pragma once
 
 #include <atomic>

@@ -411,6 +411,21 @@ TEST(EtcdStoreTest, FailoverPastADeadFirstEndpoint) {
   ASSERT_TRUE(store->Delete(prefix + "a").ok());
 }
 
+TEST(EtcdStoreTest, ASlowServerIsReachedWithinTheDialTimeout) {
+  const EtcdMetadataStore::Options shared = etcd_test::SharedEtcdOptions();
+  ASSERT_FALSE(shared.endpoints.empty());
+  TcpProxy proxy(PortOf(shared.endpoints.front()));
+  proxy.DelayNewConnections(400ms);  // well within the default 2 s dial timeout
+  EtcdMetadataStore::Options slow = shared;
+  slow.endpoints = {"http://127.0.0.1:" + std::to_string(proxy.port())};
+  auto store = MustOpen(slow);
+  ASSERT_NE(store, nullptr);
+  const std::string key = UniquePrefix() + "k";
+  Status put = store->Put(key, "v");
+  ASSERT_TRUE(put.ok()) << put.ToString();
+  ASSERT_TRUE(store->Delete(key).ok());
+}
+
 TEST(EtcdStoreTest, UnavailableMemberIsSkippedForReadsButNotResentWrites) {
   // Without auth, so that no authentication call picks the endpoint first.
   PrivateEtcd healthy;

@@ -112,6 +112,7 @@ void TcpProxy::Run() {
     if (fds[0].revents & POLLIN) {
       const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client >= 0) {
+        if (!refusing) std::this_thread::sleep_for(connect_delay_.load());
         const int server = refusing ? -1 : ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in target = Loopback(target_port_);
         if (server >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0) {

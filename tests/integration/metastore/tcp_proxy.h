@@ -3,6 +3,8 @@
 // itself keeps running.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -28,6 +30,10 @@ class TcpProxy : NonCopyable {
   void CutConnections(bool refusing);
   // Forwards new connections again.
   void Accept() { CutConnections(false); }
+  // Connects new connections to the server only after `delay` (the client's
+  // TCP connect succeeds at once; the server answers late), like a slow or
+  // distant server. Call before the first connection.
+  void DelayNewConnections(std::chrono::milliseconds delay) { connect_delay_ = delay; }
 
  private:
   void Run();
@@ -35,6 +41,7 @@ class TcpProxy : NonCopyable {
   void CloseAll();
 
   const uint16_t target_port_;
+  std::atomic<std::chrono::milliseconds> connect_delay_{std::chrono::milliseconds(0)};
   int listen_fd_ = -1;
   int wake_fds_[2] = {-1, -1};
   uint16_t port_ = 0;
