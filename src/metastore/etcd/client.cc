@@ -98,12 +98,7 @@ EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)), en
     opened.stubs.auth = etcdserverpb::Auth::NewStub(opened.channel);
     channels_.push_back(std::move(opened));
   }
-  for (size_t index = 0; index < channels_.size(); ++index) {
-    grpc::Channel& channel = *channels_[index].channel;
-    channel.NotifyOnStateChange(channel.GetState(/*try_to_connect=*/false),
-                                std::chrono::system_clock::now() + kConnectionWatchPeriod, &connection_events_,
-                                reinterpret_cast<void*>(index));
-  }
+  for (size_t index = 0; index < channels_.size(); ++index) WatchConnection(index);
   watcher_ = std::thread([this] { WatchConnections(); });
 }
 
@@ -122,11 +117,15 @@ void EtcdClient::WatchConnections() {
   // Next ends once the queue is shut down and every pending watch is over.
   while (connection_events_.Next(&tag, &changed)) {
     std::lock_guard<std::mutex> lock(watcher_mu_);
-    if (stopping_) continue;
-    grpc::Channel& channel = *channels_[reinterpret_cast<size_t>(tag)].channel;
-    channel.NotifyOnStateChange(channel.GetState(/*try_to_connect=*/false),
-                                std::chrono::system_clock::now() + kConnectionWatchPeriod, &connection_events_, tag);
+    if (!stopping_) WatchConnection(reinterpret_cast<size_t>(tag));
   }
+}
+
+void EtcdClient::WatchConnection(size_t index) {
+  grpc::Channel& channel = *channels_[index].channel;
+  channel.NotifyOnStateChange(channel.GetState(/*try_to_connect=*/false),
+                              std::chrono::system_clock::now() + kConnectionWatchPeriod, &connection_events_,
+                              reinterpret_cast<void*>(index));
 }
 
 bool EtcdClient::Connect(size_t index, const std::function<bool()>& give_up) {
@@ -139,7 +138,6 @@ Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry,
   Status last = Status::Unavailable("etcd: no endpoint tried");
   for (size_t index : endpoints_.AttemptOrder()) {
     const std::string& endpoint = endpoints_.at(index);
-    Endpoint& target = channels_[index];
     // Connecting first tells a request that never left (any call may move
     // on) from one that may have reached etcd.
     if (!Connect(index)) {
@@ -150,7 +148,7 @@ Status EtcdClient::CallWithFailover(const std::string& token, RetryPolicy retry,
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
     if (!token.empty()) context.AddMetadata("token", token);
-    const grpc::Status answer = invoke(target.stubs, context);
+    const grpc::Status answer = invoke(StubsOf(index), context);
     if (answer.ok()) {
       endpoints_.ReportSuccess(index);
       return Status::OK();

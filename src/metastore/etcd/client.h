@@ -94,6 +94,9 @@ class EtcdClient : NonCopyable {
   // which then connects anew instead of writing into the dead one (where a
   // write could not tell whether etcd got it).
   void WatchConnections();
+  // Arms one connectivity watch of endpoint `index` on connection_events_
+  // (not after Shutdown: the caller holds watcher_mu_ or is the constructor).
+  void WatchConnection(size_t index);
 
   const ClientOptions options_;
   EndpointSet endpoints_;
