@@ -1,0 +1,39 @@
+#include "metastore/etcd/grpc_log.h"
+
+#include <grpc/support/log.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include "common/logging.h"
+
+namespace kafscale::etcd {
+
+namespace {
+
+LogLevel LevelOf(gpr_log_severity severity) {
+  switch (severity) {
+    case GPR_LOG_SEVERITY_DEBUG: return LogLevel::kDebug;
+    case GPR_LOG_SEVERITY_INFO: return LogLevel::kInfo;
+    case GPR_LOG_SEVERITY_ERROR: return LogLevel::kError;
+  }
+  return LogLevel::kError;
+}
+
+void LogGrpcLine(gpr_log_func_args* args) {
+  // A server that is down makes gRPC repeat itself on every reconnection.
+  static RateLimitedLog limited(/*max_lines_per_interval=*/5, std::chrono::seconds(10));
+  const std::string source = std::string(args->file ? args->file : "?") + ":" + std::to_string(args->line);
+  limited.Log(source, LevelOf(args->severity), args->message ? args->message : "",
+              {{"component", "grpc"}, {"source", source}});
+}
+
+}  // namespace
+
+void SendGrpcLogsToOurLog() {
+  static std::once_flag once;
+  std::call_once(once, [] { gpr_set_log_function(&LogGrpcLine); });
+}
+
+}  // namespace kafscale::etcd
