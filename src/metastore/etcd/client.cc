@@ -8,7 +8,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "metastore/etcd/errors.h"
-#include "metastore/etcd/grpc_log.h"
+#include "metastore/etcd/grpc_runtime.h"
 
 namespace kafscale::etcd {
 
@@ -89,7 +89,7 @@ bool ConnectChannel(grpc::Channel& channel, std::chrono::milliseconds dial_timeo
 }  // namespace
 
 EtcdClient::EtcdClient(ClientOptions options) : options_(std::move(options)), endpoints_(options_.endpoints) {
-  SendGrpcLogsToOurLog();
+  PrepareGrpcRuntime();
   for (const std::string& endpoint : options_.endpoints) {
     Endpoint opened;
     opened.channel = OpenChannel(endpoint, options_.dial_timeout);

@@ -1,4 +1,4 @@
-#include "metastore/etcd/grpc_log.h"
+#include "metastore/etcd/grpc_runtime.h"
 
 #include <gtest/gtest.h>
 #include <grpc/grpc.h>
@@ -12,14 +12,14 @@
 namespace kafscale::etcd {
 namespace {
 
-class GrpcLogTest : public ::testing::Test {
+class GrpcRuntimeTest : public ::testing::Test {
  protected:
   // gRPC reads GRPC_VERBOSITY at initialisation, which opening a channel
   // does; before it gRPC logs nothing.
   void SetUp() override {
     grpc_init();
     InitLogging(LogLevel::kInfo, LogFormat::kJson, std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
-    SendGrpcLogsToOurLog();
+    PrepareGrpcRuntime();
   }
   void TearDown() override {
     InitLogging(LogLevel::kInfo, LogFormat::kText);
@@ -29,7 +29,7 @@ class GrpcLogTest : public ::testing::Test {
   std::ostringstream out_;
 };
 
-TEST_F(GrpcLogTest, GrpcErrorsAreWrittenInOurFormatWithTheirSource) {
+TEST_F(GrpcRuntimeTest, GrpcErrorsAreWrittenInOurFormatWithTheirSource) {
   gpr_log("src/core/ext/transport/chttp2/transport.cc", 1234, GPR_LOG_SEVERITY_ERROR, "keepalive watchdog %s",
           "timeout");
   const std::string line = out_.str();
@@ -41,7 +41,7 @@ TEST_F(GrpcLogTest, GrpcErrorsAreWrittenInOurFormatWithTheirSource) {
             "\"source\":\"src/core/ext/transport/chttp2/transport.cc:1234\"}\n");
 }
 
-TEST_F(GrpcLogTest, ARepeatingLineIsLimitedPerSource) {
+TEST_F(GrpcRuntimeTest, ARepeatingLineIsLimitedPerSource) {
   for (int i = 0; i < 20; ++i) gpr_log("resolver.cc", 7, GPR_LOG_SEVERITY_ERROR, "connect failed %d", i);
   gpr_log("other.cc", 9, GPR_LOG_SEVERITY_ERROR, "different source");
   const std::string text = out_.str();

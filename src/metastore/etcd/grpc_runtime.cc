@@ -1,5 +1,6 @@
-#include "metastore/etcd/grpc_log.h"
+#include "metastore/etcd/grpc_runtime.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpc/support/log.h>
 
 #include <chrono>
@@ -31,9 +32,12 @@ void LogGrpcLine(gpr_log_func_args* args) {
 
 }  // namespace
 
-void SendGrpcLogsToOurLog() {
+void PrepareGrpcRuntime() {
   static std::once_flag once;
-  std::call_once(once, [] { gpr_set_log_function(&LogGrpcLine); });
+  std::call_once(once, [] {
+    gpr_set_log_function(&LogGrpcLine);
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  });
 }
 
 }  // namespace kafscale::etcd
