@@ -2,19 +2,21 @@
 # Compares broker binaries on the embedded store, interleaved (this machine's
 # speed drifts within minutes, so A and B alternate): per round and binary, a
 # fresh broker and data directory, a WARMUP_S (5) s warm-up, then
-# DURATION_S (15) s of `kafscale-bench --partitions PARTITIONS` (8) at the
-# maximum rate (1 KiB records, acks=all, linger 5 ms) to a new topic. Prints
+# DURATION_S (15) s of `kafscale-bench --partitions PARTITIONS` (8) at RATE
+# records/s (0: the maximum; 1 KiB records, acks=all, linger 5 ms) to a new
+# topic, with the broker's KAFSCALE_FLUSH_INTERVAL_MS=FLUSH_INTERVAL_MS (100). Prints
 # records/s, the broker's CPU seconds (utime + stime from /proc) per GB of
 # record values produced, and its minor page faults.
 # Usage: bench/ab_embedded.sh BENCH_BINARY ROUNDS BROKER_BINARY...
 # Other settings: DATA_DIR (/tmp/ab-embedded-data; deleted after each run),
-# PORT (47425), METRICS_PORT (44669), DURATION_S (15), PARTITIONS (8),
+# PORT (47425), METRICS_PORT (44669), DURATION_S (15), PARTITIONS (8), RATE (0),
+# FLUSH_INTERVAL_MS (100),
 # WARMUP_S (5; 40 puts a garbage collection of write-ahead objects, every
 # 30 s, into the measured part).
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,15p' "$0" >&2
   exit 2
 fi
 bench=$1
@@ -39,7 +41,7 @@ echo "|---|---|---|---|---|"
 for round in $(seq 1 "$rounds"); do
   for binary in "$@"; do
     stop_broker
-    KAFSCALE_DATA_DIR=$data_dir KAFSCALE_BROKER_ADDR=127.0.0.1:$port KAFSCALE_METRICS_ADDR=127.0.0.1:$metrics_port \
+    KAFSCALE_FLUSH_INTERVAL_MS=${FLUSH_INTERVAL_MS:-100} KAFSCALE_DATA_DIR=$data_dir KAFSCALE_BROKER_ADDR=127.0.0.1:$port KAFSCALE_METRICS_ADDR=127.0.0.1:$metrics_port \
       KAFSCALE_LOG_LEVEL=warn "$binary" >/dev/null 2>&1 &
     broker_pid=$!
     measure_broker "${WARMUP_S:-5}" "warmup-$round" "ab-$round"

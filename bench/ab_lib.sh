@@ -13,10 +13,11 @@ kill_broker() {
   fi
 }
 
-# Produces for $1 seconds to topic $2 ($PARTITIONS partitions, maximum rate,
-# 1 KiB records); prints records and records/s.
+# Produces for $1 seconds to topic $2 ($PARTITIONS partitions, $RATE records/s
+# (0: maximum), 1 KiB records); prints records and records/s.
 produce() {
-  "$bench" --bootstrap "127.0.0.1:$port" --topic "$2" --partitions "${PARTITIONS:-8}" --duration-s "$1" --json |
+  "$bench" --bootstrap "127.0.0.1:$port" --topic "$2" --partitions "${PARTITIONS:-8}" --rate "${RATE:-0}" \
+    --duration-s "$1" --json |
     python3 -c 'import json, sys; p = json.load(sys.stdin)["runs"][0]["produce"]; print(p["records"], round(p["records_per_s"]))'
 }
 
