@@ -4,7 +4,8 @@
 # fresh broker and data directory, a WARMUP_S (5) s warm-up, then
 # DURATION_S (15) s of `kafscale-bench --partitions PARTITIONS` (8) at RATE
 # records/s (0: the maximum; 1 KiB records, acks=all, linger 5 ms) to a new
-# topic, with the broker's KAFSCALE_FLUSH_INTERVAL_MS=FLUSH_INTERVAL_MS (100). Prints
+# topic, the broker run with KAFSCALE_FLUSH_INTERVAL_MS=FLUSH_INTERVAL_MS
+# (100, the broker's default; it replaces any such variable exported). Prints
 # records/s, the broker's CPU seconds (utime + stime from /proc) per GB of
 # record values produced, and its minor page faults.
 # Usage: bench/ab_embedded.sh BENCH_BINARY ROUNDS BROKER_BINARY...
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-  sed -n '2,15p' "$0" >&2
+  sed -n '2,16p' "$0" >&2
   exit 2
 fi
 bench=$1

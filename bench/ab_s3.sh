@@ -3,8 +3,8 @@
 # speed drifts within minutes): per round a fresh radosgw (scripts/rgw.sh,
 # memstore raised to OSD_BYTES) and a throwaway broker run that warms the new
 # bucket, then per variant a fresh etcd and broker, an 8 s warm-up and
-# DURATION_S (10) s of `kafscale-bench --partitions PARTITIONS` (8) at the maximum rate
-# (1 KiB records, acks=all, linger 5 ms). A variant is a space-separated list
+# DURATION_S (10) s of `kafscale-bench --partitions PARTITIONS` (8) at RATE
+# records/s (0, the default: the maximum; 1 KiB records, acks=all, linger 5 ms). A variant is a space-separated list
 # of VAR=value settings for the broker ("" for none); the order of the
 # variants alternates between rounds. Prints records/s and the broker's CPU
 # seconds (utime + stime from /proc) per GB of record values produced.

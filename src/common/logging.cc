@@ -166,10 +166,12 @@ LoggingState MakeState(LogLevel level, LogFormat format, spdlog::sink_ptr sink) 
 
 // Function-local so that logging from static initialisers or before
 // InitLogging finds a working logger.
+// Never destroyed: threads of libraries (gRPC's) may still log while the
+// process exits.
 LoggingState& State() {
-  static LoggingState state = MakeState(LogLevel::kInfo, LogFormat::kText,
-                                        std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  return state;
+  static LoggingState* const state = new LoggingState(
+      MakeState(LogLevel::kInfo, LogFormat::kText, std::make_shared<spdlog::sinks::stderr_sink_mt>()));
+  return *state;
 }
 
 }  // namespace

@@ -23,11 +23,17 @@ LogLevel LevelOf(gpr_log_severity severity) {
 }
 
 void LogGrpcLine(gpr_log_func_args* args) {
-  // A server that is down makes gRPC repeat itself on every reconnection.
-  static RateLimitedLog limited(/*max_lines_per_interval=*/5, std::chrono::seconds(10));
+  const LogLevel level = LevelOf(args->severity);
   const std::string source = std::string(args->file ? args->file : "?") + ":" + std::to_string(args->line);
-  limited.Log(source, LevelOf(args->severity), args->message ? args->message : "",
-              {{"component", "grpc"}, {"source", source}});
+  const char* message = args->message ? args->message : "";
+  if (level != LogLevel::kError) {  // asked for (GRPC_VERBOSITY, GRPC_TRACE): all of it
+    Log(level, message, {{"component", "grpc"}, {"source", source}});
+    return;
+  }
+  // A server that is down makes gRPC repeat its errors on every reconnection.
+  // Never destroyed: gRPC's threads may log while the process exits.
+  static RateLimitedLog* const limited = new RateLimitedLog(/*max_lines_per_interval=*/5, std::chrono::seconds(10));
+  limited->Log(source, level, message, {{"component", "grpc"}, {"source", source}});
 }
 
 }  // namespace
