@@ -4,6 +4,7 @@
 #include <grpc/support/log.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 
@@ -26,14 +27,16 @@ void LogGrpcLine(gpr_log_func_args* args) {
   const LogLevel level = LevelOf(args->severity);
   const std::string source = std::string(args->file ? args->file : "?") + ":" + std::to_string(args->line);
   const char* message = args->message ? args->message : "";
-  if (level != LogLevel::kError) {  // asked for (GRPC_VERBOSITY, GRPC_TRACE): all of it
-    Log(level, message, {{"component", "grpc"}, {"source", source}});
-    return;
+  const std::initializer_list<LogField> fields = {{"component", "grpc"}, {"source", source}};
+  if (level == LogLevel::kError) {
+    // A server that is down makes gRPC repeat its errors on every
+    // reconnection. Never destroyed: gRPC's threads may log while the
+    // process exits.
+    static RateLimitedLog* const limited = new RateLimitedLog(/*max_lines_per_interval=*/5, std::chrono::seconds(10));
+    limited->Log(source, level, message, fields);
+  } else {
+    Log(level, message, fields);  // asked for (GRPC_VERBOSITY, GRPC_TRACE): all of it
   }
-  // A server that is down makes gRPC repeat its errors on every reconnection.
-  // Never destroyed: gRPC's threads may log while the process exits.
-  static RateLimitedLog* const limited = new RateLimitedLog(/*max_lines_per_interval=*/5, std::chrono::seconds(10));
-  limited->Log(source, level, message, {{"component", "grpc"}, {"source", source}});
 }
 
 }  // namespace
