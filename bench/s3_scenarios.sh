@@ -10,7 +10,11 @@
 #       compaction PUTs, etcd transactions/s and their p99, broker CPU-s per GB, how busy the
 #       machine's CPUs were, and the same client's p99 for the same load on librdkafka's
 #       in-memory mock cluster (MOCK_S, 10 s, after each run): what the client and this
-#       machine add before any broker
+#       machine add before any broker; then again with the mock answering each request one
+#       flush interval late (--mock-rtt-ms): the client's p99 against a broker whose only
+#       cost is waiting for a flush. CLIENT_STAGES=1 (default 0: librdkafka's statistics
+#       cost the client a few ms at 1,000 partitions) adds librdkafka's own timing of the
+#       produce path: records queued in the client, request round trips, Produce requests/s
 #   (2) cold catch-up: BACKLOG_MB (1000, MB = 10^6 value bytes) of RECORD_SIZE records into
 #       a new BACKLOG_PARTITIONS (8) partition topic, wait until compaction deleted every
 #       write-ahead object (broker with KAFSCALE_COMPACTION_INTERVAL_MS=COMPACTION_INTERVAL_MS,
@@ -48,6 +52,7 @@ RATE=${RATE:-5000}
 RECORD_SIZE=${RECORD_SIZE:-1024}
 ACKS=${ACKS:-all}
 LINGER_MS=${LINGER_MS:-5}
+CLIENT_STAGES=${CLIENT_STAGES:-0}
 DURATION_S=${DURATION_S:-30}
 WARMUP_S=${WARMUP_S:-5}
 PARTITION_COUNTS=${PARTITION_COUNTS:-"1 100 1000"}
@@ -201,14 +206,20 @@ def host_cpu_busy_pct(path):
     idle = delta[3] + delta[4]  # idle, iowait
     return 100.0 * (sum(delta) - idle) / sum(delta) if sum(delta) else None
 
-def mock_p99_ms(path):
+def mock_produce(path):
     try:
-        return json.loads(path.read_text())["runs"][0]["produce"]["latency"]["p99_ms"]
+        return json.loads(path.read_text())["runs"][0]["produce"]
     except (OSError, ValueError, KeyError, IndexError):
-        return None
+        return {}
+
+def stage_p99_ms(produce, stage):
+    """librdkafka's own p99 of a produce stage (median over its 1 s windows), with --client-stages."""
+    return produce.get("client_stages", {}).get(stage, {}).get("p99_ms")
 
 def produce_summary(run_json, before, after, partitions, flush_ms, rate):
     r = json.loads(pathlib.Path(run_json).read_text())["runs"][0]["produce"]
+    mock = mock_produce(pathlib.Path(run_json).with_suffix(".mock.json"))
+    mock_rtt = mock_produce(pathlib.Path(run_json).with_suffix(".mock-rtt.json"))
     gauges = pathlib.Path(run_json).with_suffix(".gauges.csv")
     d, flush_ms = Delta(before, after), float(flush_ms)
     put_p99 = ms(d.quantile("kafscale_object_store_request_duration_seconds", 0.99, op="put_if_absent"))
@@ -257,7 +268,17 @@ def produce_summary(run_json, before, after, partitions, flush_ms, rate):
         "flush_stage_p99_ms": {stage: d.quantile("kafscale_wal_flush_stage_ms", 0.99, stage=stage)
                                for stage in ("buffered", "upload", "turn", "commit")},
         "host_cpu_busy_pct": host_cpu_busy_pct(pathlib.Path(run_json).with_suffix(".cpu")),
-        "mock_p99_ms": mock_p99_ms(pathlib.Path(run_json).with_suffix(".mock.json")),
+        "mock_p99_ms": mock.get("latency", {}).get("p99_ms"),
+        # The mock answering every request one flush interval late: this client's p99
+        # against a broker whose only cost is waiting for a flush.
+        "mock_rtt_flush_p99_ms": mock_rtt.get("latency", {}).get("p99_ms"),
+        # Inside the client (librdkafka's statistics): records queued before a request
+        # carries them (linger included), and request round trips (broker + network).
+        "client_queued_p99_ms": stage_p99_ms(r, "queued"),
+        "client_round_trip_p99_ms": stage_p99_ms(r, "round_trip"),
+        "client_produce_requests_per_s": r.get("client_stages", {}).get("produce_requests_per_s"),
+        "mock_queued_p99_ms": stage_p99_ms(mock, "queued"),
+        "mock_round_trip_p99_ms": stage_p99_ms(mock, "round_trip"),
     }
     print(json.dumps(summary, indent=1))
 
@@ -357,22 +378,30 @@ def tables(out):
             if s["produce_request_errors"]:
                 failed += f" ({s['produce_request_errors']:,.0f} Produce errors)"
             rows.append([f"{s['partitions']:,}", f"{s['records_per_s']:,.0f}{failed}", fmt(s["p50_ms"]),
-                         fmt(s["p99_ms"]), fmt(s["p99_9_ms"]), fmt(s["broker_produce_p99_ms"], "{:,.0f}"),
+                         fmt(s["p99_ms"]), fmt(s["p99_9_ms"]), fmt(s.get("client_queued_p99_ms")),
+                         fmt(s.get("client_round_trip_p99_ms")), fmt(s["broker_produce_p99_ms"], "{:,.0f}"),
                          fmt(s.get("max_requests_in_flight"), "{:,.0f}"), fmt(s["put_p99_ms_bucket_bound"]),
                          fmt(s["target_ms"]), meets,
                          f"{s['wal_puts_per_s']:,.1f} ({s['wal_put_ceiling_per_s']:,.0f})",
                          f"{s['compaction_puts']:,.0f}", f"{s['etcd_txns_per_s']:,.1f}",
                          fmt(s.get("etcd_txn_p99_ms_bucket_bound")), fmt(s["cpu_s_per_gb"], "{:,.2f}"),
-                         fmt(s.get("host_cpu_busy_pct"), "{:,.0f}"), fmt(s.get("mock_p99_ms")), fmt(s["create_s"])])
+                         fmt(s.get("host_cpu_busy_pct"), "{:,.0f}"), fmt(s.get("mock_p99_ms")),
+                         fmt(s.get("mock_rtt_flush_p99_ms")),
+                         fmt(s.get("mock_queued_p99_ms")), fmt(s.get("client_produce_requests_per_s"), "{:,.0f}"),
+                         fmt(s["create_s"])])
         markdown_table(
             f"(1) flush interval {s1[0]['flush_interval_ms']:g} ms, {s1[0]['rate']:,.0f} records/s offered, "
             "one broker, radosgw + etcd",
             ["partitions", "records/s", "produce p50 ms", "p99 ms", "p99.9 ms",
+             "queued in the client p99 ms (librdkafka, linger included)", "request round trip p99 ms (librdkafka)",
              "broker Produce p99 ms (server side, bucket bound)", "max requests in flight",
              "S3 PUT p99 ms (put_if_absent, bucket bound)", "target ms (flush + 2 x PUT p99 + 5)",
              "p99 meets target", "WAL PUTs/s (ceiling)", "compaction PUTs", "etcd txns/s",
              "etcd txn p99 ms (bucket bound)", "broker CPU-s per GB", "machine CPU busy %",
-             "same client on the in-memory mock: p99 ms", "topic creation s (until every partition has a leader)"],
+             "same client on the in-memory mock: p99 ms",
+             f"same client, mock answering {s1[0]['flush_interval_ms']:g} ms late: p99 ms",
+             "on the mock: queued in the client p99 ms",
+             "Produce requests/s (librdkafka)", "topic creation s (until every partition has a leader)"],
             rows)
     p2 = out / "s3-catchup.summary.json"
     if p2.exists():
@@ -589,7 +618,17 @@ poll_gauges() {  # FILE: Kafka requests in flight and buffered bytes every secon
   done
 }
 
+run_mock() {  # BASE PARTITIONS RTT_MS [flags]: the same load on librdkafka's mock answering RTT_MS late
+  local base=$1 partitions=$2 rtt=$3
+  shift 3
+  "$bench" --mock 1 --mock-rtt-ms "$rtt" --partitions "$partitions" --record-size "$RECORD_SIZE" --acks "$ACKS" \
+    --linger-ms "$LINGER_MS" --rate "$RATE" --duration-s "$MOCK_S" "$@" --json >"$base.json" 2>"$base.stderr" ||
+    log "kafscale-bench on the mock cluster failed: $(tail -n 3 "$base.stderr" | tr '\n' ' ')"
+}
+
 scenario_produce() {
+  local stage_flags=()
+  ((CLIENT_STAGES)) && stage_flags=(--client-stages)
   start_broker produce KAFSCALE_FLUSH_INTERVAL_MS="$FLUSH_INTERVAL_MS"
   local partitions topic base
   # Warm-up on a throwaway topic: radosgw answers the first requests into a
@@ -611,14 +650,14 @@ scenario_produce() {
     poll_gauges "$base.gauges.csv" &
     sampler_pid=$!
     head -n 1 /proc/stat >"$base.cpu"
-    run_bench "$base.json" --topic "$topic" --partitions "$partitions" --rate "$RATE" --duration-s "$DURATION_S"
+    run_bench "$base.json" --topic "$topic" --partitions "$partitions" --rate "$RATE" --duration-s "$DURATION_S" \
+      "${stage_flags[@]}"
     head -n 1 /proc/stat >>"$base.cpu"
     snap "$base.after.prom"
     stop_pid "$sampler_pid" 5 || true
     sampler_pid=""
-    "$bench" --mock 1 --partitions "$partitions" --record-size "$RECORD_SIZE" --acks "$ACKS" --linger-ms "$LINGER_MS" \
-      --rate "$RATE" --duration-s "$MOCK_S" --json >"$base.mock.json" 2>"$base.mock.stderr" ||
-      log "kafscale-bench on the mock cluster failed: $(tail -n 3 "$base.mock.stderr" | tr '\n' ' ')"
+    run_mock "$base.mock" "$partitions" 0 "${stage_flags[@]}"
+    run_mock "$base.mock-rtt" "$partitions" "$FLUSH_INTERVAL_MS" "${stage_flags[@]}"
     helper produce-summary "$base.json" "$base.before.prom" "$base.after.prom" "$partitions" "$FLUSH_INTERVAL_MS" \
       "$RATE" >"$base.summary.json"
     helper delete-topics "$bootstrap" "$topic"

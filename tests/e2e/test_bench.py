@@ -70,3 +70,33 @@ def test_catch_up_only_with_a_load_flag_exits_2_with_usage(broker, flags):
     assert result.returncode == 2
     assert "excludes" in result.stderr and "--catch-up-only" in result.stderr.splitlines()[0]
     assert "Usage: kafscale-bench" in result.stderr
+
+
+def test_client_stages_split_the_produce_path_by_librdkafkas_statistics(broker):
+    topic = unique_topic("bench-stages")
+    report = bench_json("-b", broker.bootstrap, "--topic", topic, "--partitions", "2", "--record-size", "100",
+                        "--rate", "400", "--duration-s", "3", "--client-stages")
+    produce = report["runs"][0]["produce"]
+    stages = produce["client_stages"]
+    assert stages["windows"] >= 1 and stages["unreadable_documents"] == 0
+    # Every record waits at least its linger (5 ms) in the client, and a request's
+    # round trip is part of every acknowledgement.
+    assert 4.0 <= stages["queued"]["p50_ms"] <= produce["latency"]["p99_ms"]
+    assert 0 < stages["round_trip"]["p50_ms"] <= produce["latency"]["p99_ms"]
+    # Each request carries at least one record.
+    assert 0 < stages["produce_requests_per_s"] <= produce["records_per_s"] * 1.1
+
+
+def test_mock_round_trip_delays_every_acknowledgement():
+    report = bench_json("--mock", "1", "--mock-rtt-ms", "50", "--partitions", "1", "--records", "200",
+                        "--rate", "200", "--linger-ms", "0")
+    run = report["runs"][0]
+    assert run["target"] == "mock(1 brokers, 50 ms round trip)"
+    assert run["produce"]["records"] == 200
+    assert run["produce"]["latency"]["p50_ms"] >= 50
+
+
+def test_mock_round_trip_without_a_mock_exits_2(broker):
+    result = run_bench("-b", broker.bootstrap, "--mock-rtt-ms", "5")
+    assert result.returncode == 2
+    assert "--mock-rtt-ms: needs --mock or --compare-mock" in result.stderr

@@ -75,12 +75,20 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::Connect(const std::string& boo
   return std::unique_ptr<BenchTarget>(new BenchTarget(nullptr, nullptr, std::move(*control), bootstrap, bootstrap));
 }
 
-Result<std::unique_ptr<BenchTarget>> BenchTarget::StartMock(int brokers) {
+Result<std::unique_ptr<BenchTarget>> BenchTarget::StartMock(int brokers, int rtt_ms) {
   // The owner never connects anywhere; its "no bootstrap.servers" notice is noise.
   Result<KafkaHandle> owner = NewKafkaClient(RD_KAFKA_PRODUCER, {{"log_level", "4"}});
   if (!owner.ok()) return owner.status();
   rd_kafka_mock_cluster_t* mock = rd_kafka_mock_cluster_new(owner->get(), brokers);
   if (mock == nullptr) return Status::Unavailable("librdkafka could not start its mock cluster");
+  if (rtt_ms > 0) {
+    const rd_kafka_resp_err_t error = rd_kafka_mock_broker_set_rtt(mock, /*all brokers*/ -1, rtt_ms);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_mock_cluster_destroy(mock);
+      return Status::Unavailable("the mock cluster refused a round trip of " + std::to_string(rtt_ms) +
+                                 " ms: " + ErrorText(error));
+    }
+  }
   const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
   Result<KafkaHandle> control = NewKafkaClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}});
   if (!control.ok()) {
@@ -88,7 +96,10 @@ Result<std::unique_ptr<BenchTarget>> BenchTarget::StartMock(int brokers) {
     return control.status();
   }
   return std::unique_ptr<BenchTarget>(new BenchTarget(std::move(*owner), mock, std::move(*control), bootstrap,
-                                                      "mock(" + std::to_string(brokers) + " brokers)"));
+                                                      "mock(" + std::to_string(brokers) + " brokers" +
+                                                          (rtt_ms > 0 ? ", " + std::to_string(rtt_ms) +
+                                                                            " ms round trip)"
+                                                                      : ")")));
 }
 
 Result<int> BenchTarget::PartitionsWithLeader(const std::string& topic) {

@@ -49,9 +49,10 @@ class BenchTarget : NonCopyable {
   static Result<std::unique_ptr<BenchTarget>> Connect(const std::string& bootstrap, int timeout_ms);
 
   // Starts librdkafka's in-memory mock cluster with `brokers` brokers, living
-  // as long as the returned object. Errors: Unavailable if librdkafka
-  // cannot start it.
-  static Result<std::unique_ptr<BenchTarget>> StartMock(int brokers);
+  // as long as the returned object; each broker holds every response back
+  // `rtt_ms` ms (responses stay pipelined). Errors: Unavailable if
+  // librdkafka cannot start it or refuses the delay.
+  static Result<std::unique_ptr<BenchTarget>> StartMock(int brokers, int rtt_ms);
 
   ~BenchTarget();
 

@@ -29,6 +29,7 @@ constexpr double kConsumeTimeoutS = 120;
 struct BenchOptions {
   std::string bootstrap;
   int mock_brokers = 0;  // > 0: run against a mock cluster instead of bootstrap
+  int mock_rtt_ms = 0;   // the mock's round trip (--mock and --compare-mock)
   bool compare_mock = false;
   bool consume = false;
   bool catch_up_only = false;
@@ -121,6 +122,20 @@ nlohmann::json LatencyJson(const LatencyHistogram& latency) {
           {"max_ms", Millis(latency.max())}};
 }
 
+nlohmann::json StageJson(const StageSummary& stage) {
+  return {{"p50_ms", stage.p50_ms}, {"p99_ms", stage.p99_ms}, {"worst_p99_ms", stage.worst_p99_ms}};
+}
+
+nlohmann::json ClientStagesJson(const ClientStagesReport& stages) {
+  return {{"windows", stages.windows},
+          {"window_s", ClientStagesCollector::kIntervalMs / 1000.0},
+          {"queued", StageJson(stages.queued)},
+          {"send_wait", StageJson(stages.send_wait)},
+          {"round_trip", StageJson(stages.round_trip)},
+          {"produce_requests_per_s", stages.produce_requests_per_s},
+          {"unreadable_documents", stages.unreadable_documents}};
+}
+
 nlohmann::json ConsumeJson(const ConsumeReport& consumed) {
   return {{"records", consumed.records},
           {"bytes", consumed.bytes},
@@ -143,6 +158,7 @@ nlohmann::json ReportJson(const LoadReport& report) {
                        {"records_per_s", PerSecond(static_cast<double>(produced.records), produced.seconds)},
                        {"mb_per_s", PerSecond(Megabytes(produced.bytes), produced.seconds)},
                        {"latency", LatencyJson(produced.latency_us)}};
+    if (produced.client_stages) json["produce"]["client_stages"] = ClientStagesJson(*produced.client_stages);
   }
   if (report.end_to_end) {
     json["end_to_end"] = ConsumeJson(*report.end_to_end);
@@ -182,6 +198,18 @@ void PrintProduceText(const nlohmann::json& produce) {
   std::cout << fmt::format("  latency    p50 {:.2f} ms  p99 {:.2f} ms  p99.9 {:.2f} ms  max {:.2f} ms\n",
                            latency["p50_ms"].get<double>(), latency["p99_ms"].get<double>(),
                            latency["p99_9_ms"].get<double>(), latency["max_ms"].get<double>());
+  if (!produce.contains("client_stages")) return;
+  const nlohmann::json& stages = produce["client_stages"];
+  const auto stage = [](const nlohmann::json& summary) {
+    return fmt::format("p50 {:.2f} p99 {:.2f} (worst {:.2f}) ms", summary["p50_ms"].get<double>(),
+                       summary["p99_ms"].get<double>(), summary["worst_p99_ms"].get<double>());
+  };
+  std::cout << fmt::format("  librdkafka's stages, medians over {} windows of {:.0f} s:\n", stages["windows"].get<int>(),
+                           stages["window_s"].get<double>());
+  std::cout << "    queued in the client " << stage(stages["queued"]) << "\n";
+  std::cout << "    waiting to be sent   " << stage(stages["send_wait"]) << "\n";
+  std::cout << "    request round trip   " << stage(stages["round_trip"]) << "\n";
+  std::cout << fmt::format("    {:.0f} Produce requests/s\n", stages["produce_requests_per_s"].get<double>());
 }
 
 void PrintText(const nlohmann::json& run) {
@@ -215,6 +243,11 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions& options) {
                               "Run against librdkafka's in-memory mock cluster with N brokers instead")
                    ->check(CLI::Range(1, 16));
   bootstrap->excludes(mock);
+  app.add_option("--mock-rtt-ms", options.mock_rtt_ms,
+                 "The mock cluster answers each request this many ms late (--mock, --compare-mock): the same "
+                 "client against a broker as slow as a durable one but costing nothing")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
   app.add_option("--topic", load.topic, "Topic (created with --partitions when missing)")->capture_default_str();
   app.add_option("--partitions", load.partitions, "Partitions of a created topic; records go round-robin")
       ->check(CLI::Range(1, 100000))
@@ -251,6 +284,9 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions& options) {
                    "Produce nothing: read the existing --topic from its earliest offsets to its end and report that");
   auto* compare_mock = app.add_flag("--compare-mock", options.compare_mock,
                                     "Repeat the same load against a 1-broker mock cluster and print our/mock ratios");
+  app.add_flag("--client-stages", load.client_stages,
+               "Also report librdkafka's own timing of the produce path from its statistics (every 1 s): "
+               "records queued in the client, requests waiting to be sent, request round trips");
   app.add_flag("--json", options.json, "Print one JSON object instead of text");
   catch_up_only->excludes(compare_mock)->excludes(records)->excludes("--consume")->excludes("--rate");
   try {
@@ -260,6 +296,9 @@ std::optional<int> ParseOptions(int argc, char** argv, BenchOptions& options) {
     }
     if (options.compare_mock && options.mock_brokers > 0) {
       throw CLI::ValidationError("--compare-mock", "needs --bootstrap (the mock is what it compares with)");
+    }
+    if (options.mock_rtt_ms > 0 && options.mock_brokers == 0 && !options.compare_mock) {
+      throw CLI::ValidationError("--mock-rtt-ms", "needs --mock or --compare-mock");
     }
     if (load.records > 0 && load.records < static_cast<uint64_t>(load.producers)) {
       throw CLI::ValidationError("--records", "must be at least --producers");
@@ -279,7 +318,7 @@ int Main(int argc, char** argv) {
   if (std::optional<int> exit_code = ParseOptions(argc, argv, options)) return *exit_code;
 
   Result<std::unique_ptr<BenchTarget>> primary = options.mock_brokers > 0
-                                                     ? BenchTarget::StartMock(options.mock_brokers)
+                                                     ? BenchTarget::StartMock(options.mock_brokers, options.mock_rtt_ms)
                                                      : BenchTarget::Connect(options.bootstrap, kConnectTimeoutMs);
   if (!primary.ok()) {
     std::cerr << "kafscale-bench: " << primary.status().message() << "\n";
@@ -303,7 +342,7 @@ int Main(int argc, char** argv) {
   if (!run_against(**primary)) return kExitFailure;
   primary->reset();  // nothing of our run keeps connections open during the mock's
   if (options.compare_mock) {
-    Result<std::unique_ptr<BenchTarget>> mock = BenchTarget::StartMock(1);
+    Result<std::unique_ptr<BenchTarget>> mock = BenchTarget::StartMock(1, options.mock_rtt_ms);
     if (!mock.ok()) {
       std::cerr << "kafscale-bench: " << mock.status().message() << "\n";
       return kExitFailure;
@@ -324,6 +363,8 @@ int Main(int argc, char** argv) {
                              {"rate", load.rate},
                              {"duration_s", load.records > 0 ? 0 : load.duration_s},
                              {"records", load.records},
+                             {"client_stages", load.client_stages},
+                             {"mock_rtt_ms", options.mock_rtt_ms},
                              {"catch_up_only", options.catch_up_only}}},
                            {"runs", runs}};
   if (runs.size() == 2) output["ours_over_mock"] = RatioJson(runs[0], runs[1]);

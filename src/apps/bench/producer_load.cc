@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct ProducerTally {
   std::string first_error;
   int64_t last_delivery_us = 0;
   LatencyHistogram latency_us;
+  ClientStagesCollector* stages = nullptr;  // null unless ProducerSettings::client_stages
 };
 
 // The produce call time travels as the message opaque, so no per-record
@@ -43,6 +46,13 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   tally->acknowledged_bytes += message->len;
   tally->last_delivery_us = now;
   tally->latency_us.Record(now - reinterpret_cast<intptr_t>(message->_private));
+}
+
+// Called on the polling thread like OnDelivery; the document is only copied
+// here so that parsing it does not delay the delivery reports being timed.
+int OnStatistics(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  static_cast<ProducerTally*>(opaque)->stages->Add(std::string(json, json_len));
+  return 0;  // librdkafka frees `json`
 }
 
 // The sending loop of one producer; `quota` is its share of the records (0 =
@@ -116,21 +126,28 @@ int64_t ReadSendTime(const void* value) {
 Result<ProduceReport> ProducerLoad::Run() {
   const size_t count = static_cast<size_t>(settings_.producers);
   std::vector<ProducerTally> tallies(count);
+  // Outlives the clients, whose statistics it receives.
+  std::optional<ClientStagesCollector> stages;
+  if (settings_.client_stages) stages.emplace();
   std::vector<KafkaHandle> clients;
   for (size_t i = 0; i < count; ++i) {
     ProducerTally* tally = &tallies[i];
+    std::map<std::string, std::string> client_settings = {{"bootstrap.servers", settings_.bootstrap},
+                                                          {"acks", settings_.acks},
+                                                          {"linger.ms", std::to_string(settings_.linger_ms)},
+                                                          {"batch.size", std::to_string(settings_.batch_size)},
+                                                          {"compression.type", settings_.compression},
+                                                          {"client.id", "kafscale-bench-" + std::to_string(i)}};
+    if (stages) {
+      tally->stages = &*stages;
+      client_settings["statistics.interval.ms"] = std::to_string(ClientStagesCollector::kIntervalMs);
+    }
     auto install_callbacks = [tally](rd_kafka_conf_t* conf) {
       rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+      if (tally->stages != nullptr) rd_kafka_conf_set_stats_cb(conf, OnStatistics);
       rd_kafka_conf_set_opaque(conf, tally);
     };
-    Result<KafkaHandle> client = NewKafkaClient(RD_KAFKA_PRODUCER,
-                                                {{"bootstrap.servers", settings_.bootstrap},
-                                                 {"acks", settings_.acks},
-                                                 {"linger.ms", std::to_string(settings_.linger_ms)},
-                                                 {"batch.size", std::to_string(settings_.batch_size)},
-                                                 {"compression.type", settings_.compression},
-                                                 {"client.id", "kafscale-bench-" + std::to_string(i)}},
-                                                install_callbacks);
+    Result<KafkaHandle> client = NewKafkaClient(RD_KAFKA_PRODUCER, client_settings, install_callbacks);
     if (!client.ok()) return client.status();
     // Leaders known before the clock starts: looking them up takes librdkafka
     // about a second, which would otherwise show as the first records' latency.
@@ -163,6 +180,7 @@ Result<ProduceReport> ProducerLoad::Run() {
     report.latency_us.Merge(tally.latency_us);
     last_delivery_us = std::max(last_delivery_us, tally.last_delivery_us);
   }
+  if (stages) report.client_stages = stages->Finish();
   const int64_t start_us = std::chrono::duration_cast<std::chrono::microseconds>(start.time_since_epoch()).count();
   report.seconds = last_delivery_us > start_us ? static_cast<double>(last_delivery_us - start_us) / 1e6 : 0;
   return report;

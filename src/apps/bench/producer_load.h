@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "apps/bench/client_stats.h"
 #include "apps/bench/latency_histogram.h"
 #include "common/noncopyable.h"
 #include "common/status.h"
@@ -26,6 +28,7 @@ struct ProducerSettings {
   double rate = 0;            // records/s over all producers; 0 = unlimited
   double duration_s = 10;     // used when records == 0
   uint64_t records = 0;       // total over all producers; 0 = run for duration_s
+  bool client_stages = false; // also collect librdkafka's statistics into ProduceReport::client_stages
 };
 
 struct ProduceReport {
@@ -35,6 +38,7 @@ struct ProduceReport {
   std::string first_error;
   double seconds = 0;    // from the first send to the last acknowledgement
   LatencyHistogram latency_us;  // delivery report time minus produce call time
+  std::optional<ClientStagesReport> client_stages;
 };
 
 class ProducerLoad : NonCopyable {

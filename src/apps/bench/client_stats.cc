@@ -1,0 +1,128 @@
+#include "apps/bench/client_stats.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace kafscale::bench {
+
+namespace {
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+double MicrosToMillis(const nlohmann::json& window, const char* percentile) {
+  return window.value(percentile, 0.0) / 1000.0;
+}
+
+}  // namespace
+
+Status ClientStagesSummary::Add(std::string_view json) {
+  // Only "brokers" matters; the per-partition "topics" part is most of a
+  // document at many partitions, so it is dropped while parsing.
+  const nlohmann::json::parser_callback_t skip_topics = [](int depth, nlohmann::json::parse_event_t event,
+                                                           nlohmann::json& parsed) {
+    return !(depth == 1 && event == nlohmann::json::parse_event_t::key && parsed == "topics");
+  };
+  const nlohmann::json document = nlohmann::json::parse(json, skip_topics, /*allow_exceptions=*/false);
+  if (!document.is_object() || !document.contains("brokers") || !document["brokers"].is_object()) {
+    ++unreadable_;
+    return Status::InvalidArgument("not a librdkafka statistics document (no \"brokers\" object)");
+  }
+  const std::string client = document.value("name", "");
+  const int64_t ts_us = document.value("ts", int64_t{0});
+  for (const auto& [name, broker] : document["brokers"].items()) {
+    if (!broker.is_object() || broker.value("nodeid", -1) < 0) continue;
+    if (broker.contains("req") && broker["req"].is_object()) {
+      RequestCount& count = produce_requests_[client + "/" + name];
+      const uint64_t produced = broker["req"].value("Produce", uint64_t{0});
+      if (count.first_ts_us == 0) {
+        count.first_ts_us = ts_us;
+        count.first = produced;
+      }
+      count.last_ts_us = ts_us;
+      count.last = produced;
+    }
+    const nlohmann::json rtt = broker.value("rtt", nlohmann::json::object());
+    if (rtt.value("cnt", 0) == 0) continue;
+    const auto add = [](Windows& windows, const nlohmann::json& window) {
+      windows.p50_ms.push_back(MicrosToMillis(window, "p50"));
+      windows.p99_ms.push_back(MicrosToMillis(window, "p99"));
+    };
+    add(queued_, broker.value("int_latency", nlohmann::json::object()));
+    add(send_wait_, broker.value("outbuf_latency", nlohmann::json::object()));
+    add(round_trip_, rtt);
+  }
+  return Status::OK();
+}
+
+ClientStagesReport ClientStagesSummary::Report() const {
+  const auto summarize = [](const Windows& windows) {
+    StageSummary stage;
+    stage.p50_ms = Median(windows.p50_ms);
+    stage.p99_ms = Median(windows.p99_ms);
+    if (!windows.p99_ms.empty()) stage.worst_p99_ms = *std::max_element(windows.p99_ms.begin(), windows.p99_ms.end());
+    return stage;
+  };
+  ClientStagesReport report;
+  report.windows = static_cast<int>(round_trip_.p99_ms.size());
+  report.unreadable_documents = unreadable_;
+  report.queued = summarize(queued_);
+  report.send_wait = summarize(send_wait_);
+  report.round_trip = summarize(round_trip_);
+  for (const auto& [key, count] : produce_requests_) {
+    if (count.last_ts_us > count.first_ts_us) {
+      report.produce_requests_per_s +=
+          static_cast<double>(count.last - count.first) * 1e6 / static_cast<double>(count.last_ts_us - count.first_ts_us);
+    }
+  }
+  return report;
+}
+
+ClientStagesCollector::ClientStagesCollector() : parser_([this] { Parse(); }) {}
+
+ClientStagesCollector::~ClientStagesCollector() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  parser_.join();
+}
+
+void ClientStagesCollector::Add(std::string json) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(json));
+  }
+  changed_.notify_all();
+}
+
+ClientStagesReport ClientStagesCollector::Finish() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return pending_.empty() && !busy_; });
+  return summary_.Report();
+}
+
+void ClientStagesCollector::Parse() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty()) return;
+    std::string json = std::move(pending_.front());
+    pending_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    // An unreadable document is counted in the report; it costs one window.
+    (void)summary_.Add(json);
+    lock.lock();
+    busy_ = false;
+    changed_.notify_all();
+  }
+}
+
+}  // namespace kafscale::bench
