@@ -10,6 +10,10 @@ back.
 The test runs its own radosgw (about 11 s to start) so that stopping it does
 not disturb tests on the shared one; only the gateway daemon stops, the
 monitor and the memstore OSD keep the objects.
+
+A store that is only slow (degraded) keeps taking writes: refusing them
+would turn a slowdown into an outage. That test uses the shared radosgw
+with a degraded-latency threshold every request exceeds.
 """
 
 import json
@@ -222,3 +226,25 @@ def test_s3_outage_gives_retriable_errors_and_recovers_without_loss(tmp_path):
             assert len(values) == len(acknowledged)
     finally:
         run_script("rgw.sh", "stop", str(rgw_dir))
+
+
+def test_a_degraded_store_keeps_taking_writes(tmp_path):
+    # Every radosgw request takes more than 1 ms, so the store is degraded as
+    # soon as the window holds enough of them.
+    settings = {"KAFSCALE_S3_DEGRADED_LATENCY_MS": "1", "KAFSCALE_S3_HEALTH_WINDOW_SECONDS": "10"}
+    with Cluster(tmp_path / "cluster", brokers=1, env_overrides=settings) as cluster:
+        cluster.start_all()
+        admin = confluent_admin(cluster.bootstrap())  # must outlive its futures
+        for future in admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)]).values():
+            future.result(30)
+        acknowledged = produce_by_partition(cluster.bootstrap(), records("first"))
+        wait_for_s3_health(cluster, "degraded")
+        assert raw_produce_error(cluster, 0, b"while-degraded") == 0
+        acknowledged.append(b"while-degraded")
+        acknowledged += produce_by_partition(cluster.bootstrap(), records("second"))
+        assert s3_health_states(cluster)["degraded"] == 1
+        status, body = http_get(cluster, "/readyz")
+        assert status == 200, body  # degraded is reported, not a reason to stop serving
+
+        read = confluent_consume(cluster.bootstrap(), TOPIC, PARTITIONS, len(acknowledged))
+        assert sorted(r.value for r in read) == sorted(acknowledged)

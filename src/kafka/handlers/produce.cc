@@ -36,7 +36,10 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
   std::vector<Waiting> waiting;
   uint64_t waiting_bytes = 0;
   // Records could not be made durable: refuse them with a retriable error
-  // rather than buffer what the object store may not take.
+  // rather than buffer what the object store may not take. A store that is
+  // only slow (degraded) still takes them: refusing would turn a slowdown
+  // into an outage, and stop the very uploads whose speed shows recovery;
+  // backpressure bounds what waits meanwhile.
   const metrics::S3HealthSnapshot storage = services.s3_health.Snapshot();
   // Backpressure: while too much is waiting for flushes, hold this request
   // (and so, through the per-connection in-flight limit, its producer).
@@ -62,7 +65,7 @@ HandlerResult HandleProduce(RequestContext& ctx, const ProduceRequest& request, 
         fail(ErrorCode::kUnknownTopicOrPartition, "unknown topic or partition");
       } else if (!buffer_space) {
         fail(ErrorCode::kRequestTimedOut, "produce buffers stayed full for the request timeout");
-      } else if (storage.state != metrics::HealthState::kHealthy) {
+      } else if (storage.state == metrics::HealthState::kUnavailable) {
         fail(ErrorCode::kKafkaStorageError, "object store is " + std::string(metrics::HealthStateName(storage.state)) +
                                                 ": " + storage.reason);
       } else if (!partition_data.records.has_value()) {

@@ -96,9 +96,31 @@ TEST_F(S3HealthTrackerTest, ABriefOutageDoesNotLeaveTheStoreDegraded) {
 TEST_F(S3HealthTrackerTest, SlowSuccessesDoNotResetTheWindow) {
   RecordMany(20, milliseconds(4000), false);
   EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);
-  RecordMany(5, milliseconds(5), false);
+  RecordMany(5, milliseconds(600), false);  // slower than a degraded store's average
   EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);  // average still above 3 s
   EXPECT_EQ(tracker_.Snapshot().requests, 25u);
+}
+
+TEST_F(S3HealthTrackerTest, FastSuccessesEndALatencyOutageWithoutAWholeWindow) {
+  RecordMany(20, milliseconds(4000), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);
+  RecordMany(2, milliseconds(5), false);
+  tracker_.Record(milliseconds(600), false);  // a slow one breaks the run
+  RecordMany(2, milliseconds(5), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kUnavailable);
+  tracker_.Record(milliseconds(5), false);
+  const S3HealthSnapshot snapshot = tracker_.Snapshot();
+  EXPECT_EQ(snapshot.state, HealthState::kHealthy);
+  EXPECT_EQ(snapshot.requests, 1u);  // a fresh window
+}
+
+TEST_F(S3HealthTrackerTest, ADegradedStoreNeedsNoRecoveryRun) {
+  RecordMany(10, milliseconds(1000), false);
+  EXPECT_EQ(tracker_.state(), HealthState::kDegraded);
+  RecordMany(3, milliseconds(5), false);
+  // Still degraded: only an outage starts a fresh window; produce goes on meanwhile.
+  EXPECT_EQ(tracker_.state(), HealthState::kDegraded);
+  EXPECT_EQ(tracker_.Snapshot().requests, 13u);
 }
 
 TEST_F(S3HealthTrackerTest, OldRequestsLeaveTheWindow) {
