@@ -1,7 +1,6 @@
 #include "cluster/broker_membership.h"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -86,7 +85,7 @@ asio::awaitable<Status> BrokerMembership::Join(const BrokerEndpoint& self) {
   Status status = co_await Register();
   if (status.ok()) status = co_await Refresh();
   if (!status.ok()) co_return status;
-  asio::co_spawn(executor_, [this]() { return KeepAliveLoop(); }, asio::detached);
+  asio::co_spawn(executor_, [this]() { return KeepAliveLoop(); }, AbortOnException{"membership keep-alive"});
   co_return Status::OK();
 }
 

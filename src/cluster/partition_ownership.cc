@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
@@ -63,13 +62,13 @@ PartitionOwnership::PartitionOwnership(asio::any_io_executor executor, asio::thr
       }
       holders_.clear();
     }
-    asio::co_spawn(executor_, [this]() { return Reconcile(); }, asio::detached);
+    asio::co_spawn(executor_, [this]() { return Reconcile(); }, AbortOnException{"ownership reconcile"});
   });
 }
 
 void PartitionOwnership::Start(std::chrono::milliseconds interval) {
   interval_ = interval;
-  asio::co_spawn(executor_, [this]() { return Loop(); }, asio::detached);
+  asio::co_spawn(executor_, [this]() { return Loop(); }, AbortOnException{"ownership loop"});
 }
 
 void PartitionOwnership::Stop() {
@@ -195,7 +194,8 @@ asio::awaitable<void> PartitionOwnership::ReconcileOnce() {
     size_t remaining = batch;
     AsyncEvent all_done(executor_);
     for (size_t k = 0; k < batch; ++k) {
-      asio::co_spawn(executor_, AcquireAndCount(free[i + k], &taken[k], &remaining, &all_done), asio::detached);
+      asio::co_spawn(executor_, AcquireAndCount(free[i + k], &taken[k], &remaining, &all_done),
+                     AbortOnException{"partition lease acquisition"});
     }
     co_await all_done.Wait();
     for (char t : taken) owned += t ? 1 : 0;

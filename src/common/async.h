@@ -45,6 +45,17 @@ inline boost::asio::awaitable<void> SleepFor(std::chrono::steady_clock::duration
 
 class AsyncEvent;
 
+// Completion handler for co_spawn of a task the broker cannot work without
+// (flushing, compaction, ownership, membership). An exception escaping such
+// a task would otherwise vanish into asio::detached and leave, say, every
+// later flush waiting for its turn forever: instead it is logged with
+// `task` and the process aborts. Everything acknowledged is already in the
+// object and metadata stores, and a restarted broker recovers from them.
+struct AbortOnException {
+  const char* task;
+  void operator()(std::exception_ptr thrown) const;
+};
+
 // Runs every function of `fns` on `pool` at once and resumes the caller on
 // its own executor when all have returned. Same rules for `fns` as for
 // RunBlocking (named, must not touch the caller's state).

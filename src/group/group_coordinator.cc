@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 
 #include "common/async.h"
 #include "group/consumer_protocol.h"
@@ -935,7 +934,7 @@ void GroupCoordinator::OnTimer(const std::shared_ptr<Group>& group) {
 void GroupCoordinator::PersistInBackground(const std::shared_ptr<Group>& group) {
   if (group->persist_queued) return;
   group->persist_queued = true;
-  asio::co_spawn(executor_, [this, group]() { return PersistGroup(group); }, asio::detached);
+  asio::co_spawn(executor_, [this, group]() { return PersistGroup(group); }, AbortOnException{"group persistence"});
 }
 
 asio::awaitable<void> GroupCoordinator::PersistGroup(std::shared_ptr<Group> group) {

@@ -10,6 +10,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/async.h"
+
 namespace kafscale::http {
 
 namespace asio = boost::asio;
@@ -123,8 +125,7 @@ uint16_t HttpServer::port() const {
 }
 
 void HttpServer::Start() {
-  asio::co_spawn(
-      io_, [this]() { return AcceptLoop(); }, asio::detached);
+  asio::co_spawn(io_, [this]() { return AcceptLoop(); }, AbortOnException{"HTTP accept loop"});
 }
 
 void HttpServer::Stop() {

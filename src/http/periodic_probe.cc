@@ -1,7 +1,6 @@
 #include "http/periodic_probe.h"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -23,7 +22,7 @@ PeriodicProbe::PeriodicProbe(std::string name, asio::any_io_executor executor, a
 
 void PeriodicProbe::Start() {
   asio::co_spawn(
-      executor_, [this]() { return Loop(); }, asio::detached);
+      executor_, [this]() { return Loop(); }, AbortOnException{"store probe"});
 }
 
 void PeriodicProbe::Stop() {

@@ -10,7 +10,6 @@
 #include <tuple>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -384,7 +383,7 @@ asio::awaitable<Status> LogManager::CatchUpWalIndex() {
       if (wal_index_revision_ >= marker_revision_) co_return Status::OK();
     } else if (markers_started_ == markers_finished_) {
       ++markers_started_;
-      asio::co_spawn(executor_, [this]() { return WriteWalIndexMarker(); }, asio::detached);
+      asio::co_spawn(executor_, [this]() { return WriteWalIndexMarker(); }, AbortOnException{"write-ahead index marker"});
     }
     AsyncEvent advanced(executor_);
     wal_index_advanced_.Add(&advanced);
@@ -411,9 +410,9 @@ asio::awaitable<void> LogManager::WriteWalIndexMarker() {
 }
 
 void LogManager::Start() {
-  asio::co_spawn(executor_, [this]() { return FlushLoop(); }, asio::detached);
+  asio::co_spawn(executor_, [this]() { return FlushLoop(); }, AbortOnException{"flush loop"});
   maintenance_running_ = true;
-  asio::co_spawn(executor_, [this]() { return MaintenanceLoop(); }, asio::detached);
+  asio::co_spawn(executor_, [this]() { return MaintenanceLoop(); }, AbortOnException{"maintenance loop"});
 }
 
 asio::awaitable<void> LogManager::FlushLoop() {
@@ -574,7 +573,7 @@ void LogManager::RequestFlush() {
   flush_requested_ = true;
   if (flushes_in_flight_ >= kMaxFlushesInFlight) return;  // an upload or commit finishing starts it
   ++flushes_in_flight_;
-  asio::co_spawn(executor_, [this]() { return FlushWal(); }, asio::detached);
+  asio::co_spawn(executor_, [this]() { return FlushWal(); }, AbortOnException{"write-ahead flush"});
 }
 
 // One WAL object being flushed.
@@ -1276,7 +1275,8 @@ void LogManager::ReadAhead(const std::shared_ptr<Partition>& p, int64_t base) {
     if (prefetching_.count(cache_key) || cache_.Contains(cache_key)) continue;
     prefetching_.insert(cache_key);
     const int64_t next = it->first;
-    asio::co_spawn(executor_, [this, p, next, cache_key]() { return Prefetch(p, next, cache_key); }, asio::detached);
+    asio::co_spawn(executor_, [this, p, next, cache_key]() { return Prefetch(p, next, cache_key); },
+                   AbortOnException{"read-ahead"});
   }
 }
 
@@ -1540,7 +1540,7 @@ asio::awaitable<void> LogManager::MaintenanceLoop() {
       next_garbage_collection_ =
           now + std::max<std::chrono::steady_clock::duration>(options_.compaction_interval, std::chrono::seconds(1));
       collecting_garbage_ = true;
-      asio::co_spawn(executor_, [this]() { return CollectWalGarbage(); }, asio::detached);
+      asio::co_spawn(executor_, [this]() { return CollectWalGarbage(); }, AbortOnException{"write-ahead garbage collection"});
     }
   }
   maintenance_running_ = false;

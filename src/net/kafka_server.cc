@@ -12,6 +12,7 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 
+#include "common/async.h"
 #include "common/buffer_pool.h"
 
 namespace kafscale::net {
@@ -200,7 +201,7 @@ uint16_t KafkaServer::port() const {
 }
 
 void KafkaServer::Start() {
-  asio::co_spawn(io_, [this]() { return AcceptLoop(); }, asio::detached);
+  asio::co_spawn(io_, [this]() { return AcceptLoop(); }, AbortOnException{"Kafka accept loop"});
 }
 
 asio::awaitable<void> KafkaServer::AcceptLoop() {

@@ -311,7 +311,7 @@ int main(int argc, char** argv) {
                                  {"node_id", std::to_string(config.broker_id)},
                                  {"cluster_id", *cluster_id}});
       },
-      asio::detached);
+      AbortOnException{"start-up"});
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
