@@ -114,7 +114,13 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
   // that own captures.
   static asio::awaitable<void> ProcessOne(std::shared_ptr<Connection> self,
                                           std::shared_ptr<const std::string> frame, std::shared_ptr<Slot> slot) {
-    slot->outcome = co_await self->server_.processor_.Process(frame, self->info_);
+    try {
+      slot->outcome = co_await self->server_.processor_.Process(frame, self->info_);
+    } catch (const std::exception& e) {
+      // The slot must finish either way, or the responses after it never go.
+      slot->outcome.kind = ProcessOutcome::Kind::kClose;
+      slot->outcome.close_reason = std::string("request failed: ") + e.what();
+    }
     slot->done = true;
     Wake(self->writer_wakeup_);
   }

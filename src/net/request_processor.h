@@ -19,8 +19,9 @@ struct ConnectionInfo {
 class RequestProcessor {
  public:
   virtual ~RequestProcessor() = default;
-  // `frame` is the request without its 4-byte length prefix. Must not throw:
-  // malformed input is reported as ProcessOutcome::Kind::kClose.
+  // `frame` is the request without its 4-byte length prefix. Should not
+  // throw: malformed input is reported as ProcessOutcome::Kind::kClose (an
+  // exception closes the connection too, as a last resort).
   virtual boost::asio::awaitable<ProcessOutcome> Process(std::shared_ptr<const std::string> frame,
                                                          const ConnectionInfo& conn) = 0;
 };
