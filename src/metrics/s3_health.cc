@@ -47,9 +47,7 @@ void S3HealthTracker::Record(std::chrono::steady_clock::duration latency, bool f
     ++consecutive_failures_;
     consecutive_successes_ = 0;
   } else {
-    // A success as slow as a degraded store's average does not show recovery.
-    const bool fast = latency < options_.degraded_latency;
-    consecutive_successes_ = fast ? consecutive_successes_ + 1 : 0;
+    ++consecutive_successes_;
     consecutive_failures_ = 0;
     if (recovering_from_outage_ && consecutive_successes_ >= options_.recovery_consecutive_successes) {
       for (Bucket& bucket : buckets_) bucket = Bucket{};
@@ -76,7 +74,6 @@ void S3HealthTracker::Evaluate(int64_t second, std::string* reason) const {
     recovering_from_outage_ = true;
   } else if (enough && average_ms >= static_cast<double>(options_.unavailable_latency.count())) {
     state = HealthState::kUnavailable;
-    recovering_from_outage_ = true;
   } else if (enough && (error_rate >= options_.degraded_error_rate ||
                         average_ms >= static_cast<double>(options_.degraded_latency.count()))) {
     state = HealthState::kDegraded;

@@ -39,12 +39,9 @@ struct S3HealthOptions {
   // This many failures in a row make the store unavailable at once, without
   // waiting for the window's error rate to climb.
   uint32_t unavailable_after_consecutive_failures = 3;
-  // After the store was unavailable (requests failed, or were as slow as
-  // unavailable_latency on average), this many successes in a row, each
-  // faster than degraded_latency, start a fresh window: a store that came
-  // back is not held degraded or unavailable by its outage for a whole
-  // window (while unavailable, produce is refused, so only the broker's
-  // probes would otherwise dilute the window).
+  // After the store was unavailable because requests failed, this many
+  // successes in a row start a fresh window, so a store that came back is
+  // not held degraded by the errors of its outage.
   uint32_t recovery_consecutive_successes = 3;
 };
 
@@ -99,8 +96,8 @@ class S3HealthTracker : NonCopyable {
   // Evaluated lazily by readers too, hence mutable.
   mutable HealthState state_ = HealthState::kHealthy;
   mutable std::chrono::steady_clock::time_point state_since_;
-  // Set when the store became unavailable; cleared when a run of fast
-  // successes starts a fresh window.
+  // Set when failed requests made the store unavailable; cleared when a run
+  // of successes starts a fresh window.
   mutable bool recovering_from_outage_ = false;
 };
 

@@ -120,6 +120,9 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
       // The slot must finish either way, or the responses after it never go.
       slot->outcome.kind = ProcessOutcome::Kind::kClose;
       slot->outcome.close_reason = std::string("request failed: ") + e.what();
+    } catch (...) {
+      slot->outcome.kind = ProcessOutcome::Kind::kClose;
+      slot->outcome.close_reason = "request failed: an exception not derived from std::exception";
     }
     slot->done = true;
     Wake(self->writer_wakeup_);

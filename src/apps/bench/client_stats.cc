@@ -15,10 +15,6 @@ double Median(std::vector<double> values) {
   return *middle;
 }
 
-double MicrosToMillis(const nlohmann::json& window, const char* percentile) {
-  return window.value(percentile, 0.0) / 1000.0;
-}
-
 }  // namespace
 
 Status ClientStagesSummary::Add(std::string_view json) {
@@ -33,29 +29,50 @@ Status ClientStagesSummary::Add(std::string_view json) {
     ++unreadable_;
     return Status::InvalidArgument("not a librdkafka statistics document (no \"brokers\" object)");
   }
-  const std::string client = document.value("name", "");
-  const int64_t ts_us = document.value("ts", int64_t{0});
-  for (const auto& [name, broker] : document["brokers"].items()) {
-    if (!broker.is_object() || broker.value("nodeid", -1) < 0) continue;
-    if (broker.contains("req") && broker["req"].is_object()) {
-      RequestCount& count = produce_requests_[client + "/" + name];
-      const uint64_t produced = broker["req"].value("Produce", uint64_t{0});
-      if (count.first_ts_us == 0) {
-        count.first_ts_us = ts_us;
-        count.first = produced;
-      }
-      count.last_ts_us = ts_us;
-      count.last = produced;
-    }
-    const nlohmann::json rtt = broker.value("rtt", nlohmann::json::object());
-    if (rtt.value("cnt", 0) == 0) continue;
-    const auto add = [](Windows& windows, const nlohmann::json& window) {
-      windows.p50_ms.push_back(MicrosToMillis(window, "p50"));
-      windows.p99_ms.push_back(MicrosToMillis(window, "p99"));
+  // Everything is read before anything is kept: a field of an unexpected
+  // type throws, and the document then counts as unreadable as a whole.
+  struct BrokerWindow {
+    std::string key;  // client/broker
+    uint64_t produce_requests = 0;
+    StageWindow queued, send_wait, round_trip;
+  };
+  std::vector<BrokerWindow> windows;
+  int64_t ts_us = 0;
+  try {
+    const std::string client = document.value("name", "");
+    ts_us = document.value("ts", int64_t{0});
+    const auto stage = [](const nlohmann::json& broker, const char* name) {
+      const nlohmann::json window = broker.value(name, nlohmann::json::object());
+      return StageWindow{window.value("cnt", uint64_t{0}), window.value("p50", 0.0) / 1000.0,
+                         window.value("p99", 0.0) / 1000.0};
     };
-    add(queued_, broker.value("int_latency", nlohmann::json::object()));
-    add(send_wait_, broker.value("outbuf_latency", nlohmann::json::object()));
-    add(round_trip_, rtt);
+    for (const auto& [name, broker] : document["brokers"].items()) {
+      if (!broker.is_object() || broker.value("nodeid", -1) < 0) continue;
+      const nlohmann::json requests = broker.value("req", nlohmann::json::object());
+      windows.push_back(BrokerWindow{client + "/" + name, requests.value("Produce", uint64_t{0}),
+                                     stage(broker, "int_latency"), stage(broker, "outbuf_latency"),
+                                     stage(broker, "rtt")});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    ++unreadable_;
+    return Status::InvalidArgument(std::string("unreadable librdkafka statistics document: ") + e.what());
+  }
+  for (const BrokerWindow& window : windows) {
+    RequestCount& count = produce_requests_[window.key];
+    // A window counts when Produce requests went out in it: the first
+    // windows, while the client only fetches metadata, time no records.
+    const bool produced = window.produce_requests > count.last;
+    if (count.first_ts_us == 0 && produced) {
+      count.first_ts_us = ts_us;
+      count.first = window.produce_requests;
+    }
+    count.last_ts_us = ts_us;
+    count.last = window.produce_requests;
+    if (!produced) continue;
+    ++windows_;
+    queued_.Add(window.queued);
+    send_wait_.Add(window.send_wait);
+    round_trip_.Add(window.round_trip);
   }
   return Status::OK();
 }
@@ -69,13 +86,13 @@ ClientStagesReport ClientStagesSummary::Report() const {
     return stage;
   };
   ClientStagesReport report;
-  report.windows = static_cast<int>(round_trip_.p99_ms.size());
+  report.windows = windows_;
   report.unreadable_documents = unreadable_;
   report.queued = summarize(queued_);
   report.send_wait = summarize(send_wait_);
   report.round_trip = summarize(round_trip_);
   for (const auto& [key, count] : produce_requests_) {
-    if (count.last_ts_us > count.first_ts_us) {
+    if (count.first_ts_us != 0 && count.last_ts_us > count.first_ts_us) {
       report.produce_requests_per_s +=
           static_cast<double>(count.last - count.first) * 1e6 / static_cast<double>(count.last_ts_us - count.first_ts_us);
     }

@@ -32,7 +32,7 @@ struct StageSummary {
 };
 
 struct ClientStagesReport {
-  int windows = 0;               // statistics windows with at least one request
+  int windows = 0;               // statistics windows (per broker connection) with Produce requests
   StageSummary queued;           // int_latency: produce call until a request carries the record
   StageSummary send_wait;        // outbuf_latency: request built until written to the socket
   StageSummary round_trip;       // rtt: request sent until its response is read
@@ -45,16 +45,28 @@ struct ClientStagesReport {
 class ClientStagesSummary {
  public:
   // Adds one statistics document. Brokers that are only bootstrap entries
-  // (nodeid -1) and windows without requests are skipped. Errors:
+  // (nodeid -1), windows without Produce requests and stages that timed
+  // nothing are skipped. Errors:
   // InvalidArgument when `json` is not a statistics document (also counted
   // in the report).
   Status Add(std::string_view json);
   ClientStagesReport Report() const;
 
  private:
+  // One stage in one statistics window of one broker connection.
+  struct StageWindow {
+    uint64_t samples = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+  };
   struct Windows {
     std::vector<double> p50_ms;
     std::vector<double> p99_ms;
+    void Add(const StageWindow& window) {
+      if (window.samples == 0) return;  // nothing timed: its percentiles read 0
+      p50_ms.push_back(window.p50_ms);
+      p99_ms.push_back(window.p99_ms);
+    }
   };
   // First and latest (ts microseconds, cumulative Produce requests) per client and broker.
   struct RequestCount {
@@ -67,6 +79,7 @@ class ClientStagesSummary {
   Windows send_wait_;
   Windows round_trip_;
   std::map<std::string, RequestCount> produce_requests_;
+  int windows_ = 0;
   int unreadable_ = 0;
 };
 

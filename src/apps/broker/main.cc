@@ -5,7 +5,6 @@
 #include <malloc.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -341,7 +340,7 @@ int main(int argc, char** argv) {
           http_server.Stop();
           io.stop();
         },
-        asio::detached);
+        AbortOnException{"shutdown"});
   });
 
   io.run();

@@ -39,14 +39,31 @@ TEST(ClientStagesSummaryTest, MediansOfWindowsFromRealBrokersOnly) {
   EXPECT_DOUBLE_EQ(report.produce_requests_per_s, 500.0);
 }
 
-TEST(ClientStagesSummaryTest, WindowsWithoutRequestsAreSkipped) {
+TEST(ClientStagesSummaryTest, WindowsWithoutProduceRequestsAreSkipped) {
   ClientStagesSummary summary;
-  ASSERT_TRUE(summary.Add(Document(1'000'000, 0, 0, 0, 0)).ok());
+  // Before the load: metadata requests only (their round trips count in rtt).
+  ASSERT_TRUE(summary.Add(Document(1'000'000, 0, 3, 90'000, 0)).ok());
   ASSERT_TRUE(summary.Add(Document(2'000'000, 10, 4, 30'000, 6'000)).ok());
+  ASSERT_TRUE(summary.Add(Document(3'000'000, 10, 2, 80'000, 9'000)).ok());  // no Produce in this window
+  ASSERT_TRUE(summary.Add(Document(4'000'000, 30, 4, 40'000, 6'000)).ok());
+  const ClientStagesReport report = summary.Report();
+  EXPECT_EQ(report.windows, 2);
+  EXPECT_DOUBLE_EQ(report.round_trip.worst_p99_ms, 40.0);
+  // From the first window with Produce requests: 20 more in the 2 s after it.
+  EXPECT_DOUBLE_EQ(report.produce_requests_per_s, 10.0);
+}
+
+TEST(ClientStagesSummaryTest, AStageThatTimedNothingAddsNoWindow) {
+  ClientStagesSummary summary;
+  ASSERT_TRUE(summary.Add(R"({"name": "c", "ts": 1000000, "brokers": {"b/0": {"nodeid": 0,
+      "req": {"Produce": 5}, "int_latency": {"cnt": 0, "p50": 0, "p99": 0},
+      "rtt": {"cnt": 5, "p50": 10000, "p99": 20000}}}})")
+                  .ok());
   const ClientStagesReport report = summary.Report();
   EXPECT_EQ(report.windows, 1);
-  EXPECT_DOUBLE_EQ(report.round_trip.p99_ms, 30.0);
-  EXPECT_DOUBLE_EQ(report.produce_requests_per_s, 10.0);
+  EXPECT_DOUBLE_EQ(report.round_trip.p99_ms, 20.0);
+  EXPECT_DOUBLE_EQ(report.queued.p99_ms, 0.0);
+  EXPECT_DOUBLE_EQ(report.queued.worst_p99_ms, 0.0);
 }
 
 TEST(ClientStagesSummaryTest, RejectsWhatIsNotAStatisticsDocument) {
@@ -54,8 +71,11 @@ TEST(ClientStagesSummaryTest, RejectsWhatIsNotAStatisticsDocument) {
   EXPECT_EQ(summary.Add("{\"brokers\": ").code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(summary.Add("[1, 2]").code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(summary.Add("{\"name\": \"x\"}").code(), Status::Code::kInvalidArgument);
+  // A field of the wrong type rejects the whole document.
+  EXPECT_EQ(summary.Add(R"({"brokers": {"b/0": {"nodeid": "zero", "req": {"Produce": 5}}}})").code(),
+            Status::Code::kInvalidArgument);
   const ClientStagesReport report = summary.Report();
-  EXPECT_EQ(report.unreadable_documents, 3);
+  EXPECT_EQ(report.unreadable_documents, 4);
   EXPECT_EQ(report.windows, 0);
   EXPECT_DOUBLE_EQ(report.produce_requests_per_s, 0.0);
 }

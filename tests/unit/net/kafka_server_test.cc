@@ -47,6 +47,7 @@ class KafkaServerTest : public ::testing::Test {
     thread_ = std::thread([this] { io_.run(); });
   }
   void TearDown() override {
+    if (!thread_.joinable()) return;  // SetUp failed before starting it
     asio::post(io_, [this] { server_->CloseAll(); server_->StopAccepting(); io_.stop(); });
     thread_.join();
   }
