@@ -84,6 +84,11 @@ WatchStream::Outcome WatchStream::RunConnection(size_t endpoint_index) {
   } else {
     grpc::ClientContext context;
     if (!token.empty()) context.AddMetadata("token", token);
+    // A member cut off from the cluster's quorum would keep this stream open
+    // and silent while the others move on; with "hasleader" etcd closes it
+    // ("etcdserver: no leader") and refuses a new one there, and the failed
+    // creation moves the watch to another endpoint.
+    context.AddMetadata("hasleader", "true");
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping()) return Outcome::kReconnect;
