@@ -2,23 +2,25 @@
 
 #include <cstdlib>
 #include <stdexcept>
-#include <string>
 
 #include "common/logging.h"
 
 namespace kafscale {
 
-void AbortOnException::operator()(std::exception_ptr thrown) const {
-  if (!thrown) return;
-  std::string what = "an exception not derived from std::exception";
+std::string DescribeException(std::exception_ptr thrown) {
   try {
     std::rethrow_exception(thrown);
   } catch (const std::exception& e) {
-    what = e.what();
+    return e.what();
   } catch (...) {
+    return "an exception not derived from std::exception";
   }
+}
+
+void AbortOnException::operator()(std::exception_ptr thrown) const {
+  if (!thrown) return;
   LogError("background task failed; aborting so that the broker restarts clean",
-           {{"task", task}, {"error", what}});
+           {{"task", task}, {"error", DescribeException(thrown)}});
   std::abort();
 }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <exception>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -44,6 +45,10 @@ inline boost::asio::awaitable<void> SleepFor(std::chrono::steady_clock::duration
 }
 
 class AsyncEvent;
+
+// The message of `thrown` (what() for a std::exception) for logs and close
+// reasons.
+std::string DescribeException(std::exception_ptr thrown);
 
 // Completion handler for co_spawn of a task the broker cannot work without
 // (flushing, compaction, ownership, membership). An exception escaping such

@@ -116,13 +116,10 @@ class Connection : public std::enable_shared_from_this<Connection>, NonCopyable 
                                           std::shared_ptr<const std::string> frame, std::shared_ptr<Slot> slot) {
     try {
       slot->outcome = co_await self->server_.processor_.Process(frame, self->info_);
-    } catch (const std::exception& e) {
+    } catch (...) {
       // The slot must finish either way, or the responses after it never go.
       slot->outcome.kind = ProcessOutcome::Kind::kClose;
-      slot->outcome.close_reason = std::string("request failed: ") + e.what();
-    } catch (...) {
-      slot->outcome.kind = ProcessOutcome::Kind::kClose;
-      slot->outcome.close_reason = "request failed: an exception not derived from std::exception";
+      slot->outcome.close_reason = "request failed: " + DescribeException(std::current_exception());
     }
     slot->done = true;
     Wake(self->writer_wakeup_);
